@@ -1,0 +1,51 @@
+// galnet/core/device.hpp — device tags and their memory.
+//
+// The backend is a compile-time choice: Tensor<T, Cpu> and Tensor<T, Cuda> are different types,
+// so mixing them is a compile error. A device tag provides allocate/deallocate; the CUDA tag's
+// allocator lives in galnet/cuda.hpp so CPU builds never see CUDA headers.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+
+#include "galnet/core/error.hpp"
+
+namespace galnet {
+
+inline constexpr std::size_t kAlignment = 64;  ///< bytes; one cache line, one AVX-512 vector
+
+struct Cpu {
+  static constexpr const char* name = "cpu";
+  static void* allocate(std::size_t bytes);
+  static void deallocate(void* p) noexcept { std::free(p); }
+};
+
+struct Cuda {
+  static constexpr const char* name = "cuda";
+};
+
+namespace detail {
+/// Number of device allocations made so far; tests use it to prove that a steady-state
+/// training step allocates nothing.
+inline std::atomic<long long>& allocation_counter() {
+  static std::atomic<long long> n{0};
+  return n;
+}
+}  // namespace detail
+
+inline long long allocation_count() { return detail::allocation_counter().load(); }
+
+inline void* Cpu::allocate(std::size_t bytes) {
+  if (bytes == 0) return nullptr;
+  const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  void* p = std::aligned_alloc(kAlignment, rounded);
+  if (p == nullptr) fail("galnet: out of host memory allocating ", bytes, " bytes");
+  ++detail::allocation_counter();
+  return p;
+}
+
+template <class D>
+concept Device = requires { D::name; };
+
+}  // namespace galnet

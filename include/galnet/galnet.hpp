@@ -1,0 +1,24 @@
+// galnet/galnet.hpp — the CPU core: tensors, layers, losses, composition, optimizers,
+// schedules, safetensors weights. Opt-in umbrellas: galnet/models.hpp (the four papers'
+// networks), galnet/io.hpp (images, catalogs), galnet/cuda.hpp (the CUDA backend).
+#pragma once
+
+#include "galnet/core/device.hpp"
+#include "galnet/core/error.hpp"
+#include "galnet/core/parallel.hpp"
+#include "galnet/core/rng.hpp"
+#include "galnet/core/shape.hpp"
+#include "galnet/core/tensor.hpp"
+#include "galnet/nn/activation.hpp"
+#include "galnet/nn/basic_block.hpp"
+#include "galnet/nn/batchnorm.hpp"
+#include "galnet/nn/conv2d.hpp"
+#include "galnet/nn/dropout.hpp"
+#include "galnet/nn/flatten.hpp"
+#include "galnet/nn/init.hpp"
+#include "galnet/nn/linear.hpp"
+#include "galnet/nn/loss.hpp"
+#include "galnet/nn/module.hpp"
+#include "galnet/nn/pooling.hpp"
+#include "galnet/nn/sequential.hpp"
+#include "galnet/nn/topk.hpp"

@@ -1,0 +1,9 @@
+// galnet/models.hpp — the four published networks (opt-in; includes the core).
+#pragma once
+
+#include "galnet/galnet.hpp"
+#include "galnet/models/line_ew.hpp"
+#include "galnet/models/resnet.hpp"
+#include "galnet/models/sfnet.hpp"
+#include "galnet/models/spin_cnn.hpp"
+#include "galnet/models/wu_boada.hpp"

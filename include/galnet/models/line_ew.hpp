@@ -1,0 +1,163 @@
+// galnet/models/line_ew.hpp — Khederlarian et al. (2024)'s emission-line equivalent-width MLPs.
+//
+// LineEWMLP<T, D, In>: one line's network, In = 12 (11 colours + log luminosity) or 11:
+//   layers.0 Linear(In → 64) · SELU · layers.1 Linear(64 → 128) · SELU ·
+//   layers.2 Linear(128 → 64) · SELU · layers.3 Linear(64 → 1)
+// Output y = arcsinh(EW / Å). Trainable parameters: 17,473 (In = 12), 17,409 (In = 11).
+// Initialised N(0, 0.1²) as in the paper.
+//
+// LineEWNet<T, D, WithLuminosity>: all ten lines over raw features [N, In] → [N, 10]. Each line
+// standardises its input with its own stored scalers (buffers LINE.color_scaler.mean/scale,
+// LINE.luminosity_scaler.mean/scale) before its MLP (LINE.layers.K.*), so the published
+// safetensors (../shared/data/emission-lines) load with load_state_dict as they are.
+// Differentiable with respect to the raw features.
+#pragma once
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "galnet/nn/activation.hpp"
+#include "galnet/nn/init.hpp"
+#include "galnet/nn/linear.hpp"
+#include "galnet/nn/sequential.hpp"
+
+namespace galnet::models {
+
+inline constexpr std::array<std::string_view, 10> line_ew_lines{
+    "OII_DOUBLET", "HGAMMA", "HBETA", "OIII_4959", "OIII_5007",
+    "NII_6548",    "HALPHA", "NII_6584", "SII_6716", "SII_6731"};
+
+template <class T = float, class D = Cpu, int In = 12>
+class LineEWMLP : public nn::LayerBase {
+public:
+  using value_type = T;
+  using device_type = D;
+  using tensor = Tensor<T, D>;
+
+  LineEWMLP() {
+    net_.visit("", [](const std::string&, auto& t, auto* p) {
+      if (p) nn::init::normal(t, 0.0, 0.1);
+    });
+    net_.set_input_grad(true);
+  }
+
+  [[nodiscard]] Shape output_shape(const Shape& in) const { return net_.output_shape(in); }
+  const tensor& forward(const tensor& x) { return net_.forward(x); }
+  const tensor& backward(const tensor& dy) { return net_.backward(dy); }
+  void train(bool on = true) { training_ = on, net_.train(on); }
+  void eval() { train(false); }
+  void set_input_grad(bool on) { input_grad_ = on, net_.set_input_grad(on); }
+  /// Keys layers.0 … layers.3 (the Sequential's indices 0, 2, 4, 6).
+  template <class F>
+  void visit(const std::string& prefix, F&& f) {
+    net_.template get<0>().visit(nn::join(prefix, "layers.0"), f);
+    net_.template get<2>().visit(nn::join(prefix, "layers.1"), f);
+    net_.template get<4>().visit(nn::join(prefix, "layers.2"), f);
+    net_.template get<6>().visit(nn::join(prefix, "layers.3"), f);
+  }
+  void summarize(nn::Summary& s, const std::string& prefix, const Shape& in) const {
+    net_.summarize(s, prefix, in);
+  }
+
+private:
+  nn::layer_t<nn::Sequential<nn::Linear<In, 64>, nn::SELU, nn::Linear<64, 128>, nn::SELU,
+                             nn::Linear<128, 64>, nn::SELU, nn::Linear<64, 1>>,
+              T, D>
+      net_;
+};
+
+template <class T = float, class D = Cpu, bool WithLuminosity = true>
+class LineEWNet : public nn::LayerBase {
+public:
+  using value_type = T;
+  using device_type = D;
+  using tensor = Tensor<T, D>;
+  static constexpr int colours = 11;
+  static constexpr int inputs = WithLuminosity ? 12 : 11;
+  static constexpr int lines = static_cast<int>(line_ew_lines.size());
+
+  LineEWNet() {
+    for (auto& l : line_) {
+      l.colour_mean.resize(Shape{colours}), l.colour_mean.zero();
+      l.colour_scale.resize(Shape{colours}), l.colour_scale.fill(T(1));
+      l.lum_mean.resize(Shape{1}), l.lum_mean.zero();
+      l.lum_scale.resize(Shape{1}), l.lum_scale.fill(T(1));
+    }
+  }
+
+  [[nodiscard]] Shape output_shape(const Shape& in) const {
+    GALNET_CHECK(in.rank() == 2 && in[1] == inputs, "LineEWNet: expected features [N, ", inputs,
+                 "] (11 colours", WithLuminosity ? " + log luminosity" : "", "), got ", in.str());
+    return Shape{in[0], lines};
+  }
+
+  const tensor& forward(const tensor& x) {
+    y_.resize(output_shape(x.shape()));
+    const std::int64_t n = x.dim(0);
+    for (int l = 0; l < lines; ++l) {
+      auto& ln = line_[l];
+      ln.z.resize(Shape{n, inputs});
+      for (std::int64_t i = 0; i < n; ++i)
+        for (int j = 0; j < inputs; ++j) ln.z[i * inputs + j] = (x[i * inputs + j] - mean(ln, j)) / scale(ln, j);
+      const tensor& out = ln.mlp.forward(ln.z);
+      for (std::int64_t i = 0; i < n; ++i) y_[i * lines + l] = out[i];
+    }
+    return y_;
+  }
+
+  const tensor& backward(const tensor& dy) {
+    check_shape(dy, y_.shape(), "LineEWNet", "output gradient");
+    const std::int64_t n = dy.dim(0);
+    dx_.resize(Shape{n, inputs});
+    dx_.zero();
+    for (int l = 0; l < lines; ++l) {
+      auto& ln = line_[l];
+      ln.dy.resize(Shape{n, 1});
+      for (std::int64_t i = 0; i < n; ++i) ln.dy[i] = dy[i * lines + l];
+      const tensor& dz = ln.mlp.backward(ln.dy);
+      for (std::int64_t i = 0; i < n; ++i)
+        for (int j = 0; j < inputs; ++j) dx_[i * inputs + j] += dz[i * inputs + j] / scale(ln, j);
+    }
+    return dx_;
+  }
+
+  void train(bool on = true) {
+    training_ = on;
+    for (auto& l : line_) l.mlp.train(on);
+  }
+  void eval() { train(false); }
+  void set_input_grad(bool on) { input_grad_ = on; }
+  template <class F>
+  void visit(const std::string& prefix, F&& f) {
+    using P = nn::Parameter<T, D>*;
+    for (int l = 0; l < lines; ++l) {
+      auto& ln = line_[l];
+      const std::string name = nn::join(prefix, std::string(line_ew_lines[l]));
+      f(nn::join(name, "color_scaler.mean"), ln.colour_mean, P{});
+      f(nn::join(name, "color_scaler.scale"), ln.colour_scale, P{});
+      if constexpr (WithLuminosity) {
+        f(nn::join(name, "luminosity_scaler.mean"), ln.lum_mean, P{});
+        f(nn::join(name, "luminosity_scaler.scale"), ln.lum_scale, P{});
+      }
+      ln.mlp.visit(name, f);
+    }
+  }
+  void summarize(nn::Summary& s, const std::string& prefix, const Shape& in) const {
+    for (int l = 0; l < lines; ++l)
+      line_[l].mlp.summarize(s, nn::join(prefix, std::string(line_ew_lines[l])), Shape{in[0], inputs});
+  }
+  LineEWMLP<T, D, inputs>& line(int l) { return line_[l].mlp; }
+
+private:
+  struct Line {
+    tensor colour_mean, colour_scale, lum_mean, lum_scale, z, dy;
+    LineEWMLP<T, D, inputs> mlp;
+  };
+  static T mean(const Line& l, int j) { return j < colours ? l.colour_mean[j] : l.lum_mean[0]; }
+  static T scale(const Line& l, int j) { return j < colours ? l.colour_scale[j] : l.lum_scale[0]; }
+
+  std::array<Line, lines> line_;
+  tensor y_, dx_;
+};
+
+}  // namespace galnet::models

@@ -1,0 +1,128 @@
+// galnet/nn/batchnorm.hpp — BatchNorm2d<C> ([N, C, H, W]) and BatchNorm1d<C> ([N, C] or
+// [N, C, L]), PyTorch semantics: train() normalises with batch statistics and updates the
+// running ones (momentum 0.1, unbiased running variance), eval() uses the running statistics.
+// Parameters `weight` (1) and `bias` (0); buffers `running_mean` (0), `running_var` (1).
+#pragma once
+#include <cmath>
+#include <string>
+
+#include "galnet/nn/module.hpp"
+#include "galnet/ops/cpu/batchnorm.hpp"
+
+namespace galnet::nn {
+
+template <class T, class D, int C, bool Spatial>
+class BatchNormLayer : public LayerBase {
+  static_assert(C > 0, "BatchNorm: channel count must be positive");
+
+public:
+  using value_type = T;
+  using device_type = D;
+  using tensor = Tensor<T, D>;
+
+  BatchNormLayer() {
+    weight_.init(Shape{C});
+    weight_.value.fill(T(1));
+    bias_.init(Shape{C});
+    running_mean_.resize(Shape{C});
+    running_mean_.zero();
+    running_var_.resize(Shape{C});
+    running_var_.fill(T(1));
+    mean_.resize(Shape{C});
+    invstd_.resize(Shape{C});
+  }
+
+  double momentum = 0.1;
+  double eps = 1e-5;
+
+  [[nodiscard]] Shape output_shape(const Shape& in) const {
+    if constexpr (Spatial)
+      GALNET_CHECK(in.rank() == 4, describe(), ": expected input [N, ", C, ", H, W], got ", in.str());
+    else
+      GALNET_CHECK(in.rank() == 2 || in.rank() == 3, describe(), ": expected input [N, ", C,
+                   "] or [N, ", C, ", L], got ", in.str());
+    GALNET_CHECK(in[1] == C, describe(), ": input has ", in[1], " channels (shape ", in.str(),
+                 "), expected ", C);
+    return in;
+  }
+
+  const tensor& forward(const tensor& x) {
+    y_.resize(output_shape(x.shape()));
+    const auto g = geometry(x.shape());
+    if (training_) {
+      ops::batchnorm_forward_train(g, x.data(), weight_.value.data(), bias_.value.data(), eps,
+                                   momentum, running_mean_.data(), running_var_.data(), y_.data(),
+                                   mean_.data(), invstd_.data());
+    } else {
+      ops::batchnorm_forward_eval(g, x.data(), weight_.value.data(), bias_.value.data(), eps,
+                                  running_mean_.data(), running_var_.data(), y_.data());
+      for (int c = 0; c < C; ++c) {
+        mean_[c] = running_mean_[c];
+        invstd_[c] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var_[c]) + eps));
+      }
+    }
+    trained_forward_ = training_;
+    x_ = &x;
+    return y_;
+  }
+
+  const tensor& backward(const tensor& dy) {
+    GALNET_CHECK(x_ != nullptr, describe(), ": backward called before forward");
+    check_shape(dy, y_.shape(), describe().c_str(), "output gradient");
+    if (input_grad_) dx_.resize(x_->shape());
+    else dx_.resize(Shape{});
+    ops::batchnorm_backward(geometry(x_->shape()), trained_forward_, x_->data(), dy.data(),
+                            weight_.value.data(), mean_.data(), invstd_.data(),
+                            input_grad_ ? dx_.data() : nullptr,
+                            weight_.requires_grad ? weight_.grad.data() : nullptr,
+                            bias_.requires_grad ? bias_.grad.data() : nullptr);
+    return dx_;
+  }
+
+  template <class F>
+  void visit(const std::string& prefix, F&& f) {
+    f(join(prefix, "weight"), weight_.value, &weight_);
+    f(join(prefix, "bias"), bias_.value, &bias_);
+    f(join(prefix, "running_mean"), running_mean_, static_cast<Parameter<T, D>*>(nullptr));
+    f(join(prefix, "running_var"), running_var_, static_cast<Parameter<T, D>*>(nullptr));
+  }
+  [[nodiscard]] std::string describe() const {
+    return std::string(Spatial ? "BatchNorm2d(" : "BatchNorm1d(") + std::to_string(C) + ")";
+  }
+  void summarize(Summary& s, const std::string& prefix, const Shape& in) const {
+    summarize_leaf(*this, s, prefix, in);
+  }
+
+  Parameter<T, D>& weight() { return weight_; }
+  Parameter<T, D>& bias() { return bias_; }
+  tensor& running_mean() { return running_mean_; }
+  tensor& running_var() { return running_var_; }
+
+private:
+  static ops::BatchNormGeometry geometry(const Shape& in) {
+    return {in[0], C, in.rank() > 2 ? in.numel_from(2) : 1};
+  }
+
+  Parameter<T, D> weight_, bias_;
+  tensor running_mean_, running_var_, mean_, invstd_, y_, dx_;
+  const tensor* x_ = nullptr;
+  bool trained_forward_ = true;
+};
+
+template <int C>
+struct BatchNorm2d {
+  static constexpr int channels_in = C;
+  static constexpr int channels_out(int) { return C; }
+  template <class T, class D = Cpu>
+  using layer = BatchNormLayer<T, D, C, true>;
+};
+
+template <int C>
+struct BatchNorm1d {
+  static constexpr int channels_in = C;
+  static constexpr int channels_out(int) { return C; }
+  template <class T, class D = Cpu>
+  using layer = BatchNormLayer<T, D, C, false>;
+};
+
+}  // namespace galnet::nn

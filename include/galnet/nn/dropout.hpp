@@ -1,0 +1,81 @@
+// galnet/nn/dropout.hpp — Dropout<P>: inverted dropout, training only.
+//
+// In train() each element is zeroed with probability P and the survivors scaled by 1/(1−P);
+// in eval() it is the identity. The mask is drawn from galnet::default_generator() (or the
+// generator given with set_generator), so galnet::manual_seed makes runs repeatable.
+#pragma once
+#include <string>
+
+#include "galnet/core/rng.hpp"
+#include "galnet/nn/module.hpp"
+
+namespace galnet::nn {
+
+template <class T, class D, double P>
+class DropoutLayer : public LayerBase {
+  static_assert(P >= 0.0 && P < 1.0, "Dropout: probability must be in [0, 1)");
+
+public:
+  using value_type = T;
+  using device_type = D;
+  using tensor = Tensor<T, D>;
+
+  void set_generator(Generator* g) { gen_ = g; }
+
+  [[nodiscard]] Shape output_shape(const Shape& in) const { return in; }
+  const tensor& forward(const tensor& x) {
+    y_.resize(x.shape());
+    active_ = training_ && P > 0.0;
+    if (!active_) {
+      y_.copy_from(x);
+      return y_;
+    }
+    mask_.resize(x.shape());
+    Generator& g = gen_ ? *gen_ : default_generator();
+    const T keep_scale = static_cast<T>(1.0 / (1.0 - P));
+    // Two 32-bit uniforms per 64-bit draw.
+    const std::int64_t n = x.numel();
+    for (std::int64_t i = 0; i < n; i += 2) {
+      const std::uint64_t r = g.next_u64();
+      const double u0 = static_cast<double>(r >> 32) * 0x1.0p-32;
+      const double u1 = static_cast<double>(r & 0xffffffffu) * 0x1.0p-32;
+      mask_[i] = u0 < P ? T(0) : keep_scale;
+      if (i + 1 < n) mask_[i + 1] = u1 < P ? T(0) : keep_scale;
+    }
+    for (std::int64_t i = 0; i < n; ++i) y_[i] = x[i] * mask_[i];
+    return y_;
+  }
+  const tensor& backward(const tensor& dy) {
+    check_shape(dy, y_.shape(), describe().c_str(), "output gradient");
+    dx_.resize(dy.shape());
+    if (!active_) dx_.copy_from(dy);
+    else
+      for (std::int64_t i = 0; i < dy.numel(); ++i) dx_[i] = dy[i] * mask_[i];
+    return dx_;
+  }
+  template <class F>
+  void visit(const std::string&, F&&) {}
+  [[nodiscard]] std::string describe() const {
+    std::string p = std::to_string(P);
+    p.erase(p.find_last_not_of('0') + 1);
+    return "Dropout(p=" + p + ")";
+  }
+  void summarize(Summary& s, const std::string& prefix, const Shape& in) const {
+    summarize_leaf(*this, s, prefix, in);
+  }
+
+private:
+  tensor y_, dx_, mask_;
+  Generator* gen_ = nullptr;
+  bool active_ = false;
+};
+
+template <double P>
+struct Dropout {
+  static constexpr int channels_in = kAnyChannels;
+  static constexpr int channels_out(int c) { return c; }
+  template <class T, class D = Cpu>
+  using layer = DropoutLayer<T, D, P>;
+};
+
+}  // namespace galnet::nn

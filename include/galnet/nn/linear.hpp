@@ -1,0 +1,103 @@
+// galnet/nn/linear.hpp — Linear<In, Out, Bias>: y = x·Wᵀ + b, PyTorch semantics.
+//
+// Input [N, In] → output [N, Out]. Parameters `weight` [Out, In], `bias` [Out], initialised as
+// PyTorch does. A wrong feature count (e.g. an image size that does not give the flattened
+// size the layer was built for) throws, naming the layer and both counts.
+#pragma once
+#include <string>
+
+#include "galnet/nn/init.hpp"
+#include "galnet/nn/module.hpp"
+#include "galnet/ops/cpu/gemm.hpp"
+
+namespace galnet::nn {
+
+template <class T, class D, int In, int Out, bool Bias>
+class LinearLayer : public LayerBase {
+  static_assert(In > 0 && Out > 0, "Linear: feature counts must be positive");
+
+public:
+  using value_type = T;
+  using device_type = D;
+  using tensor = Tensor<T, D>;
+
+  LinearLayer() {
+    weight_.init(Shape{Out, In});
+    init::pytorch_default(weight_.value, In);
+    if constexpr (Bias) {
+      bias_.init(Shape{Out});
+      init::pytorch_default(bias_.value, In);
+    }
+  }
+
+  [[nodiscard]] Shape output_shape(const Shape& in) const {
+    GALNET_CHECK(in.rank() == 2, describe(), ": expected input [N, ", In, "], got ", in.str(),
+                 " (add a Flatten before it?)");
+    GALNET_CHECK(in[1] == In, describe(), ": input has ", in[1], " features (shape ", in.str(),
+                 "), expected ", In);
+    return Shape{in[0], Out};
+  }
+
+  const tensor& forward(const tensor& x) {
+    y_.resize(output_shape(x.shape()));
+    const std::int64_t n = x.dim(0);
+    ops::gemm<T>(false, true, n, Out, In, T(1), x.data(), weight_.value.data(), T(0), y_.data());
+    if constexpr (Bias)
+      for (std::int64_t i = 0; i < n; ++i)
+        for (int o = 0; o < Out; ++o) y_[i * Out + o] += bias_.value[o];
+    x_ = &x;
+    return y_;
+  }
+
+  const tensor& backward(const tensor& dy) {
+    GALNET_CHECK(x_ != nullptr, describe(), ": backward called before forward");
+    check_shape(dy, y_.shape(), describe().c_str(), "output gradient");
+    const std::int64_t n = x_->dim(0);
+    if (weight_.requires_grad)
+      ops::gemm<T>(true, false, Out, In, n, T(1), dy.data(), x_->data(), T(1), weight_.grad.data());
+    if constexpr (Bias)
+      if (bias_.requires_grad)
+        for (std::int64_t i = 0; i < n; ++i)
+          for (int o = 0; o < Out; ++o) bias_.grad[o] += dy[i * Out + o];
+    if (!input_grad_) {
+      dx_.resize(Shape{});
+      return dx_;
+    }
+    dx_.resize(x_->shape());
+    ops::gemm<T>(false, false, n, In, Out, T(1), dy.data(), weight_.value.data(), T(0), dx_.data());
+    return dx_;
+  }
+
+  template <class F>
+  void visit(const std::string& prefix, F&& f) {
+    f(join(prefix, "weight"), weight_.value, &weight_);
+    if constexpr (Bias) f(join(prefix, "bias"), bias_.value, &bias_);
+  }
+  [[nodiscard]] std::string describe() const {
+    return "Linear(" + std::to_string(In) + ", " + std::to_string(Out) + (Bias ? "" : ", bias=False") + ")";
+  }
+  void summarize(Summary& s, const std::string& prefix, const Shape& in) const {
+    summarize_leaf(*this, s, prefix, in);
+  }
+
+  Parameter<T, D>& weight() { return weight_; }
+  Parameter<T, D>& bias() {
+    static_assert(Bias, "Linear: this layer has no bias");
+    return bias_;
+  }
+
+private:
+  Parameter<T, D> weight_, bias_;
+  tensor y_, dx_;
+  const tensor* x_ = nullptr;
+};
+
+template <int In, int Out, bool Bias = true>
+struct Linear {
+  static constexpr int channels_in = In;
+  static constexpr int channels_out(int) { return Out; }
+  template <class T, class D = Cpu>
+  using layer = LinearLayer<T, D, In, Out, Bias>;
+};
+
+}  // namespace galnet::nn

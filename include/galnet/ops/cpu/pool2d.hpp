@@ -1,0 +1,133 @@
+// galnet/ops/cpu/pool2d.hpp — max and average pooling over x [N, C, H, W], regular or adaptive.
+//
+// Regular windows (kernel k, stride s, padding p, floor mode) follow PyTorch: max pooling pads
+// with −∞; average pooling counts the padding in the divisor (count_include_pad=True).
+// Adaptive windows for output size O over input size I are [⌊o·I/O⌋, ⌈(o+1)·I/O⌉), as PyTorch's
+// AdaptiveAvgPool2d/AdaptiveMaxPool2d. Max pooling records the arg-max (first maximum in
+// row-major window order) so backward routes each gradient to one input.
+#pragma once
+#include <cstdint>
+#include <limits>
+
+namespace galnet::ops {
+
+struct Pool2dGeometry {
+  std::int64_t n, c, h, w, oh, ow;
+  std::int64_t kernel = 0, stride = 1, pad = 0;
+  bool adaptive = false;
+
+  struct Window {
+    std::int64_t begin, end;  ///< valid input range
+    std::int64_t extent;      ///< divisor extent for average pooling
+  };
+  [[nodiscard]] Window window(std::int64_t o, std::int64_t in, std::int64_t out) const {
+    if (adaptive) {
+      const std::int64_t b = o * in / out, e = ((o + 1) * in + out - 1) / out;
+      return {b, e, e - b};
+    }
+    const std::int64_t b = o * stride - pad;
+    const std::int64_t e_padded = std::min(b + kernel, in + pad);
+    return {std::max<std::int64_t>(b, 0), std::min(b + kernel, in), e_padded - b};
+  }
+};
+
+/// Output extent of a regular pooling window over `in` (floor mode).
+inline std::int64_t pool_output_size(std::int64_t in, std::int64_t kernel, std::int64_t stride,
+                                     std::int64_t pad) {
+  return (in + 2 * pad - kernel) / stride + 1;
+}
+
+template <class T>
+void maxpool2d_forward(const Pool2dGeometry& g, const T* x, T* y, std::int32_t* argmax) {
+  const std::int64_t planes = g.n * g.c;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (planes * g.oh * g.ow > 16384)
+#endif
+  for (std::int64_t pl = 0; pl < planes; ++pl) {
+    const T* xp = x + pl * g.h * g.w;
+    T* yp = y + pl * g.oh * g.ow;
+    std::int32_t* ap = argmax + pl * g.oh * g.ow;
+    for (std::int64_t oy = 0; oy < g.oh; ++oy) {
+      const auto wy = g.window(oy, g.h, g.oh);
+      for (std::int64_t ox = 0; ox < g.ow; ++ox) {
+        const auto wx = g.window(ox, g.w, g.ow);
+        T best = -std::numeric_limits<T>::infinity();
+        std::int64_t arg = wy.begin * g.w + wx.begin;
+        for (std::int64_t iy = wy.begin; iy < wy.end; ++iy)
+          for (std::int64_t ix = wx.begin; ix < wx.end; ++ix) {
+            const T v = xp[iy * g.w + ix];
+            if (v > best || v != v) {  // NaN propagates, as in PyTorch
+              best = v;
+              arg = iy * g.w + ix;
+              if (v != v) goto done;
+            }
+          }
+      done:
+        yp[oy * g.ow + ox] = best;
+        ap[oy * g.ow + ox] = static_cast<std::int32_t>(arg);
+      }
+    }
+  }
+}
+
+/// dx = scatter of dy to the arg-max positions (overwrites dx).
+template <class T>
+void maxpool2d_backward(const Pool2dGeometry& g, const T* dy, const std::int32_t* argmax, T* dx) {
+  const std::int64_t planes = g.n * g.c;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (planes * g.h * g.w > 16384)
+#endif
+  for (std::int64_t pl = 0; pl < planes; ++pl) {
+    T* dxp = dx + pl * g.h * g.w;
+    for (std::int64_t i = 0; i < g.h * g.w; ++i) dxp[i] = T(0);
+    const T* dyp = dy + pl * g.oh * g.ow;
+    const std::int32_t* ap = argmax + pl * g.oh * g.ow;
+    for (std::int64_t i = 0; i < g.oh * g.ow; ++i) dxp[ap[i]] += dyp[i];
+  }
+}
+
+template <class T>
+void avgpool2d_forward(const Pool2dGeometry& g, const T* x, T* y) {
+  const std::int64_t planes = g.n * g.c;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (planes * g.h * g.w > 16384)
+#endif
+  for (std::int64_t pl = 0; pl < planes; ++pl) {
+    const T* xp = x + pl * g.h * g.w;
+    T* yp = y + pl * g.oh * g.ow;
+    for (std::int64_t oy = 0; oy < g.oh; ++oy) {
+      const auto wy = g.window(oy, g.h, g.oh);
+      for (std::int64_t ox = 0; ox < g.ow; ++ox) {
+        const auto wx = g.window(ox, g.w, g.ow);
+        T s = 0;
+        for (std::int64_t iy = wy.begin; iy < wy.end; ++iy)
+          for (std::int64_t ix = wx.begin; ix < wx.end; ++ix) s += xp[iy * g.w + ix];
+        yp[oy * g.ow + ox] = s / static_cast<T>(wy.extent * wx.extent);
+      }
+    }
+  }
+}
+
+template <class T>
+void avgpool2d_backward(const Pool2dGeometry& g, const T* dy, T* dx) {
+  const std::int64_t planes = g.n * g.c;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (planes * g.h * g.w > 16384)
+#endif
+  for (std::int64_t pl = 0; pl < planes; ++pl) {
+    T* dxp = dx + pl * g.h * g.w;
+    for (std::int64_t i = 0; i < g.h * g.w; ++i) dxp[i] = T(0);
+    const T* dyp = dy + pl * g.oh * g.ow;
+    for (std::int64_t oy = 0; oy < g.oh; ++oy) {
+      const auto wy = g.window(oy, g.h, g.oh);
+      for (std::int64_t ox = 0; ox < g.ow; ++ox) {
+        const auto wx = g.window(ox, g.w, g.ow);
+        const T d = dyp[oy * g.ow + ox] / static_cast<T>(wy.extent * wx.extent);
+        for (std::int64_t iy = wy.begin; iy < wy.end; ++iy)
+          for (std::int64_t ix = wx.begin; ix < wx.end; ++ix) dxp[iy * g.w + ix] += d;
+      }
+    }
+  }
+}
+
+}  // namespace galnet::ops
