@@ -22,3 +22,5 @@
 #include "galnet/nn/pooling.hpp"
 #include "galnet/nn/sequential.hpp"
 #include "galnet/nn/topk.hpp"
+#include "galnet/io/safetensors.hpp"
+#include "galnet/io/state_dict.hpp"

@@ -44,6 +44,10 @@ public:
 
   TensorView() = default;
   TensorView(T* data, Shape shape) : data_(data), shape_(shape) {}
+  /// A view of mutable elements converts to a view of const ones.
+  template <class U>
+    requires(std::is_const_v<T> && std::is_same_v<std::remove_const_t<T>, U>)
+  TensorView(const TensorView<U, D>& o) : data_(o.data()), shape_(o.shape()) {}  // NOLINT
 
   [[nodiscard]] T* data() const { return data_; }
   [[nodiscard]] const Shape& shape() const { return shape_; }

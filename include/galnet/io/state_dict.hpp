@@ -1,0 +1,161 @@
+// galnet/io/state_dict.hpp — save and load a model's parameters and buffers as safetensors.
+//
+// Contract
+//   - Keys are the names the model's visit() produces: PyTorch state-dict names such as
+//     "layer1.0.conv1.weight". Parameters and buffers (running means, ...) are both saved.
+//   - save_state_dict writes every visited tensor (atomically, see write_safetensors).
+//   - load_state_dict checks everything before it copies anything. Strict mode (the default)
+//     collects every missing key, unexpected key and shape mismatch and throws ONE galnet::Error
+//     listing them all and naming the file; the model is then left untouched. Non-strict mode
+//     loads every tensor whose name and shape match and reports the rest.
+//   - LoadOptions::prefix maps model key k to file key prefix + k ("resnet." loads a backbone
+//     saved inside a bigger model); file keys outside the prefix are then ignored. The same
+//     prefix argument of save_state_dict prepends it to every key.
+//   - File keys for which LoadOptions::ignore returns true are skipped silently (e.g.
+//     PyTorch's "num_batches_tracked" when the model has no such buffer).
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "galnet/io/safetensors.hpp"
+#include "galnet/nn/module.hpp"
+
+namespace galnet::io {
+
+/// A key present in both the model and the file, with different shapes.
+struct ShapeMismatch {
+  std::string name;
+  Shape expected;  ///< the model's shape
+  Shape found;     ///< the file's shape
+};
+
+/// What load_state_dict matched. Keys are the model's (prefix removed).
+struct LoadReport {
+  std::vector<std::string> loaded;
+  std::vector<std::string> missing;     ///< in the model, not in the file
+  std::vector<std::string> unexpected;  ///< in the file, not in the model
+  std::vector<ShapeMismatch> mismatched;
+
+  [[nodiscard]] bool ok() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
+  /// One line per problem, e.g. "missing key: fc.bias".
+  [[nodiscard]] std::string str() const {
+    std::ostringstream os;
+    if (!missing.empty()) {
+      os << missing.size() << " missing key(s) (in the model, not in the file):\n";
+      for (const auto& k : missing) os << "  missing: " << k << "\n";
+    }
+    if (!unexpected.empty()) {
+      os << unexpected.size() << " unexpected key(s) (in the file, not in the model):\n";
+      for (const auto& k : unexpected) os << "  unexpected: " << k << "\n";
+    }
+    if (!mismatched.empty()) {
+      os << mismatched.size() << " shape mismatch(es):\n";
+      for (const auto& m : mismatched)
+        os << "  mismatch: " << m.name << ": model expects " << m.expected.str() << ", file has "
+           << m.found.str() << "\n";
+    }
+    return os.str();
+  }
+};
+
+struct LoadOptions {
+  bool strict = true;
+  std::string prefix;                                 ///< file key = prefix + model key
+  std::function<bool(const std::string&)> ignore;     ///< file keys (full) to skip silently
+};
+
+namespace detail {
+
+/// The model's named tensors, checked for duplicate names.
+template <class L>
+auto visited_state(const L& model, const char* who) {
+  auto state = nn::named_state(const_cast<L&>(model));
+  std::set<std::string> seen;
+  for (const auto& kv : state)
+    GALNET_CHECK(seen.insert(kv.first).second, who, ": the model visits the name '", kv.first, "' twice");
+  return state;
+}
+
+}  // namespace detail
+
+/// Writes every parameter and buffer of `model` under its visit() name (plus `prefix`) to
+/// `path` as `dtype`, with `metadata`. Atomic; throws galnet::Error naming the file.
+template <class L>
+void save_state_dict(const L& model, const std::filesystem::path& path, const Metadata& metadata = {},
+                     DType dtype = DType::F32, const std::string& prefix = "") {
+  using T = typename L::value_type;
+  static_assert(std::is_same_v<typename L::device_type, Cpu>,
+                "save_state_dict takes a CPU model; copy a CUDA model to the host first");
+  const auto state = detail::visited_state(model, "galnet::io::save_state_dict");
+  std::vector<std::pair<std::string, TensorView<const T, Cpu>>> views;
+  views.reserve(state.size());
+  for (const auto& [name, t] : state) views.emplace_back(prefix + name, std::as_const(*t).view());
+  write_safetensors<T>(path, views, metadata, dtype);
+}
+
+/// Loads `file` into `model` (see the header comment for strict/non-strict and prefix).
+/// Strict: throws one galnet::Error listing every problem, loading nothing.
+template <class L>
+LoadReport load_state_dict(L& model, const SafetensorsFile& file, const LoadOptions& opt) {
+  static_assert(std::is_same_v<typename L::device_type, Cpu>,
+                "load_state_dict takes a CPU model; load on the host, then copy to the device");
+  const auto state = detail::visited_state(model, "galnet::io::load_state_dict");
+  LoadReport rep;
+  std::vector<std::pair<std::string, std::string>> plan;  // (model key, file key)
+  std::set<std::string> used;
+  for (const auto& [name, t] : state) {
+    const std::string key = opt.prefix + name;
+    if (!file.contains(key)) {
+      rep.missing.push_back(name);
+      continue;
+    }
+    used.insert(key);
+    const Shape fs = file.shape(key);
+    if (!(fs == t->shape())) rep.mismatched.push_back({name, t->shape(), fs});
+    else plan.emplace_back(name, key);
+  }
+  for (const auto& key : file.names()) {
+    if (used.count(key) || key.compare(0, opt.prefix.size(), opt.prefix) != 0) continue;
+    if (opt.ignore && opt.ignore(key)) continue;
+    rep.unexpected.push_back(key.substr(opt.prefix.size()));
+  }
+  if (opt.strict && !rep.ok())
+    fail("galnet::io::load_state_dict: ", detail::quoted(file.path()), " does not match the model",
+         opt.prefix.empty() ? std::string() : " (file prefix '" + opt.prefix + "')", "; nothing was loaded\n",
+         rep.str());
+  std::map<std::string, Tensor<typename L::value_type, Cpu>*> by_name(state.begin(), state.end());
+  for (const auto& [name, key] : plan) {
+    file.copy_to(key, by_name.at(name)->view());
+    rep.loaded.push_back(name);
+  }
+  return rep;
+}
+
+template <class L>
+LoadReport load_state_dict(L& model, const SafetensorsFile& file, bool strict = true) {
+  LoadOptions opt;
+  opt.strict = strict;
+  return load_state_dict(model, file, opt);
+}
+
+/// Reads `path`, then loads it as above.
+template <class L>
+LoadReport load_state_dict(L& model, const std::filesystem::path& path, const LoadOptions& opt) {
+  return load_state_dict(model, SafetensorsFile::read(path), opt);
+}
+
+template <class L>
+LoadReport load_state_dict(L& model, const std::filesystem::path& path, bool strict = true) {
+  LoadOptions opt;
+  opt.strict = strict;
+  return load_state_dict(model, SafetensorsFile::read(path), opt);
+}
+
+}  // namespace galnet::io
