@@ -191,6 +191,10 @@ auto named_state(L& layer) {
   return out;
 }
 
+/// LibTorch's name for named_state: (key, tensor) for every parameter and buffer.
+template <class L>
+auto state_dict(L& layer) { return named_state(layer); }
+
 template <class L>
 std::int64_t count_parameters(L& layer, bool trainable_only = true) {
   std::int64_t n = 0;

@@ -43,6 +43,8 @@ template <class T, class D, class... Specs>
 class SequentialLayer : public LayerBase {
   static_assert(sizeof...(Specs) > 0, "galnet::nn::Sequential needs at least one layer");
   static_assert(detail::check_chain<0, kAnyChannels, Specs...>::value);
+  static_assert((Layer<layer_t<Specs, T, D>> && ...),
+                "galnet::nn::Sequential: every spec must name a layer satisfying galnet::nn::Layer");
 
 public:
   using value_type = T;

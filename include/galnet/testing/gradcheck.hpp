@@ -46,7 +46,7 @@ struct GradcheckReport {
   }
 };
 
-template <class L>
+template <nn::Layer L>
 GradcheckReport gradcheck(L& layer, Tensor<typename L::value_type, typename L::device_type> x,
                           const GradcheckOptions& opt = {}) {
   using T = typename L::value_type;

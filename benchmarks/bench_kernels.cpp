@@ -1,0 +1,56 @@
+// Kernels: GEMM and the convolution shapes of the models (forward, data and weight gradients).
+#include <benchmark/benchmark.h>
+
+#include <galnet/galnet.hpp>
+
+using namespace galnet;
+
+namespace {
+void BM_Gemm(benchmark::State& state) {
+  set_num_threads(static_cast<int>(state.range(1)));
+  const std::int64_t n = state.range(0);
+  Tensor<float> a(Shape{n, n}, 0.5f), b(Shape{n, n}, 0.25f), c(Shape{n, n});
+  for (auto _ : state) {
+    ops::gemm<float>(false, false, n, n, n, 1.f, a.data(), b.data(), 0.f, c.data());
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * n * n * state.iterations(), benchmark::Counter::kIsRate,
+                                                 benchmark::Counter::kIs1000);
+}
+
+/// Conv shape: batch, in channels, out channels, spatial size, kernel, stride, padding.
+template <int Which>  // 0 forward, 1 data gradient, 2 weight gradient
+void BM_Conv(benchmark::State& state) {
+  set_num_threads(2);
+  const auto r = [&](int i) { return state.range(i); };
+  const std::int64_t n = r(0), c = r(1), o = r(2), hw = r(3), k = r(4), s = r(5), p = r(6);
+  const std::int64_t out = (hw + 2 * p - k) / s + 1;
+  ops::Conv2dGeometry g{n, c, hw, hw, o, k, k, s, p, out, out};
+  Tensor<float> x(Shape{n, c, hw, hw}, 0.1f), w(Shape{o, c, k, k}, 0.01f), y(Shape{n, o, out, out}, 0.2f);
+  Tensor<float> dx(x.shape()), dw(w.shape(), 0.f), db(Shape{o}, 0.f);
+  ops::Conv2dWorkspace<float> ws;
+  for (auto _ : state) {
+    if constexpr (Which == 0) ops::conv2d_forward(g, x.data(), w.data(), static_cast<const float*>(nullptr), y.data(), ws);
+    if constexpr (Which == 1) ops::conv2d_backward_data(g, y.data(), w.data(), dx.data(), ws);
+    if constexpr (Which == 2) ops::conv2d_backward_weight(g, x.data(), y.data(), dw.data(), db.data(), ws);
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * o * out * out * c * k * k * state.iterations(),
+                                                 benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
+// The distinct convolution shapes: SpinCNN (B=32, 80 px) and the ResNet-18 body (B=64, 144 px).
+void conv_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"N", "C", "O", "HW", "K", "S", "P"});
+  b->Args({32, 3, 64, 80, 6, 1, 0})->Args({32, 64, 96, 75, 5, 1, 0})->Args({32, 96, 128, 35, 2, 1, 0});
+  b->Args({32, 128, 192, 17, 2, 1, 0})->Args({32, 192, 192, 16, 2, 1, 0});
+  b->Args({64, 3, 64, 144, 7, 2, 3})->Args({64, 64, 64, 36, 3, 1, 1})->Args({64, 64, 128, 36, 3, 2, 1});
+  b->Args({64, 128, 128, 18, 3, 1, 1})->Args({64, 128, 256, 18, 3, 2, 1})->Args({64, 256, 256, 9, 3, 1, 1});
+  b->Args({64, 256, 512, 9, 3, 2, 1})->Args({64, 512, 512, 5, 3, 1, 1})->Args({64, 64, 128, 36, 1, 2, 0});
+}
+}  // namespace
+
+BENCHMARK(BM_Gemm)->Args({512, 1})->Args({512, 2})->Args({2048, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Conv<0>)->Name("BM_Conv_Forward")->Apply(conv_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Conv<1>)->Name("BM_Conv_BackwardData")->Apply(conv_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Conv<2>)->Name("BM_Conv_BackwardWeight")->Apply(conv_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_MAIN();

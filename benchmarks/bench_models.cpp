@@ -1,0 +1,99 @@
+// Whole-model train steps and inference passes at the papers' batch sizes (CPU, float32).
+// Train step = zero_grad + forward + loss + backward + optimizer step, as in training.
+// items_per_second is samples/s; FLOP/s counts 2 FLOP per multiply-add of the forward and
+// twice that for the backward (the usual 3× forward for a train step).
+#include <benchmark/benchmark.h>
+
+#include <galnet/galnet.hpp>
+#include <galnet/models.hpp>
+#include <galnet/optim.hpp>
+
+using namespace galnet;
+
+namespace {
+template <class Model>
+void fill_input(Tensor<float>& x) {
+  Generator g(3);
+  for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(g.uniform());
+}
+
+template <class Model, class Opt>
+void train_step(benchmark::State& state, Model& model, Opt& opt, const Shape& in, int outputs,
+                double forward_gflop_per_sample) {
+  Tensor<float> x(in), y(Shape{in[0], outputs}, 0.5f);
+  fill_input<Model>(x);
+  nn::RMSELoss<float> loss;
+  model.train();
+  for (auto _ : state) {
+    opt.zero_grad();
+    loss.forward(model.forward(x), y);
+    model.backward(loss.backward());
+    opt.step();
+  }
+  state.SetItemsProcessed(state.iterations() * in[0]);
+  state.counters["GFLOP/s"] = benchmark::Counter(3 * forward_gflop_per_sample * 1e9 * in[0] * state.iterations(),
+                                                 benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
+template <class Model>
+void inference(benchmark::State& state, Model& model, const Shape& in, double forward_gflop_per_sample) {
+  Tensor<float> x(in);
+  fill_input<Model>(x);
+  model.eval();
+  for (auto _ : state) benchmark::DoNotOptimize(model.forward(x).data());
+  state.SetItemsProcessed(state.iterations() * in[0]);
+  state.counters["GFLOP/s"] = benchmark::Counter(forward_gflop_per_sample * 1e9 * in[0] * state.iterations(),
+                                                 benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
+// Forward cost per sample (MODELS.md, 1 MAC = 2 FLOP); SFNet at its 144-px crop.
+constexpr double kSpinGflop = 1.87, kSfnetGflop = 1.58,
+                 kWuBoadaGflop = 2.39;
+
+void BM_SpinCNN_TrainStep(benchmark::State& state) {
+  set_num_threads(static_cast<int>(state.range(0)));
+  models::SpinCNN<float> model;
+  optim::Adam<float> opt(nn::parameters(model), {.lr = 1e-3});
+  train_step(state, model, opt, Shape{32, 3, 80, 80}, 1, kSpinGflop);
+}
+void BM_SFNet_TrainStep(benchmark::State& state) {
+  set_num_threads(static_cast<int>(state.range(0)));
+  models::SFNet<float> model(4);
+  auto opt = optim::ranger(nn::parameters(model), {.lr = 0.1});
+  train_step(state, model, opt, Shape{64, 3, 144, 144}, 1, kSfnetGflop);
+}
+void BM_WuBoada_TrainStep(benchmark::State& state) {
+  set_num_threads(static_cast<int>(state.range(0)));
+  models::WuBoada<float> model;
+  optim::SGD<float> opt(nn::parameters(model), {.lr = 0.1, .momentum = 0.9});
+  train_step(state, model, opt, Shape{128, 3, 128, 128}, 1, kWuBoadaGflop);
+}
+void BM_SpinCNN_Inference(benchmark::State& state) {
+  set_num_threads(static_cast<int>(state.range(0)));
+  models::SpinCNN<float> model;
+  inference(state, model, Shape{32, 3, 80, 80}, kSpinGflop);
+}
+void BM_SFNet_Inference(benchmark::State& state) {
+  set_num_threads(static_cast<int>(state.range(0)));
+  models::SFNet<float> model(4);
+  inference(state, model, Shape{64, 3, 144, 144}, kSfnetGflop);
+}
+void BM_LineEW_TenLines(benchmark::State& state) {
+  set_num_threads(static_cast<int>(state.range(0)));
+  models::LineEWNet<float> net;
+  const std::int64_t batch = state.range(1);
+  Tensor<float> x(Shape{batch, 12});
+  fill_input<decltype(net)>(x);
+  net.eval();
+  for (auto _ : state) benchmark::DoNotOptimize(net.forward(x).data());
+  state.SetItemsProcessed(state.iterations() * batch * 10);  // line predictions
+}
+}  // namespace
+
+BENCHMARK(BM_SpinCNN_TrainStep)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5);
+BENCHMARK(BM_SFNet_TrainStep)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(10);
+BENCHMARK(BM_WuBoada_TrainStep)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(10);
+BENCHMARK(BM_SpinCNN_Inference)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SFNet_Inference)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_LineEW_TenLines)->Args({1, 1})->Args({2, 4096})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_MAIN();

@@ -1,0 +1,94 @@
+// galnet/optim/sgd.hpp — stochastic gradient descent, exactly torch.optim.SGD.
+#pragma once
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "galnet/optim/optimizer.hpp"
+
+namespace galnet::optim {
+
+struct SGDOptions {
+  double lr = 1e-3;
+  double momentum = 0.0;
+  double dampening = 0.0;
+  bool nesterov = false;
+  double weight_decay = 0.0;  ///< L2: wd * p added to the gradient
+};
+
+namespace detail {
+/// The SGD update of n elements (torch.optim.SGD, single-tensor path):
+///   d = g + wd*p;  buf = first ? d : mom*buf + (1-damp)*d;  d = nesterov ? d + mom*buf : buf
+///   p -= lr * d
+/// The gradient itself is left untouched.
+template <class T>
+void sgd_update(Cpu, std::int64_t n, T* p, const T* g, T* buf, bool first, T lr, T wd, T mom,
+                T one_minus_damp, bool nesterov) {
+  const bool use_mom = mom != T(0);
+  GALNET_OPTIM_PARALLEL_FOR
+  for (std::int64_t i = 0; i < n; ++i) {
+    T d = g[i];
+    if (wd != T(0)) d = d + wd * p[i];
+    if (use_mom) {
+      buf[i] = first ? d : buf[i] * mom + one_minus_damp * d;
+      d = nesterov ? d + mom * buf[i] : buf[i];
+    }
+    p[i] = p[i] + (-lr) * d;
+  }
+}
+}  // namespace detail
+
+/// SGD — torch.optim.SGD semantics: L2 weight decay added to the gradient, a momentum buffer
+/// that equals the (decayed) gradient on a parameter's first step and then
+/// buf = momentum*buf + (1 - dampening)*grad, Nesterov look-ahead when asked.
+/// Defaults: lr 1e-3, momentum 0, dampening 0, nesterov off, weight_decay 0.
+/// Example: SGD opt(nn::parameters(model), {.lr = 0.1, .momentum = 0.9, .nesterov = true,
+///                                          .weight_decay = 1e-4});
+template <class T, class D = Cpu>
+class SGD : public Optimizer<T, D> {
+  using Base = Optimizer<T, D>;
+
+public:
+  using Options = SGDOptions;
+  using typename Base::Group;
+  using typename Base::Param;
+
+  explicit SGD(std::vector<nn::Parameter<T, D>*> params, SGDOptions o = {}) {
+    detail::check_nonneg(o.lr, name(), "lr");
+    detail::check_unit(o.momentum, name(), "momentum");
+    detail::check_nonneg(o.dampening, name(), "dampening");
+    detail::check_nonneg(o.weight_decay, name(), "weight_decay");
+    GALNET_CHECK(!o.nesterov || (o.momentum > 0 && o.dampening == 0), name(),
+                 ": nesterov needs momentum > 0 and dampening 0");
+    this->defaults_.lr = this->defaults_.initial_lr = o.lr;
+    this->defaults_.momentum = o.momentum;
+    this->defaults_.dampening = o.dampening;
+    this->defaults_.nesterov = o.nesterov;
+    this->defaults_.weight_decay = o.weight_decay;
+    this->set_slots({"momentum_buffer"});
+    this->add_param_group(std::move(params), o.lr);
+  }
+
+  [[nodiscard]] const char* name() const override { return "galnet::optim::SGD"; }
+
+  void step() override {
+    this->sync_state();
+    auto& gs = this->groups();
+    for (std::size_t g = 0; g < gs.size(); ++g) {
+      const Group& h = gs[g];
+      for (std::size_t i = 0; i < h.params.size(); ++i) {
+        Param& p = *h.params[i];
+        if (!p.requires_grad) continue;
+        this->check_grad(p, g, i);
+        auto& st = this->state_[g][i];
+        detail::sgd_update(D{}, p.value.numel(), p.value.data(), p.grad.data(),
+                           st.slots[0].data(), st.step == 0, T(h.lr), T(h.weight_decay),
+                           T(h.momentum), T(1.0 - h.dampening), h.nesterov);
+        ++st.step;
+      }
+    }
+    ++this->step_count_;
+  }
+};
+
+}  // namespace galnet::optim

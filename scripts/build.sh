@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Configures and builds galnet into build/ (Release), using ccache when present.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S "$root" -B "$root/build" "${launcher[@]}" "$@"
+cmake --build "$root/build" -j "$(nproc)"

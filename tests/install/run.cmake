@@ -1,0 +1,29 @@
+# Installs galnet into a scratch prefix, then configures and builds a tiny outside project
+# that does find_package(galnet CONFIG REQUIRED). Run by ctest (install_and_find_package).
+file(REMOVE_RECURSE ${BUILD_DIR})
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${BUILD_DIR}/galnet
+                  -DGALNET_BUILD_TESTS=OFF -DGALNET_BUILD_EXAMPLES=OFF -DGALNET_BUILD_BENCHMARKS=OFF
+                  -DCMAKE_INSTALL_PREFIX=${BUILD_DIR}/prefix
+                RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "configuring galnet for install failed")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR}/galnet RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "cmake --install failed")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/project -B ${BUILD_DIR}/app
+                  -DCMAKE_PREFIX_PATH=${BUILD_DIR}/prefix -DCMAKE_CXX_COMPILER=${CXX}
+                RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "the outside project could not find_package(galnet)")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR}/app RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "the outside project did not build against the installed galnet")
+endif()
+execute_process(COMMAND ${BUILD_DIR}/app/app RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+if(rc OR NOT out MATCHES "17473")
+  message(FATAL_ERROR "the outside program failed: ${out}")
+endif()
+message(STATUS "outside project OK: ${out}")
