@@ -35,13 +35,10 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
-#if __has_include(<unistd.h>)
-#include <unistd.h>
-#define GALNET_IO_HAVE_FSYNC 1
-#endif
 
 #include "galnet/core/error.hpp"
 #include "galnet/core/tensor.hpp"
+#include "galnet/io/atomic_file.hpp"
 
 namespace galnet::io {
 
@@ -329,35 +326,6 @@ private:
   Metadata metadata_;
 };
 
-namespace detail {
-
-/// Removes the temporary file unless disarmed (after a successful rename).
-struct TempFile {
-  std::filesystem::path path;
-  std::FILE* f = nullptr;
-  bool keep = false;
-  ~TempFile() {
-    if (f) std::fclose(f);
-    if (!keep) {
-      std::error_code ec;
-      std::filesystem::remove(path, ec);
-    }
-  }
-};
-
-inline std::filesystem::path temp_path_for(const std::filesystem::path& target) {
-  static std::atomic<unsigned long long> counter{0};
-  const auto t = static_cast<unsigned long long>(std::chrono::steady_clock::now().time_since_epoch().count());
-  std::string suffix = ".tmp-" + std::to_string(t % 1000000007ull) + "-" + std::to_string(counter++);
-#if defined(GALNET_IO_HAVE_FSYNC)
-  suffix += "-" + std::to_string(static_cast<long long>(::getpid()));
-#endif
-  std::filesystem::path p = target;
-  p += suffix;
-  return p;
-}
-
-}  // namespace detail
 
 /// Writes `tensors` (names unique, not "__metadata__") and `metadata` to `path` as `out`
 /// (F32, F64, F16 or BF16), in the order given. Atomic: temp file + rename. Throws
@@ -391,13 +359,8 @@ void write_safetensors(const std::filesystem::path& path,
   }
   header.append((8 - header.size() % 8) % 8, ' ');  // the buffer starts 8-byte aligned
 
-  detail::TempFile tmp{detail::temp_path_for(path)};
-  tmp.f = std::fopen(tmp.path.string().c_str(), "wb");
-  GALNET_CHECK(tmp.f != nullptr, who, "cannot create temporary file ", detail::quoted(tmp.path), ": ",
-               std::strerror(errno));
-  auto put = [&](const void* p, std::size_t n) {
-    GALNET_CHECK(n == 0 || std::fwrite(p, 1, n, tmp.f) == n, who, "write error: ", std::strerror(errno));
-  };
+  AtomicFile file(path, who);
+  auto put = [&](const void* p, std::size_t n) { file.write(p, n); };
   const std::uint64_t n = header.size();
   put(&n, 8);
   put(header.data(), header.size());
@@ -427,17 +390,7 @@ void write_safetensors(const std::filesystem::path& path,
       put(chunk.data(), chunk.size());
     }
   }
-  GALNET_CHECK(std::fflush(tmp.f) == 0, who, "write error: ", std::strerror(errno));
-#if defined(GALNET_IO_HAVE_FSYNC)
-  (void)::fsync(::fileno(tmp.f));  // best effort; the rename below is what makes it atomic
-#endif
-  const int rc = std::fclose(tmp.f);
-  tmp.f = nullptr;
-  GALNET_CHECK(rc == 0, who, "write error on close: ", std::strerror(errno));
-  std::error_code ec;
-  std::filesystem::rename(tmp.path, path, ec);
-  GALNET_CHECK(!ec, who, "cannot rename the temporary file into place: ", ec.message());
-  tmp.keep = true;
+  file.commit();
 }
 
 /// Convenience: writes named tensors (pointers stay owned by the caller).
