@@ -1,0 +1,495 @@
+// galnet/data/catalog.hpp — galaxy catalogs read from CSV: ids, numeric columns, labels, sample
+// cuts of the papers and seeded train/valid/test splits.
+#pragma once
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "galnet/core/error.hpp"
+#include "galnet/core/rng.hpp"
+#include "galnet/core/tensor.hpp"
+
+namespace galnet::data {
+
+struct CsvOptions {
+  std::string id_column = "objID";   ///< column holding each row's unique id (kept as text)
+  char delimiter = ',';              ///< field separator; not '"', '\n' or '\r'
+  bool allow_duplicate_ids = false;  ///< if true, index_of() finds the first row with an id
+};
+
+namespace detail {
+
+inline bool is_blank(char c, char delimiter) { return (c == ' ' || c == '\t') && c != delimiter; }
+
+inline std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+/// Reads a whole field as a number. Surrounding blanks are ignored; "", NA, N/A, n/a, <NA>, NULL,
+/// null, None and nan (any case) are NaN; inf/infinity are allowed; an out-of-range magnitude
+/// becomes ±inf (or ±0 for a large negative exponent), as Python's float() does.
+inline bool parse_number(std::string_view s, double& out) {
+  s = trim_blanks(s);
+  if (s.empty() || s == "NA" || s == "N/A" || s == "n/a" || s == "<NA>" || s == "NULL" ||
+      s == "null" || s == "None") {
+    out = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
+  if (s.front() == '+') {
+    s.remove_prefix(1);
+    if (s.empty() || s.front() == '-' || s.front() == '+') return false;
+  }
+  const char* end = s.data() + s.size();
+  const auto [ptr, ec] = std::from_chars(s.data(), end, out);
+  if (ptr != end) return false;
+  if (ec == std::errc::result_out_of_range) {
+    const auto e = s.find_last_of("eE");
+    const bool tiny = e != std::string_view::npos && e + 1 < s.size() && s[e + 1] == '-';
+    const double magnitude = tiny ? 0.0 : std::numeric_limits<double>::infinity();
+    out = s.front() == '-' ? -magnitude : magnitude;
+    return true;
+  }
+  return ec == std::errc{};
+}
+
+/// A field's unescaped text inside the catalog's text buffer (offset < 1 TiB, length < 16 MiB).
+struct Cell {
+  std::uint64_t offset : 40;
+  std::uint64_t length : 24;
+};
+
+/// One pass of an RFC 4180 reader over a mutable buffer; quoted fields are unescaped in place.
+class CsvScanner {
+public:
+  CsvScanner(std::string& buf, const std::string& source, char delimiter)
+      : buf_(buf), source_(source), delim_(delimiter) {
+    if (buf_.starts_with("\xEF\xBB\xBF")) pos_ = 3;  // UTF-8 byte-order mark
+    stop_[static_cast<unsigned char>(delim_)] = stop_['\n'] = stop_['\r'] = true;
+  }
+
+  /// Skips blank lines; at the end of the input returns false. Otherwise appends the fields of
+  /// one record to `out`, sets `line` to the 1-based line it starts on and returns true.
+  bool next_record(std::vector<Cell>& out, std::size_t& line) {
+    const std::size_t n = buf_.size();
+    for (;;) {
+      std::size_t p = pos_;
+      while (p < n && is_blank(buf_[p], delim_)) ++p;
+      if (p == n) {
+        pos_ = n;
+        return false;
+      }
+      if (buf_[p] != '\n' && buf_[p] != '\r') break;
+      pos_ = p;
+      end_line();
+    }
+    line = line_;
+    for (;;) {
+      read_field(out);
+      if (pos_ == n) return true;
+      if (buf_[pos_] == delim_) {
+        ++pos_;
+        continue;
+      }
+      end_line();
+      return true;
+    }
+  }
+
+private:
+  void end_line() {
+    pos_ += (buf_[pos_] == '\r' && pos_ + 1 < buf_.size() && buf_[pos_ + 1] == '\n') ? 2 : 1;
+    ++line_;
+  }
+  void push(std::vector<Cell>& out, std::size_t offset, std::size_t length) const {
+    GALNET_CHECK(length < (std::size_t{1} << 24) && offset < (std::uint64_t{1} << 40),
+                 "galnet::data::Catalog: ", source_, ": line ", line_,
+                 ": field longer than 16 MiB or file larger than 1 TiB");
+    out.push_back(Cell{offset & ((std::uint64_t{1} << 40) - 1), length & 0xFFFFFF});
+  }
+  void read_field(std::vector<Cell>& out) {
+    const std::size_t n = buf_.size();
+    std::size_t p = pos_;
+    while (p < n && is_blank(buf_[p], delim_)) ++p;
+    if (p == n || buf_[p] != '"') {  // unquoted: up to the delimiter or line end, kept verbatim
+      p = pos_;
+      while (p < n && !stop_[static_cast<unsigned char>(buf_[p])]) ++p;
+      push(out, pos_, p - pos_);
+      pos_ = p;
+      return;
+    }
+    const std::size_t opened_on = line_;
+    std::size_t write = p, read = p + 1;
+    for (;;) {
+      GALNET_CHECK(read < n, "galnet::data::Catalog: ", source_, ": line ", opened_on,
+                   ": unterminated quoted field (a '\"' opened here is never closed)");
+      const char c = buf_[read];
+      if (c == '"') {
+        if (read + 1 < n && buf_[read + 1] == '"') {
+          buf_[write++] = '"';
+          read += 2;
+          continue;
+        }
+        ++read;
+        break;
+      }
+      if (c == '\n' || (c == '\r' && (read + 1 == n || buf_[read + 1] != '\n'))) ++line_;
+      buf_[write++] = c;
+      ++read;
+    }
+    push(out, p, write - p);
+    while (read < n && is_blank(buf_[read], delim_)) ++read;
+    GALNET_CHECK(read == n || stop_[static_cast<unsigned char>(buf_[read])],
+                 "galnet::data::Catalog: ", source_, ": line ", line_, ": unexpected character '",
+                 buf_[read], "' after the closing quote of a quoted field");
+    pos_ = read;
+  }
+
+  std::string& buf_;
+  const std::string& source_;
+  char delim_;
+  std::size_t pos_ = 0, line_ = 1;
+  std::array<bool, 256> stop_{};
+};
+
+/// At most 60 characters of `s`, for error messages.
+inline std::string excerpt(std::string_view s) {
+  return s.size() <= 60 ? std::string(s) : std::string(s.substr(0, 57)) + "...";
+}
+
+}  // namespace detail
+
+/// Catalog: a CSV table of galaxies, one row per object, read whole into memory.
+///
+/// Contract
+///   - The header names the columns (surrounding blanks trimmed; names unique); one column is the
+///     id (CsvOptions::id_column), kept exactly as text, so 64-bit SDSS objIDs never pass through
+///     a double. Ids are unique unless CsvOptions::allow_duplicate_ids.
+///   - RFC 4180 quoting ("a,b", "say ""hi"""), CRLF/LF/CR line ends, a UTF-8 BOM and blank lines
+///     are accepted. text() is a field's unescaped text, verbatim otherwise.
+///   - numeric(col) reads a column once (see detail::parse_number for NaN spellings) and caches
+///     it; the first call is not thread-safe, so read columns before sharing a const Catalog.
+///   - Every failure throws galnet::Error naming the file, and the 1-based line, the column and
+///     the offending text where there is one.
+///   - Parsing is one pass over the file read in one go: O(bytes), plus 8 bytes per field of
+///     index. select/filter share the text buffer (O(rows × columns) to copy the field index).
+class Catalog {
+public:
+  static Catalog read_csv(const std::filesystem::path& path, CsvOptions options = {}) {
+    const std::string name = path.string();
+    std::error_code ec;
+    GALNET_CHECK(std::filesystem::exists(path, ec), "galnet::data::Catalog: ", name,
+                 ": cannot open catalog: file does not exist");
+    GALNET_CHECK(!std::filesystem::is_directory(path, ec), "galnet::data::Catalog: ", name,
+                 ": cannot read catalog: is a directory");
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    GALNET_CHECK(in.is_open(), "galnet::data::Catalog: ", name, ": cannot open catalog for reading");
+    auto text = std::make_shared<std::string>();
+    if (const std::streamoff size = in.tellg(); size >= 0) {  // a regular file: one read
+      text->resize(static_cast<std::size_t>(size));
+      in.seekg(0);
+      in.read(text->data(), size);
+    } else {  // a pipe or similar
+      in.clear();
+      text->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    GALNET_CHECK(!in.bad(), "galnet::data::Catalog: ", name, ": read error");
+    return parse(std::move(text), name, std::move(options));
+  }
+  /// Parses CSV text; `source_name` stands for the file in error messages.
+  static Catalog parse_csv(std::string_view text, std::string source_name, CsvOptions options = {}) {
+    return parse(std::make_shared<std::string>(text), std::move(source_name), std::move(options));
+  }
+
+  [[nodiscard]] std::size_t size() const { return lines_.size(); }
+  [[nodiscard]] bool empty() const { return lines_.empty(); }
+  [[nodiscard]] const std::vector<std::string>& columns() const { return columns_; }
+  [[nodiscard]] const std::string& source() const { return source_; }
+  [[nodiscard]] const std::string& id_column() const { return options_.id_column; }
+  [[nodiscard]] bool has_column(std::string_view name) const {
+    return std::find(columns_.begin(), columns_.end(), name) != columns_.end();
+  }
+  /// Position of column `name`; throws listing the columns present.
+  [[nodiscard]] std::size_t column_index(std::string_view name) const {
+    const auto it = std::find(columns_.begin(), columns_.end(), name);
+    GALNET_CHECK(it != columns_.end(), prefix(), "no column \"", name, "\"; columns are ",
+                 column_list());
+    return static_cast<std::size_t>(it - columns_.begin());
+  }
+  /// Throws unless every column in `names` exists, listing all missing ones and those present.
+  void require_columns(const std::vector<std::string>& names, std::string_view who = {}) const {
+    std::string missing;
+    for (const auto& c : names)
+      if (!has_column(c)) missing += (missing.empty() ? "\"" : ", \"") + c + "\"";
+    GALNET_CHECK(missing.empty(), prefix(), "missing column(s) ", missing,
+                 who.empty() ? "" : " needed by ", who, "; columns present: ", column_list());
+  }
+
+  /// 1-based line of the file on which `row` starts.
+  [[nodiscard]] std::size_t line(std::size_t row) const { return lines_.at(check_row(row)); }
+  [[nodiscard]] std::string id(std::size_t row) const { return std::string(id_view(row)); }
+  [[nodiscard]] std::optional<std::size_t> index_of(std::string_view id) const {
+    const auto it = index_.find(id);
+    return it == index_.end() ? std::nullopt : std::optional<std::size_t>(it->second);
+  }
+  /// The unescaped text of a field; valid while this catalog (or one sharing its text) lives.
+  [[nodiscard]] std::string_view text(std::size_t row, std::string_view column) const {
+    return field(check_row(row), column_index(column));
+  }
+
+  /// Column `name` as doubles, read on first use and cached; throws at the first field that is
+  /// not a number, naming its line, the column and the text.
+  [[nodiscard]] const std::vector<double>& numeric(std::string_view name) const {
+    const std::size_t col = column_index(name);
+    if (numeric_ready_[col]) return numeric_[col];
+    std::vector<double> values(size());
+    for (std::size_t r = 0; r < size(); ++r)
+      GALNET_CHECK(detail::parse_number(field(r, col), values[r]), prefix(), "line ", lines_[r],
+                   ", column \"", name, "\": cannot read \"", detail::excerpt(field(r, col)),
+                   "\" as a number");
+    numeric_[col] = std::move(values);
+    numeric_ready_[col] = true;
+    return numeric_[col];
+  }
+  [[nodiscard]] double value(std::size_t row, std::string_view column) const {
+    return numeric(column)[check_row(row)];
+  }
+
+  /// Rows whose value is finite in every column of `names` (to drop before labels()).
+  [[nodiscard]] std::vector<std::size_t> finite_rows(const std::vector<std::string>& names) const {
+    std::vector<const std::vector<double>*> cols;
+    for (const auto& c : names) cols.push_back(&numeric(c));
+    std::vector<std::size_t> rows;
+    for (std::size_t r = 0; r < size(); ++r)
+      if (std::all_of(cols.begin(), cols.end(), [r](auto* v) { return std::isfinite((*v)[r]); }))
+        rows.push_back(r);
+    return rows;
+  }
+  /// Columns `names` as a [size(), names.size()] tensor; throws on a NaN or infinite value,
+  /// naming the line, column and id (use finite_rows() + select() to drop such rows first).
+  template <class T = float>
+  [[nodiscard]] Tensor<T> labels(const std::vector<std::string>& names) const {
+    const auto k = static_cast<std::int64_t>(names.size());
+    Tensor<T> out(Shape{static_cast<std::int64_t>(size()), k});
+    for (std::int64_t j = 0; j < k; ++j) {
+      const auto& col = numeric(names[j]);
+      for (std::size_t r = 0; r < size(); ++r) {
+        GALNET_CHECK(std::isfinite(col[r]), prefix(), "line ", lines_[r], ", column \"", names[j],
+                     "\", ", id_column(), " ", id_view(r), ": label is not finite (\"",
+                     detail::excerpt(field(r, column_index(names[j]))),
+                     "\"); drop such rows first with finite_rows() and select()");
+        out[static_cast<std::int64_t>(r) * k + j] = static_cast<T>(col[r]);
+      }
+    }
+    return out;
+  }
+
+  /// A sub-catalog of `rows` (in that order; each < size()), sharing this catalog's text.
+  [[nodiscard]] Catalog select(const std::vector<std::size_t>& rows) const {
+    Catalog sub;
+    sub.text_ = text_;
+    sub.source_ = source_;
+    sub.options_ = options_;
+    sub.columns_ = columns_;
+    sub.id_col_ = id_col_;
+    const std::size_t k = columns_.size();
+    sub.cells_.reserve(rows.size() * k);
+    sub.lines_.reserve(rows.size());
+    for (const std::size_t r : rows) {
+      check_row(r);
+      sub.cells_.insert(sub.cells_.end(), cells_.begin() + r * k, cells_.begin() + (r + 1) * k);
+      sub.lines_.push_back(lines_[r]);
+    }
+    sub.numeric_.resize(k);
+    sub.numeric_ready_ = numeric_ready_;
+    for (std::size_t c = 0; c < k; ++c)
+      if (numeric_ready_[c]) {
+        sub.numeric_[c].reserve(rows.size());
+        for (const std::size_t r : rows) sub.numeric_[c].push_back(numeric_[c][r]);
+      }
+    sub.build_index(false);
+    return sub;
+  }
+  /// The rows for which `keep(*this, row)` is true, in order.
+  template <class Predicate>
+    requires std::predicate<Predicate&, const Catalog&, std::size_t>
+  [[nodiscard]] Catalog filter(Predicate keep) const {
+    std::vector<std::size_t> rows;
+    for (std::size_t r = 0; r < size(); ++r)
+      if (keep(*this, r)) rows.push_back(r);
+    return select(rows);
+  }
+
+private:
+  Catalog() = default;
+
+  static Catalog parse(std::shared_ptr<std::string> text, std::string source, CsvOptions options) {
+    const char d = options.delimiter;
+    GALNET_CHECK(d != '"' && d != '\n' && d != '\r', "galnet::data::Catalog: ", source,
+                 ": invalid delimiter option (a quote or a line break)");
+    Catalog cat;
+    cat.source_ = std::move(source);
+    cat.options_ = std::move(options);
+    detail::CsvScanner scan(*text, cat.source_, d);
+    std::vector<detail::Cell> header;
+    std::size_t line = 0;
+    GALNET_CHECK(scan.next_record(header, line), cat.prefix(), "empty file (no header line)");
+    for (const auto& h : header) {
+      const std::string name(detail::trim_blanks(std::string_view(*text).substr(h.offset, h.length)));
+      const auto dup = std::find(cat.columns_.begin(), cat.columns_.end(), name);
+      GALNET_CHECK(dup == cat.columns_.end(), cat.prefix(), "line ", line, ": duplicate column name \"",
+                   name, "\" (columns ", dup - cat.columns_.begin() + 1, " and ",
+                   cat.columns_.size() + 1, ")");
+      cat.columns_.push_back(name);
+    }
+    const auto id_it = std::find(cat.columns_.begin(), cat.columns_.end(), cat.options_.id_column);
+    GALNET_CHECK(id_it != cat.columns_.end(), cat.prefix(), "no id column \"", cat.options_.id_column,
+                 "\" (set CsvOptions::id_column); columns are ", cat.column_list());
+    cat.id_col_ = static_cast<std::size_t>(id_it - cat.columns_.begin());
+    cat.text_ = text;  // the buffer is final from here on: fields are views into it
+
+    const std::size_t k = cat.columns_.size();
+    const auto approx_rows = static_cast<std::size_t>(std::count(text->begin(), text->end(), '\n'));
+    cat.cells_.reserve((approx_rows + 1) * k);
+    cat.lines_.reserve(approx_rows + 1);
+    while (scan.next_record(cat.cells_, line)) {
+      const std::size_t found = cat.cells_.size() - cat.lines_.size() * k;
+      GALNET_CHECK(found == k, cat.prefix(), "line ", line, ": ", found, " field(s), expected ", k,
+                   " as in the header");
+      cat.lines_.push_back(line);
+    }
+    GALNET_CHECK(!cat.lines_.empty(), cat.prefix(), "header but no rows (an empty catalog)");
+    cat.numeric_.resize(k);
+    cat.numeric_ready_.assign(k, false);
+    cat.build_index(!cat.options_.allow_duplicate_ids);
+    return cat;
+  }
+
+  void build_index(bool unique) {
+    index_.clear();
+    index_.reserve(size());
+    for (std::size_t r = 0; r < size(); ++r) {
+      const std::string_view id = id_view(r);
+      GALNET_CHECK(!id.empty(), prefix(), "line ", lines_[r], ": empty ", id_column());
+      const auto [it, inserted] = index_.try_emplace(id, r);
+      GALNET_CHECK(inserted || !unique, prefix(), "duplicate ", id_column(), " \"", id,
+                   "\" on lines ", lines_[it->second], " and ", lines_[r],
+                   " (set CsvOptions::allow_duplicate_ids to keep both)");
+    }
+  }
+  std::size_t check_row(std::size_t row) const {
+    GALNET_CHECK(row < size(), prefix(), "row ", row, " out of range for ", size(), " rows");
+    return row;
+  }
+  std::string_view field(std::size_t row, std::size_t col) const {
+    const detail::Cell c = cells_[row * columns_.size() + col];
+    return std::string_view(*text_).substr(c.offset, c.length);
+  }
+  std::string_view id_view(std::size_t row) const {
+    return detail::trim_blanks(field(check_row(row), id_col_));
+  }
+  std::string prefix() const { return "galnet::data::Catalog: " + source_ + ": "; }
+  std::string column_list() const {
+    std::string s;
+    for (const auto& c : columns_) s += (s.empty() ? "\"" : ", \"") + c + "\"";
+    return s.empty() ? "(none)" : s;
+  }
+
+  std::shared_ptr<const std::string> text_;  // unescaped field text; fields are views into it
+  std::string source_;
+  CsvOptions options_;
+  std::vector<std::string> columns_;
+  std::size_t id_col_ = 0;
+  std::vector<detail::Cell> cells_;   // row-major: row * columns_.size() + column
+  std::vector<std::size_t> lines_;    // 1-based first line of each row
+  std::unordered_map<std::string_view, std::size_t> index_;  // id -> first row with it
+  mutable std::vector<std::vector<double>> numeric_;
+  mutable std::vector<bool> numeric_ready_;
+};
+
+/// Row indices of a train/validation/test split, each part sorted ascending.
+struct Split {
+  std::vector<std::size_t> train, valid, test;
+};
+
+/// Shuffles 0..n-1 with a seeded Generator (Fisher–Yates) and cuts it into test, valid and train.
+/// Sizes round up as sklearn's train_test_split does for its test part:
+/// n_test = ceil(n * test_frac), n_valid = ceil(n * valid_frac), train gets the rest. Throws if
+/// n == 0, a fraction is outside [0, 1), the fractions sum to 1 or more, or train would be empty.
+/// The same (n, fractions, seed) always gives the same split.
+inline Split random_split(std::size_t n, double valid_frac, double test_frac, std::uint64_t seed) {
+  const auto ok = [](double f) { return std::isfinite(f) && f >= 0.0 && f < 1.0; };
+  GALNET_CHECK(ok(valid_frac) && ok(test_frac) && valid_frac + test_frac < 1.0,
+               "galnet::data::random_split: fractions valid ", valid_frac, " and test ", test_frac,
+               " must each lie in [0, 1) and sum to less than 1");
+  GALNET_CHECK(n > 0, "galnet::data::random_split: nothing to split (n = 0)");
+  const auto part = [n](double f) {
+    const double x = static_cast<double>(n) * f;
+    return static_cast<std::size_t>(std::ceil(x - x * 1e-12));  // 0.1 * 400 is 40, not 41
+  };
+  const std::size_t n_test = part(test_frac), n_valid = part(valid_frac);
+  GALNET_CHECK(n_test + n_valid < n, "galnet::data::random_split: ", n, " rows leave no training rows ",
+               "after ", n_valid, " validation and ", n_test, " test rows");
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  Generator gen(seed);
+  for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[gen.below(i + 1)]);
+  Split s;
+  s.test.assign(order.begin(), order.begin() + n_test);
+  s.valid.assign(order.begin() + n_test, order.begin() + n_test + n_valid);
+  s.train.assign(order.begin() + n_test + n_valid, order.end());
+  for (auto* p : {&s.train, &s.valid, &s.test}) std::sort(p->begin(), p->end());
+  return s;
+}
+
+/// Wu (2025) SFNet metallicity sample: oh_p50 > 0, lgm_tot_p50 > 0, sfr_tot_p50 > -10 (NaN fails).
+inline std::vector<std::size_t> sfnet_metallicity_rows(const Catalog& cat) {
+  cat.require_columns({"oh_p50", "lgm_tot_p50", "sfr_tot_p50"}, "sfnet_metallicity_cut");
+  const auto &oh = cat.numeric("oh_p50"), &mass = cat.numeric("lgm_tot_p50"),
+             &sfr = cat.numeric("sfr_tot_p50");
+  std::vector<std::size_t> rows;
+  for (std::size_t r = 0; r < cat.size(); ++r)
+    if (oh[r] > 0 && mass[r] > 0 && sfr[r] > -10) rows.push_back(r);
+  return rows;
+}
+inline Catalog sfnet_metallicity_cut(const Catalog& cat) { return cat.select(sfnet_metallicity_rows(cat)); }
+
+/// Wu (2025) SFNet BPT sample: S/N = flux / flux_err > 3 in [N II] 6584, Hα, [O III] 5007 and
+/// Hβ (columns <line>_flux, <line>_flux_err); a row with flux_err <= 0 or NaN fails.
+inline std::vector<std::size_t> sfnet_bpt_rows(const Catalog& cat) {
+  const std::array<std::string, 4> lines{"nii_6584", "h_alpha", "oiii_5007", "h_beta"};
+  std::vector<std::string> needed;
+  for (const auto& l : lines) needed.insert(needed.end(), {l + "_flux", l + "_flux_err"});
+  cat.require_columns(needed, "sfnet_bpt_cut");
+  std::vector<const std::vector<double>*> cols;
+  for (const auto& c : needed) cols.push_back(&cat.numeric(c));
+  std::vector<std::size_t> rows;
+  for (std::size_t r = 0; r < cat.size(); ++r) {
+    bool keep = true;
+    for (std::size_t i = 0; keep && i < cols.size(); i += 2) {
+      const double flux = (*cols[i])[r], err = (*cols[i + 1])[r];
+      keep = err > 0 && flux > 3 * err;
+    }
+    if (keep) rows.push_back(r);
+  }
+  return rows;
+}
+inline Catalog sfnet_bpt_cut(const Catalog& cat) { return cat.select(sfnet_bpt_rows(cat)); }
+
+}  // namespace galnet::data
