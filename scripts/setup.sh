@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what galnet needs on Debian (12 or later) that is not there yet. Idempotent.
 set -euo pipefail
-packages=(cmake g++ make ccache libeigen3-dev nlohmann-json3-dev libstb-dev doctest-dev
+packages=(cmake g++ make ccache clang libclang-rt-dev libeigen3-dev nlohmann-json3-dev libstb-dev doctest-dev
           libbenchmark-dev libcli11-dev)
 missing=()
 for p in "${packages[@]}"; do
