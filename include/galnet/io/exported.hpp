@@ -34,6 +34,7 @@
 
 #include "galnet/core/error.hpp"
 #include "galnet/core/tensor.hpp"
+#include "galnet/data/normalize.hpp"
 #include "galnet/io/safetensors.hpp"
 #include "galnet/io/state_dict.hpp"
 #include "galnet/nn/module.hpp"
@@ -47,11 +48,8 @@ struct ExportedLoadReport : LoadReport {
   Metadata metadata;         ///< the file's metadata (galnet.kind, galnet.source, ...)
 };
 
-/// Per-channel input normalisation: x' = (x - mean[c]) / std[c].
-struct Normalization {
-  std::array<float, 3> mean{};
-  std::array<float, 3> std{};
-};
+/// Per-channel input normalisation, x' = (x − mean[c]) / std[c]: the data pipeline's type.
+using Normalization = data::Normalization;
 
 /// True for the keys of an exported file that are not model state.
 inline bool is_export_extra_key(const std::string& key) {

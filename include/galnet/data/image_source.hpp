@@ -1,0 +1,125 @@
+// galnet/data/image_source.hpp — CatalogImageSource: the samples of a catalog with cutouts
+// {images}/{objID}{extension}, as the papers lay out their data; a SampleSource for DataLoader.
+//
+// load(i) decodes row i's image (JPEG or PNG, 3 channels), checks or resizes it to
+// `load_size`, centre-crops to `crop`, augments (training only, from the sample's generator),
+// normalises, and copies the row's `targets` columns. Targets are checked once, at
+// construction: a NaN or missing label throws naming the file, line, column and objID.
+// A missing, unreadable or wrongly sized image throws galnet::Error naming the file; the
+// DataLoader's policy decides whether that stops the epoch or skips the sample.
+// With `cache`, decoded 8-bit images stay in memory after their first load (bytes ≈ N·H·W·3),
+// so later epochs skip JPEG decoding. Thread-safe for concurrent load() calls.
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "galnet/data/augment.hpp"
+#include "galnet/data/catalog.hpp"
+#include "galnet/data/image.hpp"
+#include "galnet/data/normalize.hpp"
+#include "galnet/data/resize.hpp"
+
+namespace galnet::data {
+
+struct ImageSourceOptions {
+  std::filesystem::path images;          ///< folder holding {objID}{extension}
+  std::string extension = ".jpg";
+  std::vector<std::string> targets;      ///< catalog columns to regress (may be empty: prediction)
+  int load_size = 0;                     ///< resize to this square size; 0: images must all share one size
+  int crop = 0;                          ///< centre crop after resizing; 0: none
+  Interp interp = Interp::bilinear;
+  AugmentOptions augment;                ///< applied only while training()
+  Normalization normalization = Normalization::unit();  ///< after scaling pixels to [0, 1]
+  bool cache = false;
+};
+
+class CatalogImageSource {
+public:
+  CatalogImageSource(const Catalog& catalog, ImageSourceOptions opt)
+      : catalog_(catalog), opt_(std::move(opt)), cache_(opt_.cache ? catalog.size() : 0) {
+    GALNET_CHECK(!catalog_.empty(), "CatalogImageSource: catalog '", catalog_.source(), "' has no rows");
+    if (!opt_.targets.empty()) labels_ = catalog_.labels<float>(opt_.targets);
+    GALNET_CHECK(std::filesystem::is_directory(opt_.images), "CatalogImageSource: image folder '",
+                 opt_.images.string(), "' does not exist");
+    // The stored size: given by load_size, or read from the first image.
+    if (opt_.load_size > 0) {
+      side_ = opt_.load_size;
+    } else {
+      const Image first = read_image(path_of(0), 3);
+      GALNET_CHECK(first.height == first.width, "CatalogImageSource: '", path_of(0).string(), "' is ",
+                   first.width, "x", first.height, "; cutouts must be square (or set load_size)");
+      side_ = first.height;
+    }
+    out_ = opt_.crop > 0 ? opt_.crop : side_;
+    GALNET_CHECK(out_ <= side_, "CatalogImageSource: crop ", opt_.crop, " is larger than the image size ", side_);
+  }
+
+  [[nodiscard]] std::size_t size() const { return catalog_.size(); }
+  [[nodiscard]] Shape sample_shape() const { return Shape{3, out_, out_}; }
+  [[nodiscard]] int target_count() const { return static_cast<int>(opt_.targets.size()); }
+  [[nodiscard]] const Catalog& catalog() const { return catalog_; }
+  [[nodiscard]] const ImageSourceOptions& options() const { return opt_; }
+  [[nodiscard]] std::filesystem::path path_of(std::size_t i) const {
+    return opt_.images / (std::string(catalog_.id(i)) + opt_.extension);
+  }
+
+  /// Augmentation on (training) or off (evaluation, prediction).
+  void train(bool on) { training_ = on; }
+  [[nodiscard]] bool training() const { return training_; }
+
+  void load(std::size_t i, float* image, float* targets, Generator& g) {
+    std::shared_ptr<const Image> img = cached(i);
+    if (!img) {
+      auto decoded = std::make_shared<Image>(read_image(path_of(i), 3));
+      if (opt_.load_size == 0)
+        GALNET_CHECK(decoded->height == side_ && decoded->width == side_, "CatalogImageSource: '", path_of(i).string(),
+                     "' is ", decoded->width, "x", decoded->height, ", expected ", side_, "x", side_,
+                     " like the other cutouts (or set load_size to resize)");
+      img = decoded;
+      if (opt_.cache) store(i, img);
+    }
+    thread_local std::vector<float> a, b;
+    const int h = img->height, w = img->width;
+    a.resize(static_cast<std::size_t>(3) * h * w);
+    to_chw(*img, a.data());
+    if (h != side_ || w != side_) {
+      b.resize(static_cast<std::size_t>(3) * side_ * side_);
+      resize(a.data(), 3, h, w, b.data(), side_, side_, opt_.interp);
+      std::swap(a, b);
+    }
+    float* src = a.data();
+    if (out_ != side_) {
+      b.resize(static_cast<std::size_t>(3) * out_ * out_);
+      center_crop(a.data(), 3, side_, side_, b.data(), out_, out_);
+      src = b.data();
+    }
+    if (training_) augment(opt_.augment, g, src, image, 3, out_, out_);
+    else std::copy(src, src + 3 * out_ * out_, image);
+    opt_.normalization.apply(image, 3, out_, out_);
+    for (int t = 0; t < target_count(); ++t) targets[t] = labels_[static_cast<std::int64_t>(i) * target_count() + t];
+  }
+
+private:
+  std::shared_ptr<const Image> cached(std::size_t i) {
+    if (!opt_.cache) return nullptr;
+    std::lock_guard lock(mutex_);
+    return cache_[i];
+  }
+  void store(std::size_t i, std::shared_ptr<const Image> img) {
+    std::lock_guard lock(mutex_);
+    cache_[i] = std::move(img);
+  }
+
+  const Catalog& catalog_;
+  ImageSourceOptions opt_;
+  Tensor<float> labels_;
+  std::vector<std::shared_ptr<const Image>> cache_;
+  std::mutex mutex_;
+  int side_ = 0, out_ = 0;
+  bool training_ = true;
+};
+
+}  // namespace galnet::data
