@@ -199,3 +199,19 @@ TEST_CASE("load_exported: key problems and half a test vector are refused") {
   CHECK(rep.ok());
   CHECK_FALSE(rep.tested);
 }
+
+TEST_CASE("save_model stores the normalisation beside the weights; load_exported reads both back") {
+  const auto path = std::filesystem::temp_directory_path() / "galnet_save_model.safetensors";
+  galnet::models::SFNet<float, galnet::Cpu, 1, 8> trained(3), fresh(3);
+  const auto norm = galnet::data::Normalization{{0.1f, 0.2f, 0.3f}, {0.5f, 0.6f, 0.7f}};
+  galnet::io::save_model(path, trained, norm);
+  galnet::io::load_exported(fresh, path);
+  const auto back = galnet::io::read_normalization(path);
+  REQUIRE(back.has_value());
+  CHECK(back->mean == norm.mean);
+  CHECK(back->std == norm.std);
+  auto a = galnet::nn::named_state(trained), b = galnet::nn::named_state(fresh);
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i].second->to_vector() == b[i].second->to_vector());
+  std::filesystem::remove(path);
+}

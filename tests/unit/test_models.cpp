@@ -2,6 +2,8 @@
 // bad input, no allocation in a steady-state step, learning and bit-identical reruns.
 #include <doctest/doctest.h>
 
+#include "../support.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <galnet/galnet.hpp>
@@ -13,6 +15,7 @@
 #endif
 
 using namespace galnet;
+using galnet::test::error_of;
 
 namespace {
 template <class L>
@@ -23,14 +26,6 @@ std::vector<std::string> keys(L& model) {
 }
 bool has(const std::vector<std::string>& v, const std::string& k) {
   return std::find(v.begin(), v.end(), k) != v.end();
-}
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 }  // namespace
 

@@ -182,4 +182,23 @@ ExportedLoadReport load_exported(L& model, const std::filesystem::path& path, co
   return load_exported(model, SafetensorsFile::read(path), opt, rtol);
 }
 
+/// Saves a trained model as a galnet model file: every parameter and buffer under its
+/// state-dict name, plus normalization.mean/std when given, so prediction normalises its
+/// inputs exactly as training did. Atomic. Read back with load_exported + read_normalization.
+template <class L>
+void save_model(const std::filesystem::path& path, const L& model, const std::optional<Normalization>& norm,
+                Metadata metadata = {}) {
+  using T = typename L::value_type;
+  std::vector<std::pair<std::string, TensorView<const T, Cpu>>> views;
+  for (auto& [name, t] : nn::named_state(const_cast<L&>(model))) views.emplace_back(name, std::as_const(*t).view());
+  Tensor<T, Cpu> mean(Shape{3}), std(Shape{3});
+  if (norm) {
+    for (int c = 0; c < 3; ++c) mean[c] = static_cast<T>(norm->mean[c]), std[c] = static_cast<T>(norm->std[c]);
+    views.emplace_back("normalization.mean", std::as_const(mean).view());
+    views.emplace_back("normalization.std", std::as_const(std).view());
+  }
+  metadata.emplace("galnet.format", "model");
+  write_safetensors<T>(path, views, metadata, DType::F32);
+}
+
 }  // namespace galnet::io

@@ -1,0 +1,124 @@
+// CatalogImageSource: catalog rows + cutouts into normalised tensors, and every bad input named.
+#include <doctest/doctest.h>
+
+#include "../support.hpp"
+
+#include <filesystem>
+#include <galnet/data/image_source.hpp>
+#include <galnet/data/loader.hpp>
+#include <galnet/data/mock_survey.hpp>
+#include <galnet/io/atomic_file.hpp>
+
+using namespace galnet;
+using galnet::test::error_of;
+namespace fs = std::filesystem;
+
+namespace {
+/// A folder with `n` 32-px cutouts and a catalog; returns its path.
+fs::path make_survey(const std::string& name, int n, const std::string& extra_rows = "") {
+  const fs::path dir = fs::temp_directory_path() / ("galnet_source_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir / "images");
+  std::string csv = "objID,oh_p50,lgm_tot_p50\n";
+  for (int i = 0; i < n; ++i) {
+    const auto g = data::mock::draw_galaxy(9, static_cast<std::uint64_t>(i));
+    data::Image img;
+    img.height = img.width = 32;
+    img.channels = 3;
+    img.pixels = data::mock::render(g, 32, 0.5, static_cast<std::uint64_t>(i));
+    data::write_png(dir / "images" / (std::to_string(g.obj_id) + ".png"), img);
+    csv += std::to_string(g.obj_id) + "," + std::to_string(g.oh) + "," + std::to_string(g.lgm) + "\n";
+  }
+  io::write_file_atomically(dir / "train.csv", csv + extra_rows);
+  return dir;
+}
+}  // namespace
+
+TEST_CASE("CatalogImageSource: crop, targets, normalisation; augmentation only while training") {
+  const auto dir = make_survey("ok", 6);
+  const auto cat = data::Catalog::read_csv(dir / "train.csv");
+  data::CatalogImageSource src(cat, {.images = dir / "images", .extension = ".png",
+                                     .targets = {"oh_p50", "lgm_tot_p50"}, .crop = 24,
+                                     .augment = data::wu_boada_augment(),
+                                     .normalization = data::Normalization::imagenet()});
+  CHECK(src.sample_shape() == Shape{3, 24, 24});
+  CHECK(src.target_count() == 2);
+  std::vector<float> img(3 * 24 * 24), a(img.size()), b(img.size()), tgt(2);
+  Generator g1(1), g2(2);
+  src.train(false);
+  src.load(2, a.data(), tgt.data(), g1);
+  src.load(2, b.data(), tgt.data(), g2);
+  CHECK(a == b);  // no augmentation in eval mode
+  CHECK(tgt[0] == doctest::Approx(cat.value(2, "oh_p50")));
+  CHECK(tgt[1] == doctest::Approx(cat.value(2, "lgm_tot_p50")));
+  // ImageNet normalisation: a black sky pixel maps to about -mean/std.
+  CHECK(a[0] == doctest::Approx(-0.485f / 0.229f).epsilon(0.1));
+  src.train(true);
+  bool differs = false;
+  for (std::uint64_t s = 0; s < 8 && !differs; ++s) {
+    Generator g(s);
+    src.load(2, b.data(), tgt.data(), g);
+    differs = a != b;
+  }
+  CHECK(differs);
+}
+
+TEST_CASE("CatalogImageSource: resizing on load and the in-memory cache") {
+  const auto dir = make_survey("cache", 4);
+  const auto cat = data::Catalog::read_csv(dir / "train.csv");
+  data::CatalogImageSource src(cat, {.images = dir / "images", .extension = ".png", .targets = {"oh_p50"},
+                                     .load_size = 20, .cache = true});
+  src.train(false);
+  CHECK(src.sample_shape() == Shape{3, 20, 20});
+  std::vector<float> a(3 * 20 * 20), b(a.size());
+  float t;
+  Generator g;
+  src.load(1, a.data(), &t, g);
+  fs::remove(src.path_of(1));  // served from memory from now on
+  src.load(1, b.data(), &t, g);
+  CHECK(a == b);
+}
+
+TEST_CASE("CatalogImageSource: bad input is named — missing file, wrong size, NaN label, no folder") {
+  const auto dir = make_survey("bad", 5);
+  {
+    const auto cat = data::Catalog::read_csv(dir / "train.csv");
+    data::CatalogImageSource src(cat, {.images = dir / "images", .extension = ".png", .targets = {"oh_p50"}});
+    fs::remove(src.path_of(3));
+    std::vector<float> img(3 * 32 * 32);
+    float t;
+    Generator g;
+    const auto e = error_of([&] { src.load(3, img.data(), &t, g); });
+    CHECK(e.find(src.path_of(3).filename().string()) != std::string::npos);
+    CHECK(e.find("no such file") != std::string::npos);
+    // A cutout of another size.
+    data::Image small;
+    small.height = small.width = 16;
+    small.channels = 3;
+    small.pixels.assign(16 * 16 * 3, 100);
+    data::write_png(src.path_of(4), small);
+    const auto e2 = error_of([&] { src.load(4, img.data(), &t, g); });
+    CHECK(e2.find("16x16") != std::string::npos);
+    CHECK(e2.find("expected 32x32") != std::string::npos);
+    // The loader's skip policy leaves both out and counts them.
+    data::DataLoader loader(src, {}, {.batch_size = 2, .on_error = data::BadSamplePolicy::skip});
+    loader.start_epoch(0);
+    data::Batch b;
+    std::int64_t total = 0;
+    while (loader.next(b)) total += b.size();
+    CHECK(total == 3);
+    CHECK(loader.skipped() == 2);
+  }
+  {
+    const auto nan_dir = make_survey("nan", 3, "1237000000000000001,,9.5\n");
+    const auto cat = data::Catalog::read_csv(nan_dir / "train.csv");
+    const auto e = error_of([&] {
+      data::CatalogImageSource src(cat, {.images = nan_dir / "images", .extension = ".png", .targets = {"oh_p50"}});
+    });
+    CHECK(e.find("train.csv") != std::string::npos);
+    CHECK(e.find("1237000000000000001") != std::string::npos);
+  }
+  const auto cat = data::Catalog::read_csv(dir / "train.csv");
+  CHECK(error_of([&] { data::CatalogImageSource src(cat, {.images = dir / "nowhere"}); }).find("nowhere") !=
+        std::string::npos);
+}
