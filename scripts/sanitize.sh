@@ -10,7 +10,7 @@ cmake -S "$root" -B "$root/build-asan" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Debug
   -DCMAKE_CXX_FLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
   -DCMAKE_DISABLE_FIND_PACKAGE_OpenMP=ON -DGALNET_NATIVE=OFF \
   -DGALNET_BUILD_EXAMPLES=OFF -DGALNET_BUILD_BENCHMARKS=OFF -DGALNET_FUZZ_SECONDS=0
-cmake --build "$root/build-asan" -j "$(nproc)" --target galnet_tests
+cmake --build "$root/build-asan" -j "$(nproc)"
 cd "$root/build-asan"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j "$(nproc)" -E "^(fuzz_|install_|compile_fail_)"

@@ -1,0 +1,181 @@
+// image_app.hpp — what the three image programs (sfnet, wu_boada, spin_cnn) share: the command
+// line, reading a paper's data layout, train / evaluate / predict / summary, and the outputs.
+// Each program is a Recipe: its data layout and defaults, its model, its optimizer and schedule.
+//
+// Outputs written into --out, each atomically: model.safetensors (weights + input
+// normalisation + metadata), checkpoint.safetensors (every epoch; --resume continues),
+// history.csv, metrics.json, predictions.csv, and with cairo pred_vs_true.png and history.png.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <galnet/data/image_source.hpp>
+#include <galnet/data/loader.hpp>
+#include <galnet/eval/metrics.hpp>
+#include <galnet/galnet.hpp>
+#include <galnet/io/atomic_file.hpp>
+#include <galnet/io/exported.hpp>
+#include <galnet/models.hpp>
+#include <galnet/optim.hpp>
+#include <galnet/train/fit.hpp>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+#if defined(GALNET_WITH_CAIRO)
+#include <galnet/eval/plot.hpp>
+#endif
+
+namespace galnet::app {
+
+namespace fs = std::filesystem;
+
+enum class NormalizationKind { imagenet, measured, unit };
+
+/// A paper's data layout and published training settings.
+struct PaperDefaults {
+  std::string name, description;
+  std::string catalog_file, image_dir;
+  int load_size = 0;  ///< resize on load (spin: 424 → 80); 0 keeps the stored size
+  int crop = 0;       ///< centre crop (SFNet: 144)
+  std::vector<std::string> targets;
+  int epochs = 10, batch_size = 64;
+  double lr = 1e-3;
+  std::uint64_t seed = 0;
+  data::AugmentOptions augment;
+  NormalizationKind normalization = NormalizationKind::unit;
+  bool rmse_loss = true;  ///< RMSE (fastai's, Wu's papers) or MSE (Keras sdss_CNN)
+};
+
+/// Everything the command line sets.
+struct Args {
+  std::string command;
+  fs::path data, catalog, images, weights, out = "galnet-run";
+  std::vector<std::string> targets;
+  int epochs = 0, batch_size = 0, threads = 2, workers = 2, k = 4, size = 0;
+  double lr = 0, valid_pct = 20;
+  std::uint64_t seed = 0;
+  std::string device = "cpu";
+  bool resume = false, tta = false, progress = true;
+};
+
+/// The outputs a model file records, so evaluate/predict rebuild the same network.
+inline io::Metadata run_metadata(const PaperDefaults& p, const Args& a) {
+  std::string t;
+  for (const auto& s : a.targets) t += (t.empty() ? "" : ",") + s;
+  return {{"galnet.paper", p.name}, {"galnet.targets", t}, {"galnet.k", std::to_string(a.k)},
+          {"galnet.size", std::to_string(a.size)}};
+}
+
+/// Calls f.template operator()<N>() for N = the number of targets, 1 ≤ N ≤ Max (Max ≤ 5): the
+/// output count is a compile-time channel count of the model.
+template <int Max, class F>
+void with_outputs(std::size_t n, F&& f) {
+  GALNET_CHECK(n >= 1 && n <= static_cast<std::size_t>(Max), "this network takes between 1 and ", Max,
+               " target(s), got ", n);
+  if constexpr (Max >= 1) if (n == 1) return f.template operator()<1>();
+  if constexpr (Max >= 2) if (n == 2) return f.template operator()<2>();
+  if constexpr (Max >= 3) if (n == 3) return f.template operator()<3>();
+  if constexpr (Max >= 4) if (n == 4) return f.template operator()<4>();
+  if constexpr (Max >= 5) if (n == 5) return f.template operator()<5>();
+}
+
+/// Reads the catalog and keeps the rows whose targets are finite (reporting how many were not).
+inline data::Catalog read_catalog(const PaperDefaults& p, const Args& a, bool need_targets) {
+  const fs::path path = !a.catalog.empty() ? a.catalog : a.data / p.catalog_file;
+  GALNET_CHECK(!a.catalog.empty() || !a.data.empty(), p.name, ": give --data DIR (or --catalog and --images)");
+  auto cat = data::Catalog::read_csv(path);
+  if (!need_targets) return cat;
+  cat.require_columns(a.targets, p.name.c_str());
+  const auto rows = cat.finite_rows(a.targets);
+  if (rows.size() != cat.size())
+    std::fprintf(stderr, "%s: %zu of %zu rows have a missing or non-finite target and are left out\n", p.name.c_str(),
+                 cat.size() - rows.size(), cat.size());
+  return cat.select(rows);
+}
+
+inline fs::path image_folder(const PaperDefaults& p, const Args& a) {
+  return !a.images.empty() ? a.images : a.data / p.image_dir;
+}
+
+/// Per-channel statistics of up to 512 training images (no augmentation).
+template <class Source>
+data::Normalization measure_normalization(Source& src, const std::vector<std::size_t>& rows) {
+  data::RunningChannelStats stats(3);
+  const Shape s = src.sample_shape();
+  std::vector<float> img(static_cast<std::size_t>(s.numel())), t(static_cast<std::size_t>(std::max(1, src.target_count())));
+  const bool was = src.training();
+  src.train(false);
+  Generator g;
+  for (std::size_t i = 0; i < rows.size() && i < 512; ++i) {
+    src.load(rows[i], img.data(), t.data(), g);
+    stats.add(img.data(), 3, static_cast<int>(s[1]), static_cast<int>(s[2]));
+  }
+  src.train(was);
+  return stats.normalization();
+}
+
+/// Predictions [n, k] for `rows` of the source, in eval mode; with `views` > 1, the mean over
+/// test-time augmentations (the original plus views − 1 augmented copies, as fastai 0.7).
+template <class Model>
+Tensor<float> predict_rows(Model& model, data::CatalogImageSource& src, const std::vector<std::size_t>& rows,
+                           int batch_size, int workers, int k, int views = 1) {
+  model.eval();
+  Tensor<float> out(Shape{static_cast<std::int64_t>(rows.size()), k}, 0.f);
+  for (int v = 0; v < views; ++v) {
+    src.train(v > 0);  // view 0 is the original image
+    data::DataLoader loader(src, rows, {.batch_size = batch_size, .shuffle = false, .seed = 1000 + static_cast<std::uint64_t>(v), .workers = workers});
+    loader.start_epoch(v);
+    data::Batch b;
+    std::int64_t r = 0;
+    while (loader.next(b)) {
+      const auto& y = model.forward(b.images);
+      for (std::int64_t i = 0; i < y.numel(); ++i) out[r * k + i] += y[i] / static_cast<float>(views);
+      r += b.size();
+    }
+  }
+  src.train(false);
+  return out;
+}
+
+/// metrics.json and predictions.csv for labelled rows; predictions.csv alone otherwise.
+inline void write_results(const fs::path& out, const data::Catalog& cat, const std::vector<std::size_t>& rows,
+                          const std::vector<std::string>& targets, const Tensor<float>& pred, bool labelled) {
+  const std::size_t n = rows.size(), k = targets.size();
+  std::vector<std::string> ids;
+  for (auto r : rows) ids.push_back(cat.id(r));
+  std::vector<double> y(n * k, NAN), p(n * k);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < k; ++j) {
+      if (labelled) y[i * k + j] = cat.value(rows[i], targets[j]);
+      p[i * k + j] = pred[static_cast<std::int64_t>(i * k + j)];
+    }
+  io::write_file_atomically(out / "predictions.csv", eval::predictions_csv(ids, targets, y, p));
+  if (!labelled) return;
+  std::vector<std::pair<std::string, eval::RegressionMetrics>> m;
+  for (std::size_t j = 0; j < k; ++j) {
+    std::vector<double> yj(n), pj(n);
+    for (std::size_t i = 0; i < n; ++i) yj[i] = y[i * k + j], pj[i] = p[i * k + j];
+    m.emplace_back(targets[j], eval::regression_metrics(yj, pj));
+#if defined(GALNET_WITH_CAIRO)
+    const std::string png = k == 1 ? "pred_vs_true.png" : "pred_vs_true_" + targets[j] + ".png";
+    eval::plot_pred_vs_true(out / png, yj, pj, targets[j], m.back().second);
+#endif
+  }
+  io::write_file_atomically(out / "metrics.json", eval::metrics_json(m));
+  for (const auto& [name, r] : m)
+    std::printf("%-16s n %lld  RMSE %.4f  NMAD %.4f  bias %+.4f  Pearson %.3f  Spearman %.3f  outliers %.3f\n",
+                name.c_str(), static_cast<long long>(r.n), r.rmse, r.nmad, r.bias, r.pearson, r.spearman, r.outlier_frac);
+}
+
+inline void write_history(const fs::path& out, const std::vector<train::EpochRecord>& h) {
+  io::write_file_atomically(out / "history.csv", train::history_csv(h));
+#if defined(GALNET_WITH_CAIRO)
+  std::vector<double> e, tl, vl, lr;
+  for (const auto& r : h) e.push_back(r.epoch), tl.push_back(r.train_loss), vl.push_back(r.valid_loss), lr.push_back(r.lr);
+  if (!h.empty()) eval::plot_history(out / "history.png", e, tl, vl, lr);
+#endif
+}
+
+}  // namespace galnet::app

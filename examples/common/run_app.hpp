@@ -1,0 +1,160 @@
+// run_app.hpp — the subcommands of an image program, over a Recipe:
+//   struct Recipe {
+//     static PaperDefaults defaults();
+//     template <int Outputs> using Model = …;                       // e.g. models::SFNet<float, Cpu, Outputs>
+//     template <class M> static std::unique_ptr<M> make(const Args&);
+//     template <class M, class Train> static void train(M&, const Args&, Train&& run);  // builds optimizer +
+//                                                                   // schedule, calls run(opt, hooks)
+//     static void add_options(CLI::App&, Args&) {}                  // the paper's own options
+//   };
+#pragma once
+#include <numeric>
+
+#include "image_app.hpp"
+
+namespace galnet::app {
+
+template <class Recipe>
+int run(int argc, char** argv) {
+  const PaperDefaults P = Recipe::defaults();
+  Args a;
+  a.seed = P.seed;
+  CLI::App cli{P.description};
+  cli.require_subcommand(1);
+  auto common = [&](CLI::App* c, bool training) {
+    c->add_option("--data", a.data, "folder in the paper's layout: " + P.catalog_file + " + " + P.image_dir + "/");
+    c->add_option("--catalog", a.catalog, "CSV catalog (overrides --data)");
+    c->add_option("--images", a.images, "folder of {objID}.jpg cutouts (overrides --data)");
+    c->add_option("--out", a.out, "output folder")->capture_default_str();
+    c->add_option("--threads", a.threads, "CPU threads")->capture_default_str();
+    c->add_option("--workers", a.workers, "data loader threads")->capture_default_str();
+    c->add_option("--batch-size", a.batch_size, "batch size (default " + std::to_string(P.batch_size) + ")");
+    c->add_option("--device", a.device, "cpu (cuda arrives with the CUDA backend)")->check(CLI::IsMember({"cpu", "cuda"}));
+    c->add_option("--weights", a.weights, training ? "starting weights (galnet safetensors)" : "model.safetensors to use")
+        ->check(CLI::ExistingFile);
+    if (training) {
+      c->add_option("--target", a.targets, "target column(s)");
+      c->add_option("--epochs", a.epochs, "epochs (default " + std::to_string(P.epochs) + ")");
+      c->add_option("--lr", a.lr, "learning rate (default " + std::to_string(P.lr) + ")");
+      c->add_option("--seed", a.seed, "random seed")->capture_default_str();
+      c->add_option("--valid-pct", a.valid_pct, "validation split, percent")->capture_default_str()->check(CLI::Range(1.0, 90.0));
+      c->add_flag("--resume", a.resume, "continue from --out/checkpoint.safetensors");
+      c->add_flag("!--no-progress", a.progress, "plain lines instead of a progress bar");
+    }
+    Recipe::add_options(c, a);
+  };
+  auto* summary = cli.add_subcommand("summary", "print the network: layers, output shapes, parameters");
+  summary->add_option("--target", a.targets, "target column(s) (sets the number of outputs)");
+  Recipe::add_options(summary, a);
+  common(cli.add_subcommand("train", "train on a labelled catalog; writes model, history, metrics, predictions"), true);
+  auto* evaluate = cli.add_subcommand("evaluate", "metrics and predictions of a trained model on a labelled catalog");
+  common(evaluate, false);
+  auto* predict = cli.add_subcommand("predict", "predictions of a trained model for a catalog");
+  common(predict, false);
+  CLI11_PARSE(cli, argc, argv);
+  a.command = cli.get_subcommands().front()->get_name();
+
+  try {
+    GALNET_CHECK(a.device == "cpu", P.name, ": --device cuda needs galnet's CUDA backend, which this build does not have yet");
+    set_num_threads(a.threads);
+    if (a.batch_size <= 0) a.batch_size = P.batch_size;
+    if (a.epochs <= 0) a.epochs = P.epochs;
+    if (a.lr <= 0) a.lr = P.lr;
+    std::optional<data::Normalization> norm;
+    if (a.command == "evaluate" || a.command == "predict") {
+      GALNET_CHECK(!a.weights.empty(), P.name, " ", a.command, ": give --weights model.safetensors (written by train)");
+      const auto file = io::SafetensorsFile::read(a.weights);
+      const auto& md = file.metadata();
+      if (md.count("galnet.targets") && a.targets.empty()) {
+        std::stringstream ss(md.at("galnet.targets"));
+        for (std::string t; std::getline(ss, t, ',');) a.targets.push_back(t);
+      }
+      if (md.count("galnet.k")) a.k = std::stoi(md.at("galnet.k"));
+      norm = io::read_normalization(file);
+    }
+    if (a.targets.empty()) a.targets = P.targets;
+    a.targets = Recipe::expand_targets(a.targets);
+    fs::create_directories(a.out);
+
+    int rc = 0;
+    with_outputs<Recipe::max_outputs>(a.targets.size(), [&]<int N>() {
+      using M = typename Recipe::template Model<N>;
+      auto model = Recipe::template make<M>(a);
+      const int side = P.crop > 0 ? P.crop : (P.load_size > 0 ? P.load_size : (a.size > 0 ? a.size : 128));
+      if (a.command == "summary") {
+        std::printf("%s", nn::summary(*model, Shape{1, 3, side, side}).str().c_str());
+        return;
+      }
+      const bool labelled = a.command != "predict";
+      const auto cat = read_catalog(P, a, labelled);
+      data::ImageSourceOptions so{.images = image_folder(P, a), .targets = labelled ? a.targets : std::vector<std::string>{},
+                                  .load_size = a.size > 0 ? a.size : P.load_size, .crop = P.crop, .interp = data::Interp::area,
+                                  .augment = P.augment};
+      if (a.command != "train") {
+        io::load_exported(*model, a.weights);
+        if (norm) so.normalization = *norm;
+        data::CatalogImageSource src(cat, so);
+        std::vector<std::size_t> rows(cat.size());
+        std::iota(rows.begin(), rows.end(), std::size_t{0});
+        const auto pred = predict_rows(*model, src, rows, a.batch_size, a.workers, N, a.tta ? 5 : 1);
+        write_results(a.out, cat, rows, a.targets, pred, labelled);
+        std::printf("%s %s: %zu galaxies; outputs in %s\n", P.name.c_str(), a.command.c_str(), rows.size(), a.out.string().c_str());
+        return;
+      }
+      // train
+      const auto split = data::random_split(cat.size(), a.valid_pct / 100.0, 0.0, a.seed);
+      if (P.normalization == NormalizationKind::imagenet) so.normalization = data::Normalization::imagenet();
+      if (P.normalization == NormalizationKind::measured) {
+        data::CatalogImageSource probe(cat, so);
+        so.normalization = measure_normalization(probe, split.train);
+      }
+      data::CatalogImageSource tsrc(cat, so), vsrc(cat, so);
+      vsrc.train(false);
+      if (a.weights.empty()) {
+        // Start the output layer at the targets' means, so the first epochs learn structure
+        // rather than the offset of, say, 12 + log(O/H) ≈ 8.9.
+        auto& bias = Recipe::output_bias(*model).value;
+        for (int j = 0; j < N; ++j) {
+          double s = 0;
+          for (auto r : split.train) s += cat.value(r, a.targets[static_cast<std::size_t>(j)]);
+          bias[j] = static_cast<float>(s / static_cast<double>(split.train.size()));
+        }
+      } else {
+        io::LoadOptions lo;
+        lo.strict = false;
+        const auto rep = io::load_exported(*model, a.weights, lo);
+        std::printf("%s: started from %s (%zu tensors loaded, %zu not in the file)\n", P.name.c_str(),
+                    a.weights.string().c_str(), rep.loaded.size(), rep.missing.size());
+      }
+      data::DataLoader tl(tsrc, split.train, {.batch_size = a.batch_size, .drop_last = split.train.size() > static_cast<std::size_t>(a.batch_size), .seed = a.seed, .workers = a.workers});
+      data::DataLoader vl(vsrc, split.valid, {.batch_size = a.batch_size, .shuffle = false, .seed = a.seed, .workers = a.workers});
+      std::printf("%s: %zu training and %zu validation galaxies, targets", P.name.c_str(), split.train.size(), split.valid.size());
+      for (const auto& t : a.targets) std::printf(" %s", t.c_str());
+      std::printf("\n");
+      manual_seed(a.seed);
+      train::FitOptions fo{.epochs = a.epochs, .checkpoint = a.out / "checkpoint.safetensors", .resume = a.resume, .progress = a.progress};
+      std::vector<train::EpochRecord> history;
+      auto run_fit = [&](auto& opt, train::FitHooks<std::remove_reference_t<decltype(opt)>> hooks) {
+        if (P.rmse_loss) {
+          nn::RMSELoss<float> loss;
+          history = train::fit(*model, opt, loss, tl, &vl, fo, hooks);
+        } else {
+          nn::MSELoss<float> loss;
+          history = train::fit(*model, opt, loss, tl, &vl, fo, hooks);
+        }
+      };
+      Recipe::train(*model, a, tl.batches_per_epoch(), run_fit);
+      io::save_model(a.out / "model.safetensors", *model, so.normalization, run_metadata(P, a));
+      write_history(a.out, history);
+      const auto pred = predict_rows(*model, vsrc, split.valid, a.batch_size, a.workers, N, a.tta ? 5 : 1);
+      write_results(a.out, cat, split.valid, a.targets, pred, true);
+      std::printf("%s train: model, history, metrics and predictions (validation set) in %s\n", P.name.c_str(), a.out.string().c_str());
+    });
+    return rc;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: error: %s\n", P.name.c_str(), e.what());
+    return 1;
+  }
+}
+
+}  // namespace galnet::app
