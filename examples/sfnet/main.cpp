@@ -4,7 +4,9 @@
 // fastai's ranger (RAdam + Lookahead) with a one-cycle schedule, RMSE loss, batch 64, seed 256.
 //   sfnet train --data DIR [--k 4] [--target oh_p50] [--epochs 20] --out RUN
 //   sfnet evaluate|predict --weights RUN/model.safetensors --data DIR --out DIR
+//   sfnet interpret --weights RUN/model.safetensors --data DIR --out DIR   (features.csv, top_features.png)
 #include "../common/run_app.hpp"
+#include "interpret.hpp"
 
 using namespace galnet;
 
@@ -39,4 +41,51 @@ struct SFNetRecipe {
   }
 };
 
-int main(int argc, char** argv) { return galnet::app::run<SFNetRecipe>(argc, argv); }
+/// `sfnet interpret`: the sparse features of a trained model over a labelled catalog.
+int interpret_command(int argc, char** argv) {
+  app::Args a;
+  int top = 8;
+  CLI::App cli{"sfnet interpret: which sparse features fire, what they track, which galaxies excite them"};
+  cli.add_option("--weights", a.weights, "model.safetensors written by sfnet train")->required()->check(CLI::ExistingFile);
+  cli.add_option("--data", a.data, "folder with galaxies.csv + images-sdss/");
+  cli.add_option("--catalog", a.catalog, "CSV catalog (overrides --data)");
+  cli.add_option("--images", a.images, "cutout folder (overrides --data)");
+  cli.add_option("--out", a.out, "output folder")->capture_default_str();
+  cli.add_option("--top", top, "galaxies shown per feature")->capture_default_str();
+  a.batch_size = 64;
+  cli.add_option("--batch-size", a.batch_size, "batch size")->capture_default_str();
+  cli.add_option("--workers", a.workers, "data loader threads");
+  cli.add_option("--threads", a.threads, "CPU threads");
+  CLI11_PARSE(cli, argc, argv);
+  try {
+    set_num_threads(a.threads);
+    const auto P = SFNetRecipe::defaults();
+    const auto file = io::SafetensorsFile::read(a.weights);
+    const auto& md = file.metadata();
+    GALNET_CHECK(md.count("galnet.targets") && md.count("galnet.k"), "sfnet interpret: '", a.weights.string(),
+                 "' lacks galnet.targets / galnet.k metadata (was it written by sfnet train?)");
+    std::stringstream ss(md.at("galnet.targets"));
+    for (std::string t; std::getline(ss, t, ',');) a.targets.push_back(t);
+    a.k = std::stoi(md.at("galnet.k"));
+    std::filesystem::create_directories(a.out);
+    int rc = 0;
+    app::with_outputs<SFNetRecipe::max_outputs>(a.targets.size(), [&]<int N>() {
+      models::SFNet<float, Cpu, N> model(a.k);
+      io::load_exported(model, a.weights);
+      const auto cat = app::read_catalog(P, a, true);
+      data::ImageSourceOptions so{.images = app::image_folder(P, a), .targets = a.targets, .crop = P.crop};
+      if (auto norm = io::read_normalization(file)) so.normalization = *norm;
+      data::CatalogImageSource src(cat, so);
+      rc = app::interpret(model, cat, src, a, top);
+    });
+    return rc;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sfnet: error: %s\n", e.what());
+    return 1;
+  }
+}
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "interpret") return interpret_command(argc - 1, argv + 1);
+  return galnet::app::run<SFNetRecipe>(argc, argv);
+}
