@@ -16,6 +16,7 @@ namespace galnet::app {
 
 template <class Recipe>
 int run(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines appear as they happen, also in logs
   const PaperDefaults P = Recipe::defaults();
   Args a;
   a.seed = P.seed;
@@ -39,7 +40,7 @@ int run(int argc, char** argv) {
       c->add_option("--seed", a.seed, "random seed")->capture_default_str();
       c->add_option("--valid-pct", a.valid_pct, "validation split, percent")->capture_default_str()->check(CLI::Range(1.0, 90.0));
       c->add_flag("--resume", a.resume, "continue from --out/checkpoint.safetensors");
-      c->add_flag("!--no-progress", a.progress, "plain lines instead of a progress bar");
+      c->add_flag("!--no-progress", a.progress, "a plain line per epoch instead of a progress bar");
     }
     Recipe::add_options(c, a);
   };

@@ -29,7 +29,7 @@ struct FitOptions {
   int epochs = 1;
   std::filesystem::path checkpoint;  ///< written after every epoch when not empty
   bool resume = false;               ///< continue from `checkpoint` if it exists
-  bool progress = true;
+  bool progress = true;  ///< a progress bar on a terminal; false: only a line per epoch
 };
 
 template <class Opt>
@@ -89,7 +89,7 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
     if (hooks.load_state) hooks.load_state(p.extra);
     history = history_from(p.extra, start);
   }
-  Progress progress;
+  Progress progress(stderr, o.progress);
   data::Batch b;
   for (int e = start; e < o.epochs; ++e) {
     model.train();
@@ -109,7 +109,7 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
       ++step;
       sum += l * static_cast<double>(b.size());
       n += b.size();
-      if (o.progress) progress.update(static_cast<std::size_t>(b.size()), sum / static_cast<double>(n));
+      progress.update(static_cast<std::size_t>(b.size()), sum / static_cast<double>(n));
     }
     EpochRecord rec;
     rec.epoch = e + 1;
@@ -119,11 +119,9 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
     rec.seconds = progress.seconds();
     if (hooks.after_epoch) hooks.after_epoch(rec);
     history.push_back(rec);
-    if (o.progress) {
-      char buf[160];
-      std::snprintf(buf, sizeof buf, "train loss %.5f  valid loss %.5f  lr %.3g", rec.train_loss, rec.valid_loss, rec.lr);
-      progress.finish(buf);
-    }
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "train loss %.5f  valid loss %.5f  lr %.3g", rec.train_loss, rec.valid_loss, rec.lr);
+    progress.finish(buf);
     if (!o.checkpoint.empty()) {
       io::TrainingProgress p{.epoch = e + 1, .step = step};
       if (hooks.save_state) hooks.save_state(p.extra);

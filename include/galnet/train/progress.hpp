@@ -12,9 +12,10 @@ namespace galnet::train {
 
 class Progress {
 public:
-  explicit Progress(std::FILE* out = stderr) : out_(out) {
+  /// `bar`: redraw a bar in place when `out` is a terminal (otherwise plain epoch lines).
+  explicit Progress(std::FILE* out = stderr, bool bar = true) : out_(out) {
 #if __has_include(<unistd.h>)
-    tty_ = ::isatty(::fileno(out)) != 0;
+    tty_ = bar && ::isatty(::fileno(out)) != 0;
 #endif
   }
   [[nodiscard]] bool interactive() const { return tty_; }

@@ -1,0 +1,396 @@
+// line_ew — Khederlarian et al. (2024) emission-line equivalent widths from continuum fluxes,
+// as a table program (docs/models/line_ew.md).
+//
+//   line_ew predict --input FLUXES.csv --output EWS.csv [--no-luminosity] [--weights FILE]
+//   line_ew train   --input TABLE.csv --out DIR [--no-luminosity] [--epochs N] [--lr X]
+//                   [--batch-size B] [--seed S] [--valid-pct F]
+//   line_ew summary [--no-luminosity]
+//
+// predict: columns id, flux_0 … flux_11 (mean f_λ in the 12 rest-frame bins of 300 Å from
+// 3400 Å, 1e-17 erg/s/cm²/Å) and z. Writes id, OII_DOUBLET, HGAMMA, HBETA, OIII_4959,
+// OIII_5007, NII_6548, HALPHA, NII_6584, SII_6716, SII_6731 (EW in Å) and flag. A row with a
+// flux or z that is not finite or not positive keeps its id, has empty EWs and its problems in
+// flag; the count of such rows is reported and the exit status is 0. A missing column, a field
+// that is not a number, an empty or unreadable file is an error naming the file (and line and
+// column): exit status 1 and no output file. The output is written atomically, last.
+//
+// train: columns id, flux_0 … flux_11, z and, for each LINE above, LINE_ew (EW in Å) and
+// LINE_ew_ivar (its inverse variance, 1/Å²). Fits the ten MLPs (N(0, 0.1²) initialisation,
+// Adam) on y = arcsinh(EW) with the weighted MSE Σ w (ŷ − y)² / N, w = LINE_ew_ivar · (1 + EW²)
+// (the inverse variance of arcsinh(EW)), normalised to mean 1 per line over the training rows.
+// A line measurement with EW or ivar not finite, or ivar ≤ 0, has weight 0. Rows with an
+// invalid flux or z, and rows without any usable measurement, are skipped and counted. Scalers
+// (mean, population standard deviation) are fitted per line on the training rows that measure
+// that line. Writes DIR/line_ew.safetensors (the published key names, F32; readable by
+// `predict --weights`) and DIR/history.csv (epoch, train_loss, valid_loss, seconds).
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <galnet/core/parallel.hpp>
+#include <galnet/core/rng.hpp>
+#include <galnet/data/catalog.hpp>
+#include <galnet/io/atomic_file.hpp>
+#include <galnet/io/state_dict.hpp>
+#include <galnet/models/line_ew.hpp>
+#include <galnet/models/line_ew_predictor.hpp>
+#include <galnet/nn/loss.hpp>
+#include <galnet/optim.hpp>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace galnet;
+using models::LineEW;
+
+namespace {
+
+constexpr int kLines = LineEW::lines;
+
+std::vector<std::string> input_columns() {
+  std::vector<std::string> c;
+  for (int j = 0; j < LineEW::bins; ++j) c.push_back("flux_" + std::to_string(j));
+  c.push_back("z");
+  return c;
+}
+
+/// The catalog's fluxes (n×12) and z, read column by column (errors name file, line, column).
+void read_inputs(const data::Catalog& cat, std::vector<double>& fluxes, std::vector<double>& z) {
+  const std::size_t n = cat.size();
+  fluxes.assign(n * LineEW::bins, 0.0);
+  for (int j = 0; j < LineEW::bins; ++j) {
+    const auto& col = cat.numeric("flux_" + std::to_string(j));
+    for (std::size_t i = 0; i < n; ++i) fluxes[i * LineEW::bins + j] = col[i];
+  }
+  z = cat.numeric("z");
+}
+
+/// A CSV field, quoted when it has to be (RFC 4180).
+std::string csv_field(std::string_view s) {
+  const bool quote = s.find_first_of(",\"\r\n") != std::string_view::npos ||
+                     (!s.empty() && (s.front() == ' ' || s.back() == ' '));
+  if (!quote) return std::string(s);
+  std::string out = "\"";
+  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string line_list() {
+  std::string s;
+  for (const auto l : models::line_ew_lines) s += (s.empty() ? "" : ", ") + std::string(l);
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+struct PredictOptions {
+  std::string input, output, weights;
+  bool no_luminosity = false;
+  int threads = 0;
+};
+
+int predict(const PredictOptions& o) {
+  const fs::path weights = o.weights.empty() ? models::find_line_ew_weights(!o.no_luminosity) : fs::path(o.weights);
+  const LineEW model(weights);
+  GALNET_CHECK(!(o.no_luminosity && model.with_luminosity()), "line_ew predict: --no-luminosity was given but '",
+               weights.string(), "' is a model with luminosity (12 inputs)");
+  const auto cat = data::Catalog::read_csv(o.input, {.id_column = "id"});
+  cat.require_columns(input_columns(), "line_ew predict");
+  std::vector<double> fluxes, z;
+  read_inputs(cat, fluxes, z);
+  const std::size_t n = cat.size();
+  std::vector<double> ew(n * kLines);
+  std::vector<LineEW::RowStatus> status(n);
+
+  // Chunks of rows on the thread team: LineEW::predict is const and thread-safe.
+  if (o.threads > 0) set_num_threads(o.threads);
+  constexpr std::size_t kChunk = 256;
+  const auto chunks = static_cast<long long>((n + kChunk - 1) / kChunk);
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(dynamic, 1)
+#endif
+  for (long long c = 0; c < chunks; ++c) {
+    const std::size_t a = static_cast<std::size_t>(c) * kChunk, m = std::min(kChunk, n - a);
+    model.predict(std::span<const double>(fluxes).subspan(a * LineEW::bins, m * LineEW::bins),
+                  std::span<const double>(z).subspan(a, m), std::span<double>(ew).subspan(a * kLines, m * kLines),
+                  std::span<LineEW::RowStatus>(status).subspan(a, m));
+  }
+
+  std::string out = "id";
+  for (const auto l : models::line_ew_lines) out += "," + std::string(l);
+  out += ",flag\n";
+  std::size_t flagged = 0;
+  char buf[32];
+  for (std::size_t i = 0; i < n; ++i) {
+    out += csv_field(cat.id(i));
+    if (status[i] == LineEW::RowStatus::ok) {
+      for (int l = 0; l < kLines; ++l) {
+        std::snprintf(buf, sizeof buf, ",%.9g", ew[i * kLines + l]);
+        out += buf;
+      }
+      out += ",\n";
+    } else {
+      ++flagged;
+      out += std::string(kLines, ',') + "," + csv_field(LineEW::describe_row(&fluxes[i * LineEW::bins], z[i], true)) + "\n";
+    }
+  }
+  io::write_file_atomically(o.output, out);
+  std::printf("line_ew predict: %zu rows, %zu predicted, %zu flagged (EWs left empty, reason in 'flag'); %s model "
+              "%s -> %s\n",
+              n, n - flagged, flagged, model.with_luminosity() ? "with-luminosity" : "without-luminosity",
+              weights.string().c_str(), o.output.c_str());
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+struct TrainOptions {
+  std::string input, out;
+  bool no_luminosity = false;
+  int epochs = 100, batch_size = 256, threads = 1;
+  double lr = 1e-3, valid_pct = 0.2;
+  unsigned long long seed = 1;
+};
+
+template <bool WithL>
+int train(const TrainOptions& o) {
+  constexpr int In = WithL ? 12 : 11;
+  const auto cat = data::Catalog::read_csv(o.input, {.id_column = "id"});
+  std::vector<std::string> cols = input_columns();
+  for (const auto l : models::line_ew_lines) cols.insert(cols.end(), {std::string(l) + "_ew", std::string(l) + "_ew_ivar"});
+  cat.require_columns(cols, "line_ew train");
+  std::vector<double> fluxes, z;
+  read_inputs(cat, fluxes, z);
+  std::vector<const std::vector<double>*> ew_col(kLines), ivar_col(kLines);
+  for (int l = 0; l < kLines; ++l) {
+    ew_col[l] = &cat.numeric(std::string(models::line_ew_lines[l]) + "_ew");
+    ivar_col[l] = &cat.numeric(std::string(models::line_ew_lines[l]) + "_ew_ivar");
+  }
+
+  // Usable rows: valid inputs and at least one usable measurement.
+  std::vector<double> feat, target, weight;  // rows × In, rows × 10, rows × 10
+  std::size_t bad_input = 0, no_target = 0;
+  for (std::size_t i = 0; i < cat.size(); ++i) {
+    const double* f = &fluxes[i * LineEW::bins];
+    if (LineEW::check_row(f, z[i], true) != LineEW::RowStatus::ok) {
+      ++bad_input;
+      continue;
+    }
+    double t[kLines], w[kLines];
+    bool any = false;
+    for (int l = 0; l < kLines; ++l) {
+      const double e = (*ew_col[l])[i], iv = (*ivar_col[l])[i];
+      const bool ok = std::isfinite(e) && std::isfinite(iv) && iv > 0;
+      t[l] = ok ? std::asinh(e) : 0.0;
+      w[l] = ok ? iv * (1.0 + e * e) : 0.0;
+      any = any || ok;
+    }
+    if (!any) {
+      ++no_target;
+      continue;
+    }
+    double x[12];
+    LineEW::raw_features(f, z[i], WithL, x);
+    feat.insert(feat.end(), x, x + In);
+    target.insert(target.end(), t, t + kLines);
+    weight.insert(weight.end(), w, w + kLines);
+  }
+  const std::size_t n = target.size() / kLines;
+  std::printf("line_ew train: %zu rows read from %s; %zu skipped (invalid flux or z), %zu skipped (no usable "
+              "measurement); %zu used\n",
+              cat.size(), o.input.c_str(), bad_input, no_target, n);
+  GALNET_CHECK(n >= 2, "line_ew train: ", o.input, ": fewer than 2 usable rows");
+  const data::Split split = data::random_split(n, o.valid_pct, 0.0, o.seed);
+
+  // Per-line scalers and weight normalisation from the training rows that measure the line.
+  manual_seed(o.seed);
+  models::LineEWNet<double, Cpu, WithL> net;  // N(0, 0.1²) from the seeded default generator
+  double mean[kLines][12] = {}, scale[kLines][12] = {}, wmean[kLines] = {};
+  for (int l = 0; l < kLines; ++l) {
+    std::size_t count = 0;
+    for (const std::size_t i : split.train)
+      if (weight[i * kLines + l] > 0) {
+        ++count;
+        wmean[l] += weight[i * kLines + l];
+        for (int j = 0; j < In; ++j) mean[l][j] += feat[i * In + j];
+      }
+    if (count == 0) {
+      std::printf("line_ew train: warning: no training row measures %s; its network stays untrained\n",
+                  std::string(models::line_ew_lines[l]).c_str());
+      for (int j = 0; j < In; ++j) scale[l][j] = 1.0;
+      wmean[l] = 1.0;
+      continue;
+    }
+    wmean[l] /= static_cast<double>(count);
+    for (int j = 0; j < In; ++j) mean[l][j] /= static_cast<double>(count);
+    for (const std::size_t i : split.train)
+      if (weight[i * kLines + l] > 0)
+        for (int j = 0; j < In; ++j) scale[l][j] += (feat[i * In + j] - mean[l][j]) * (feat[i * In + j] - mean[l][j]);
+    for (int j = 0; j < In; ++j) {
+      const double sd = std::sqrt(scale[l][j] / static_cast<double>(count));
+      scale[l][j] = sd > 0 ? sd : 1.0;  // sklearn's StandardScaler leaves constant features unscaled
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    for (int l = 0; l < kLines; ++l) weight[i * kLines + l] /= wmean[l];
+  net.visit("", [&](const std::string& name, auto& t, auto* p) {
+    if (p) return;
+    for (int l = 0; l < kLines; ++l) {
+      const std::string line(models::line_ew_lines[l]);
+      if (!name.starts_with(line + ".")) continue;
+      const std::string rest = name.substr(line.size() + 1);
+      const bool lum = rest.starts_with("luminosity_scaler");
+      const double* src = rest.ends_with(".mean") ? mean[l] : scale[l];
+      for (std::int64_t k = 0; k < t.numel(); ++k) t[k] = src[lum ? 11 : k];
+    }
+  });
+
+  optim::Adam<double> opt(nn::parameters(net), {.lr = o.lr});
+  nn::WeightedMSELoss<double> loss;
+  Generator shuffle(o.seed ^ 0x5DEECE66DULL);
+  Tensor<double> x, y, w;
+  auto fill = [&](const std::vector<std::size_t>& rows, std::size_t a, std::size_t m) {
+    x.resize(Shape{static_cast<std::int64_t>(m), In});
+    y.resize(Shape{static_cast<std::int64_t>(m), kLines});
+    w.resize(Shape{static_cast<std::int64_t>(m), kLines});
+    for (std::size_t r = 0; r < m; ++r) {
+      const std::size_t i = rows[a + r];
+      for (int j = 0; j < In; ++j) x[static_cast<std::int64_t>(r * In + j)] = feat[i * In + j];
+      for (int l = 0; l < kLines; ++l) {
+        y[static_cast<std::int64_t>(r * kLines + l)] = target[i * kLines + l];
+        w[static_cast<std::int64_t>(r * kLines + l)] = weight[i * kLines + l];
+      }
+    }
+  };
+  // Σ w (ŷ − y)² / N over a set of rows, N = rows (the paper's per-line loss, summed over lines).
+  auto evaluate = [&](const std::vector<std::size_t>& rows) {
+    double s = 0;
+    for (std::size_t a = 0; a < rows.size(); a += 1024) {
+      const std::size_t m = std::min<std::size_t>(1024, rows.size() - a);
+      fill(rows, a, m);
+      s += loss.forward(net.forward(x), y, w) * static_cast<double>(m) * kLines;
+    }
+    return s / static_cast<double>(rows.size());
+  };
+
+  std::string history = "epoch,train_loss,valid_loss,seconds\n";
+  std::vector<std::size_t> order = split.train;
+  const auto bs = static_cast<std::size_t>(o.batch_size);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    for (std::size_t k = order.size() - 1; k > 0; --k) std::swap(order[k], order[shuffle.below(k + 1)]);
+    net.train();
+    for (std::size_t a = 0; a < order.size(); a += bs) {
+      fill(order, a, std::min(bs, order.size() - a));
+      opt.zero_grad();
+      loss.forward(net.forward(x), y, w);
+      net.backward(loss.backward());
+      opt.step();
+    }
+    net.eval();
+    const double tl = evaluate(split.train);
+    const double vl = split.valid.empty() ? std::nan("") : evaluate(split.valid);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%d,%.9g,%.9g,%.3f\n", epoch, tl, vl, secs);
+    history += buf;
+    std::printf("epoch %d/%d: train loss %.6g, valid loss %.6g (%.1f s)\n", epoch, o.epochs, tl, vl, secs);
+    GALNET_CHECK(std::isfinite(tl), "line_ew train: the training loss is not finite at epoch ", epoch,
+                 " (lower --lr?)");
+  }
+
+  // Everything succeeded: write the weights, then the history (each atomically).
+  const fs::path dir(o.out);
+  fs::create_directories(dir);
+  io::Metadata meta{{"source", "galnet line_ew train on " + fs::path(o.input).filename().string()},
+                    {"lines", "OII_DOUBLET,HGAMMA,HBETA,OIII_4959,OIII_5007,NII_6548,HALPHA,NII_6584,SII_6716,SII_6731"},
+                    {"hidden_activation", "selu"},
+                    {"output", "arcsinh(EW in Angstrom); EW = sinh(output)"},
+                    {"features", WithL ? "11 colours log10(F_{j+1}/F_j) and log10(F_8 (1+z) D_L^2), standardized"
+                                       : "11 colours log10(F_{j+1}/F_j), standardized"}};
+  io::save_state_dict(net, dir / "line_ew.safetensors", meta);
+  io::write_file_atomically(dir / "history.csv", history);
+  std::printf("line_ew train: wrote %s and %s\n", (dir / "line_ew.safetensors").string().c_str(),
+              (dir / "history.csv").string().c_str());
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+int summary(bool no_luminosity) {
+  auto show = [](auto& net, int in) {
+    std::int64_t total = 0;
+    for (int l = 0; l < kLines; ++l) {
+      auto s = nn::summary(net.line(l), Shape{1, in});
+      for (auto& row : s.rows) {  // Sequential indices 0, 2, 4, 6 are the file's layers.0 … layers.3
+        const int k = std::stoi(row.name);
+        row.name = k % 2 == 0 ? "layers." + std::to_string(k / 2) : std::string("·");
+      }
+      std::printf("%s: arcsinh(EW) from %d features\n%s\n", std::string(models::line_ew_lines[l]).c_str(), in,
+                  s.str().c_str());
+      total += s.trainable_params();
+    }
+    std::printf("%d networks (%s), %s trainable parameters in all\n", kLines, line_list().c_str(),
+                nn::Summary::with_commas(total).c_str());
+  };
+  if (no_luminosity) {
+    models::LineEWNet<float, Cpu, false> net;
+    show(net, 11);
+  } else {
+    models::LineEWNet<float, Cpu, true> net;
+    show(net, 12);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"line_ew: emission-line equivalent widths from continuum fluxes (Khederlarian et al. 2024, "
+               "MNRAS 531, 1454), with the published weights (ashodkh/emission-lines, MIT)"};
+  app.footer(
+      "Weights: --weights FILE, else the bundled published model line_ew_{with,without}_luminosity.safetensors,\n"
+      "looked for in (1) $GALNET_DATA_DIR/line_ew/, (2) the source tree's data/line_ew/ (compiled in; in an\n"
+      "installed galnet <prefix>/share/galnet/line_ew/), (3) <executable dir>/../share/galnet/line_ew/.");
+  app.require_subcommand(1);
+
+  PredictOptions po;
+  auto* p = app.add_subcommand("predict", "EWs of every row of a flux table");
+  p->add_option("--input", po.input, "CSV with columns id, flux_0 … flux_11 (1e-17 erg/s/cm²/Å), z")->required();
+  p->add_option("--output", po.output, "CSV to write: id, the ten EWs (Å), flag")->required();
+  p->add_flag("--no-luminosity", po.no_luminosity, "use the model without luminosity (colours only)");
+  p->add_option("--weights", po.weights, "a weight file (published key names) instead of the bundled one");
+  p->add_option("--threads", po.threads, "threads (default: galnet's default)")->check(CLI::NonNegativeNumber);
+
+  TrainOptions to;
+  auto* t = app.add_subcommand("train", "fit the ten per-line MLPs on a table of fluxes and measured EWs");
+  t->add_option("--input", to.input,
+                "CSV with id, flux_0 … flux_11, z and, per line, LINE_ew (Å) and LINE_ew_ivar (1/Å²)")
+      ->required();
+  t->add_option("--out", to.out, "folder for line_ew.safetensors and history.csv")->required();
+  t->add_flag("--no-luminosity", to.no_luminosity, "train the model without luminosity");
+  t->add_option("--epochs", to.epochs, "epochs")->check(CLI::PositiveNumber);
+  t->add_option("--lr", to.lr, "Adam learning rate")->check(CLI::PositiveNumber);
+  t->add_option("--batch-size", to.batch_size, "rows per step")->check(CLI::PositiveNumber);
+  t->add_option("--seed", to.seed, "seed of the initialisation, the split and the shuffling");
+  t->add_option("--valid-pct", to.valid_pct, "fraction of usable rows held out for validation (0 for none)")
+      ->check(CLI::Range(0.0, 0.95));
+  t->add_option("--threads", to.threads, "threads (default 1: these small networks train fastest on one)")
+      ->check(CLI::PositiveNumber);
+
+  bool summary_no_l = false;
+  auto* s = app.add_subcommand("summary", "print the ten networks and their parameter counts");
+  s->add_flag("--no-luminosity", summary_no_l, "the model without luminosity");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (p->parsed()) return predict(po);
+    if (t->parsed()) {
+      if (to.threads > 0) set_num_threads(to.threads);
+      return to.no_luminosity ? train<false>(to) : train<true>(to);
+    }
+    if (s->parsed()) return summary(summary_no_l);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "line_ew: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
