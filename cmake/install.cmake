@@ -70,3 +70,17 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/galnetConfigVersion.cmake
   COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
 install(FILES ${PROJECT_BINARY_DIR}/galnetConfig.cmake ${PROJECT_BINARY_DIR}/galnetConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/galnet)
+
+# ---- line_ew: the published line-EW weights (Khederlarian et al. 2024, ashodkh/emission-lines,
+# MIT; data/line_ew/README.md) go to <prefix>/share/galnet/line_ew with their licence. An
+# installed galnet::galnet defines GALNET_BUILTIN_DATA_DIR=<prefix>/share/galnet (relocatable),
+# where galnet::models::find_line_ew_weights() looks; in the build tree, galnet's own line_ew
+# program and tests define it as the source tree's data/ (examples/ and tests/CMakeLists.txt).
+install(FILES ${PROJECT_SOURCE_DIR}/data/line_ew/line_ew_with_luminosity.safetensors
+              ${PROJECT_SOURCE_DIR}/data/line_ew/line_ew_without_luminosity.safetensors
+              ${PROJECT_SOURCE_DIR}/data/line_ew/LICENSE
+              ${PROJECT_SOURCE_DIR}/data/line_ew/README.md
+              ${PROJECT_SOURCE_DIR}/data/line_ew/sample_fluxes.csv
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/galnet/line_ew)
+target_compile_definitions(galnet INTERFACE
+  "$<INSTALL_INTERFACE:GALNET_BUILTIN_DATA_DIR=\"$<INSTALL_PREFIX>/${CMAKE_INSTALL_DATADIR}/galnet\">")

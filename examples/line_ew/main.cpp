@@ -1,9 +1,9 @@
 // line_ew — Khederlarian et al. (2024) emission-line equivalent widths from continuum fluxes,
 // as a table program (docs/models/line_ew.md).
 //
-//   line_ew predict --input FLUXES.csv --output EWS.csv [--no-luminosity] [--weights FILE]
+//   line_ew predict --input FLUXES.csv --output EWS.csv [--no-luminosity] [--weights FILE] [--threads T]
 //   line_ew train   --input TABLE.csv --out DIR [--no-luminosity] [--epochs N] [--lr X]
-//                   [--batch-size B] [--seed S] [--valid-pct F]
+//                   [--batch-size B] [--seed S] [--valid-pct F] [--threads T]
 //   line_ew summary [--no-luminosity]
 //
 // predict: columns id, flux_0 … flux_11 (mean f_λ in the 12 rest-frame bins of 300 Å from

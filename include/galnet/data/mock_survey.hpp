@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "galnet/core/cosmology.hpp"
 #include "galnet/core/rng.hpp"
 
 namespace galnet::data::mock {
@@ -50,16 +51,7 @@ struct Galaxy {
 inline constexpr double kIntrinsicMetallicityScatter = 0.10;  ///< dex
 inline constexpr double kSpinScatter = 0.08;
 
-/// Luminosity distance in Mpc, flat ΛCDM (H0 = 70, Ωm = 0.3), by Simpson's rule.
-inline double luminosity_distance_mpc(double z) {
-  const int n = 64;
-  double s = 0;
-  for (int i = 0; i <= n; ++i) {
-    const double zz = z * i / n, e = 1.0 / std::sqrt(0.3 * std::pow(1 + zz, 3) + 0.7);
-    s += e * (i == 0 || i == n ? 1 : (i % 2 ? 4 : 2));
-  }
-  return (1 + z) * 299792.458 / 70.0 * s * z / (3 * n);
-}
+using galnet::luminosity_distance_mpc;
 
 inline Galaxy draw_galaxy(std::uint64_t seed, std::uint64_t index) {
   Generator g(seed * 0x9E3779B97F4A7C15ull + index * 0xBF58476D1CE4E5B9ull + 1);

@@ -1,0 +1,326 @@
+// LineEW (galnet/models/line_ew_predictor.hpp): parity with the published model evaluated by
+// numpy in float64 from the original .npy files (tools/reference_line_ew.py), invalid rows,
+// the gradient against central finite differences, threads, batching and allocations.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <galnet/data/catalog.hpp>
+#include <galnet/io/state_dict.hpp>
+#include <galnet/models/line_ew.hpp>
+#include <galnet/models/line_ew_predictor.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../support.hpp"
+
+using namespace galnet;
+using models::LineEW;
+
+namespace {
+
+const std::filesystem::path kFixtures = GALNET_FIXTURE_DIR;
+const std::filesystem::path kData = std::filesystem::path(GALNET_FIXTURE_DIR) / ".." / ".." / "data" / "line_ew";
+
+struct Table {
+  std::vector<std::string> ids;
+  std::vector<double> fluxes, z;  // n×12, n
+};
+
+Table sample_input() {
+  const auto cat = data::Catalog::read_csv(kFixtures / "line_ew_sample_input.csv", {.id_column = "id"});
+  Table t;
+  const std::size_t n = cat.size();
+  t.fluxes.resize(n * 12);
+  for (int j = 0; j < 12; ++j) {
+    const auto& col = cat.numeric("flux_" + std::to_string(j));
+    for (std::size_t i = 0; i < n; ++i) t.fluxes[i * 12 + j] = col[i];
+  }
+  t.z = cat.numeric("z");
+  for (std::size_t i = 0; i < n; ++i) t.ids.push_back(cat.id(i));
+  return t;
+}
+
+/// Reference EWs n×10 (NaN where the reference leaves them empty) and the flag column.
+std::vector<double> reference(bool with_luminosity, std::vector<std::string>* flags = nullptr) {
+  const auto cat = data::Catalog::read_csv(kFixtures / "line_ew_reference.csv", {.id_column = "id"});
+  std::vector<double> ew(cat.size() * 10);
+  for (int l = 0; l < 10; ++l) {
+    const auto& col = cat.numeric(std::string(models::line_ew_lines[l]) + (with_luminosity ? "" : "_nolum"));
+    for (std::size_t i = 0; i < cat.size(); ++i) ew[i * 10 + l] = col[i];
+  }
+  if (flags)
+    for (std::size_t i = 0; i < cat.size(); ++i) flags->emplace_back(cat.text(i, "flag"));
+  return ew;
+}
+
+LineEW published(bool with_luminosity) {
+  return LineEW(kData / models::line_ew_weights_name(with_luminosity));
+}
+
+}  // namespace
+
+TEST_CASE("luminosity distance matches a 400-point Gauss-Legendre quadrature in z") {
+  // tools/reference_line_ew.py's luminosity_distance_mpc (numpy), flat LCDM H0 70, Om 0.3.
+  const std::pair<double, double> ref[] = {{0.01, 43.15823507193238}, {0.1, 460.29993639047825},
+                                           {0.5, 2832.938093900109},  {1.0, 6607.657611774934},
+                                           {3.0, 25422.7417451897},   {10.0, 103842.7458903988}};
+  for (const auto& [z, dl] : ref) CHECK(models::luminosity_distance_mpc(z) == doctest::Approx(dl).epsilon(1e-13));
+  CHECK(models::luminosity_distance_mpc(0.0) == 0.0);
+}
+
+TEST_CASE("LineEW matches the published model (numpy float64 from the original .npy) to 1e-5") {
+  const Table in = sample_input();
+  const std::size_t n = in.ids.size();
+  REQUIRE(n == 26);
+  for (const bool lum : {true, false}) {
+    CAPTURE(lum);
+    const LineEW model = published(lum);
+    CHECK(model.with_luminosity() == lum);
+    std::vector<std::string> flags;
+    const auto ref = reference(lum, &flags);
+    std::vector<double> ew(n * 10);
+    std::vector<LineEW::RowStatus> status(n);
+    const std::size_t bad = model.predict(in.fluxes, in.z, ew, status);
+    CHECK(bad == 6);
+    double worst = 0;
+    std::size_t compared = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      CAPTURE(in.ids[i]);
+      const bool valid = flags[i].empty();
+      CHECK((status[i] == LineEW::RowStatus::ok) == valid);
+      CHECK(LineEW::describe_row(&in.fluxes[i * 12], in.z[i], true) == flags[i]);
+      for (int l = 0; l < 10; ++l) {
+        const double r = ref[i * 10 + l], g = ew[i * 10 + l];
+        if (!valid) {
+          CHECK(std::isnan(g));
+          CHECK(std::isnan(r));
+          continue;
+        }
+        const double rel = std::fabs(g - r) / std::fabs(r);
+        worst = std::max(worst, rel);
+        CHECK(rel <= 1e-5);
+        ++compared;
+      }
+    }
+    CHECK(compared == 200);
+    MESSAGE("max relative difference to the published model (" << std::string(lum ? "with" : "without")
+            << " luminosity): " << worst);
+    // The float32 scalers of the safetensors file against the .npy's float64 ones: ~3e-7.
+    CHECK(worst < 2e-6);
+  }
+}
+
+TEST_CASE("LineEW flags invalid rows with their first problem and never throws for values") {
+  const LineEW model = published(true);
+  std::vector<double> f(4 * 12, 5.0), z{0.1, 0.1, 0.0, 0.2}, ew(40);
+  f[12 + 3] = -1.0;                                      // row 1: flux_3 negative
+  f[36 + 11] = std::numeric_limits<double>::infinity();  // row 3: flux_11 infinite
+  std::vector<LineEW::RowStatus> st(4);
+  CHECK(model.predict(f, z, ew, st) == 3);
+  CHECK(st[0] == LineEW::RowStatus::ok);
+  CHECK(st[1] == LineEW::RowStatus::flux_not_positive);
+  CHECK(st[2] == LineEW::RowStatus::z_not_positive);
+  CHECK(st[3] == LineEW::RowStatus::flux_not_finite);
+  for (int l = 0; l < 10; ++l) {
+    CHECK(std::isfinite(ew[l]));
+    CHECK(std::isnan(ew[10 + l]));
+    CHECK(std::isnan(ew[20 + l]));
+    CHECK(std::isnan(ew[30 + l]));
+  }
+  int bin = 0;
+  CHECK(LineEW::check_row(&f[12], 0.1, true, &bin) == LineEW::RowStatus::flux_not_positive);
+  CHECK(bin == 3);
+  // Span sizes are checked.
+  std::vector<double> short_ew(39);
+  CHECK(test::error_of([&] { (void)model.predict(f, z, short_ew); }).find("expected n×10 = 40") != std::string::npos);
+  CHECK(test::error_of([&] { (void)model.predict(f, std::vector<double>{}, ew); }).find("z has 0 values") !=
+        std::string::npos);
+  // Without luminosity z is optional.
+  const LineEW nolum = published(false);
+  std::vector<double> ew2(40);
+  CHECK(nolum.predict(f, {}, ew2) == 2);
+  CHECK(std::isfinite(ew2[20]));
+}
+
+TEST_CASE("LineEW gradient equals central finite differences") {
+  // Reference: Richardson-extrapolated central differences, (4 D(h/2) − D(h)) / 3, with h a
+  // fraction 1e-4 of the input. SELU has a kink at 0 (slope λ vs λα): where a hidden unit's
+  // pre-activation lies within the step of 0, differences are meaningless, which shows as
+  // D(h) ≠ D(h/2); the step then shrinks (1e-5, 1e-6, 1e-7). Entries with a kink even at 1e-7
+  // are skipped and counted. Errors are relative to |∂EW/∂x| + 1e-2 |EW|/x.
+  const Table in = sample_input();
+  for (const bool lum : {true, false}) {
+    CAPTURE(lum);
+    const LineEW model = published(lum);
+    const std::size_t n = 8;  // eight valid rows
+    std::span<const double> f(in.fluxes.data(), n * 12), z(in.z.data(), n);
+    std::vector<double> ew(n * 10), d(n * 120), dz(n * 10), ew2(n * 10);
+    CHECK(model.gradient(f, z, ew, d, dz) == 0);
+    model.predict(f, z, ew2);
+    CHECK(ew == ew2);  // the gradient pass computes the same EWs bit for bit
+    double worst = 0;
+    int kinks = 0, checked = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      for (int j = 0; j <= 12; ++j) {  // j = 12: the redshift
+        const double x0 = j < 12 ? in.fluxes[i * 12 + j] : in.z[i];
+        auto eval = [&](double x) {
+          std::vector<double> fx(in.fluxes.begin() + i * 12, in.fluxes.begin() + (i + 1) * 12), e(10);
+          double zx = in.z[i];
+          (j < 12 ? fx[j] : zx) = x;
+          model.predict(fx, std::vector<double>{zx}, e);
+          return e;
+        };
+        const auto e0 = eval(x0);
+        for (int l = 0; l < 10; ++l) {
+          const double an = j < 12 ? d[(i * 10 + l) * 12 + j] : dz[i * 10 + l];
+          const double scale = std::fabs(ew[i * 10 + l]) / std::fabs(x0);  // typical |dEW/dx|
+          bool smooth = false;
+          for (const double rel : {1e-4, 1e-5, 1e-6, 1e-7}) {
+            auto central = [&](double h) {
+              const auto ep = eval(x0 + h), em = eval(x0 - h);
+              return (ep[l] - em[l]) / (2 * h);
+            };
+            const double d1 = central(rel * x0), d2 = central(0.5 * rel * x0);
+            const double floor = 1e-2 * scale;
+            if (std::fabs(d1 - d2) > 1e-6 * (std::fabs(d2) + floor)) continue;  // a kink nearby
+            smooth = true;
+            const double fd = (4 * d2 - d1) / 3;  // Richardson: O(h⁴)
+            const double err = std::fabs(an - fd) / (std::fabs(fd) + floor);
+            worst = std::max(worst, err);
+            ++checked;
+            CHECK_MESSAGE(err < 1e-6, "row ", i, " line ", l, " input ", j, ": analytic ", an, " vs FD ", fd);
+            break;
+          }
+          kinks += smooth ? 0 : 1;
+        }
+        if (!lum && j == 12)
+          for (int l = 0; l < 10; ++l) CHECK(dz[i * 10 + l] == 0.0);
+      }
+    CHECK(kinks <= 2);
+    CHECK(checked >= static_cast<int>(n) * 13 * 10 - 2);
+    MESSAGE("gradient vs central differences (" << std::string(lum ? "with" : "without") << " luminosity): " << checked
+            << " derivatives, max relative error " << worst << ", " << kinks << " skipped at SELU kinks");
+  }
+}
+
+TEST_CASE("LineEW gives bit-identical results from two threads, in any batching") {
+  const Table in = sample_input();
+  const std::size_t n = in.ids.size();
+  const LineEW model = published(true);
+  std::vector<double> one(n * 10);
+  model.predict(in.fluxes, in.z, one);
+  // Row by row: the same bits as the whole batch.
+  for (std::size_t i = 0; i < n; ++i) {
+    std::vector<double> e(10);
+    model.predict(std::span<const double>(&in.fluxes[i * 12], 12), std::span<const double>(&in.z[i], 1), e);
+    for (int l = 0; l < 10; ++l) {
+      if (std::isnan(one[i * 10 + l])) CHECK(std::isnan(e[l]));
+      else CHECK(e[l] == one[i * 10 + l]);
+    }
+  }
+  // A larger batch (several tiles), from two threads at once.
+  std::vector<double> big_f, big_z;
+  for (int rep = 0; rep < 20; ++rep) {
+    big_f.insert(big_f.end(), in.fluxes.begin(), in.fluxes.end());
+    big_z.insert(big_z.end(), in.z.begin(), in.z.end());
+  }
+  std::atomic<int> mismatches{0};
+  auto work = [&] {
+    std::vector<double> e(big_z.size() * 10);
+    for (int it = 0; it < 20; ++it) {
+      model.predict(big_f, big_z, e);
+      for (std::size_t k = 0; k < e.size(); ++k) {
+        const double a = e[k], b = one[k % one.size()];
+        if (!(a == b || (std::isnan(a) && std::isnan(b)))) ++mismatches;
+      }
+    }
+  };
+  std::thread t1(work), t2(work);
+  t1.join();
+  t2.join();
+  CHECK(mismatches.load() == 0);
+}
+
+TEST_CASE("LineEW allocates nothing per call") {
+  // predict/gradient keep their scratch in fixed-size arrays on the caller's stack; no galnet
+  // Tensor (counted by allocation_count) and no std container is touched per call.
+  const Table in = sample_input();
+  const LineEW model = published(true);
+  const std::size_t n = in.ids.size();
+  std::vector<double> ew(n * 10), d(n * 120), dz(n * 10);
+  std::vector<LineEW::RowStatus> st(n);
+  model.predict(in.fluxes, in.z, ew, st);
+  const long long before = allocation_count();
+  for (int k = 0; k < 10; ++k) {
+    model.predict(in.fluxes, in.z, ew, st);
+    model.gradient(in.fluxes, in.z, ew, d, dz, st);
+  }
+  CHECK(allocation_count() == before);
+}
+
+TEST_CASE("LineEW agrees with LineEWNet and reads weights LineEWNet saves") {
+  // LineEWNet<double> (the trainable layer stack) saved with save_state_dict is a valid LineEW
+  // file; both compute the same arcsinh(EW) from the same features.
+  manual_seed(11);
+  models::LineEWNet<double, Cpu, true> net;
+  net.eval();
+  // Non-trivial scalers.
+  net.visit("", [](const std::string& name, auto& t, auto* p) {
+    if (p) return;
+    for (std::int64_t k = 0; k < t.numel(); ++k)
+      t[k] = name.find("mean") != std::string::npos ? 0.01 * static_cast<double>(k) : 0.05 + 0.01 * static_cast<double>(k);
+  });
+  const auto path = std::filesystem::temp_directory_path() / "galnet_test_line_ew_net.safetensors";
+  io::save_state_dict(net, path, {}, io::DType::F64);
+  const LineEW model(path);
+  std::filesystem::remove(path);
+  CHECK(model.with_luminosity());
+  const Table in = sample_input();
+  const std::size_t n = 4;
+  Tensor<double> x(Shape{static_cast<std::int64_t>(n), 12});
+  for (std::size_t i = 0; i < n; ++i) model.features(&in.fluxes[i * 12], in.z[i], &x[static_cast<std::int64_t>(i) * 12]);
+  const auto& y = net.forward(x);
+  std::vector<double> ew(n * 10);
+  model.predict(std::span<const double>(in.fluxes.data(), n * 12), std::span<const double>(in.z.data(), n), ew);
+  for (std::size_t k = 0; k < n * 10; ++k) CHECK(ew[k] == doctest::Approx(std::sinh(y[static_cast<std::int64_t>(k)])).epsilon(1e-12));
+}
+
+TEST_CASE("a file that is not line-EW weights is refused, naming the file and the problems") {
+  models::LineEWMLP<float, Cpu, 12> mlp;  // one line's network: no LINE. prefix
+  const auto path = std::filesystem::temp_directory_path() / "galnet_test_line_ew_bad.safetensors";
+  io::save_state_dict(mlp, path);
+  std::string e = test::error_of([&] { LineEW m(path); });
+  CHECK(e.find(path.string()) != std::string::npos);
+  CHECK(e.find("OII_DOUBLET.layers.0.weight") != std::string::npos);
+  // Right prefix, wrong shapes and a missing scaler.
+  models::LineEWNet<float, Cpu, true> net;
+  io::save_state_dict(net, path, {}, io::DType::F32, "");
+  {
+    auto f = io::SafetensorsFile::read(path);
+    std::vector<std::pair<std::string, const Tensor<float>*>> keep;
+    std::vector<Tensor<float>> store;
+    store.reserve(200);
+    for (const auto& name : f.names()) {
+      if (name == "HALPHA.luminosity_scaler.scale") continue;
+      store.push_back(name == "HBETA.layers.1.bias" ? Tensor<float>(Shape{127}, 0.f) : f.get<float>(name));
+      keep.emplace_back(name, &store.back());
+    }
+    io::write_safetensors(path, keep);
+  }
+  e = test::error_of([&] { LineEW m(path); });
+  CHECK(e.find("missing: HALPHA.luminosity_scaler.scale") != std::string::npos);
+  CHECK(e.find("mismatch: HBETA.layers.1.bias") != std::string::npos);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("the bundled weights are found without options") {
+  // GALNET_BUILTIN_DATA_DIR (set by the galnet::galnet target) points at the source data/.
+  const auto p = models::find_line_ew_weights(true);
+  CHECK(p.filename() == "line_ew_with_luminosity.safetensors");
+  CHECK(std::filesystem::exists(p));
+  CHECK(LineEW::published(false).inputs() == 11);
+}
