@@ -11,7 +11,9 @@
 //   size, shape    log R_e/kpc = 0.22 (lgm − 10) + 0.85 ± 0.12 (quiescent 0.15 dex smaller);
 //                  Sérsic n ≈ 1 (star-forming) or 4 (quiescent) with scatter; axis ratio and
 //                  position angle random (discs flatter)
-//   colours        g − r and r − i redder with mass, quiescence and metallicity (dust and age)
+//   colours        g − r and r − i redder with mass, quiescence and the metallicity the
+//                  relation predicts (dust and age) — never with the scatter draw, which no
+//                  pixel reflects
 //   redshift       z ~ U(0.02, 0.15); sizes and fluxes follow the distance (H0 = 70, Ωm = 0.3)
 //   lines          Hα from SFR (Kennicutt 1998), Hβ from the Balmer decrement with mass-
 //                  dependent dust, [N II]/Hα and [O III]/Hβ from metallicity (Pettini & Pagel
@@ -64,7 +66,8 @@ inline Galaxy draw_galaxy(std::uint64_t seed, std::uint64_t index) {
   gal.quiescent = g.uniform() < 1.0 / (1.0 + std::exp(-(gal.lgm - 10.6) / 0.25));
   gal.sfr = 0.76 * (gal.lgm - 10) + 0.1 + 0.3 * g.normal() - (gal.quiescent ? 1.6 : 0.0);
   const double m = std::clamp(gal.lgm, 8.5, 11.5);
-  gal.oh = -1.492 + 1.847 * m - 0.08026 * m * m + kIntrinsicMetallicityScatter * g.normal();
+  const double oh_mzr = -1.492 + 1.847 * m - 0.08026 * m * m;  // the relation, before scatter
+  gal.oh = oh_mzr + kIntrinsicMetallicityScatter * g.normal();
 
   const double log_re_kpc = 0.22 * (gal.lgm - 10) + 0.85 - (gal.quiescent ? 0.15 : 0.0) + 0.12 * g.normal();
   const double dl = luminosity_distance_mpc(gal.z), da = dl / ((1 + gal.z) * (1 + gal.z));
@@ -73,8 +76,8 @@ inline Galaxy draw_galaxy(std::uint64_t seed, std::uint64_t index) {
   gal.axis_ratio = gal.quiescent ? 0.55 + 0.4 * g.uniform() : 0.2 + 0.8 * g.uniform();
   gal.position_angle = 3.141592653589793 * g.uniform();
 
-  gal.g_r = 0.45 + 0.12 * (gal.lgm - 10) + (gal.quiescent ? 0.3 : 0.0) + 0.6 * (gal.oh - 8.9) + 0.04 * g.normal();
-  gal.r_i = 0.22 + 0.05 * (gal.lgm - 10) + (gal.quiescent ? 0.1 : 0.0) + 0.25 * (gal.oh - 8.9) + 0.03 * g.normal();
+  gal.g_r = 0.45 + 0.12 * (gal.lgm - 10) + (gal.quiescent ? 0.3 : 0.0) + 0.6 * (oh_mzr - 8.9) + 0.04 * g.normal();
+  gal.r_i = 0.22 + 0.05 * (gal.lgm - 10) + (gal.quiescent ? 0.1 : 0.0) + 0.25 * (oh_mzr - 8.9) + 0.03 * g.normal();
   // Absolute magnitude from mass (M/L ≈ 1.5 in r), then apparent.
   const double abs_r = 4.65 - 2.5 * (gal.lgm - std::log10(1.5 + (gal.quiescent ? 1.0 : 0.0)));
   gal.mag_r = abs_r + 5 * std::log10(dl * 1e6 / 10.0);
