@@ -24,8 +24,8 @@ echo "== 2. SFNet (ResNet-18 + top-4 sparse features) on the mock survey, $epoch
 echo "   the mock's intrinsic metallicity scatter (the floor no model can beat): 0.10 dex"
 "$bin/sfnet" interpret --weights "$out/sfnet/model.safetensors" --data "$out/mock" --out "$out/sfnet/interpret"
 
-echo "== 3. Wu & Boada (ResNet-34 + fastai head) on 400 real SDSS galaxies, 3 epochs =="
-"$bin/wu_boada" train --data "$root/data/sdss-metallicity-sample" --epochs 3 --batch-size 32 --lr 0.02 \
+echo "== 3. Wu & Boada (ResNet-34 + fastai head) on 400 real SDSS galaxies, 7 epochs (SGDR cycles 1+2+4) =="
+"$bin/wu_boada" train --data "$root/data/sdss-metallicity-sample" --epochs 7 --batch-size 32 --lr 0.002 \
   --out "$out/wu_boada"
 echo "   (labels: 12 + log(O/H), standard deviation 0.20 dex)"
 
