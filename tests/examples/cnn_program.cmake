@@ -1,19 +1,7 @@
 # End-to-end check of an image program (sfnet, wu_boada, spin_cnn) on a tiny mock survey:
 # summary, train (1 epoch), train --resume to 2 epochs, evaluate, predict, and a bad input.
 # -DPROGRAM=path -DMOCK=path/to/mock_survey -DLAYOUT=sfnet -DWORK=dir -DPARAMS=11,177,025 [-DEXTRA=...]
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  set(rc ${rc} PARENT_SCOPE)
-  set(out "${out}" PARENT_SCOPE)
-  set(err "${err}" PARENT_SCOPE)
-endfunction()
-function(must)
-  run(${ARGN})
-  if(rc)
-    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-  set(out "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/process.cmake)
 function(expect_files dir)
   foreach(f ${ARGN})
     if(NOT EXISTS ${dir}/${f})

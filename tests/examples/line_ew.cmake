@@ -7,19 +7,7 @@
 #            by `predict --weights`
 # -DPROGRAM=path/to/line_ew -DFIXTURES=tests/fixtures -DWORK=scratch dir -DMODE=predict|bad|train
 cmake_minimum_required(VERSION 3.25)  # list() keeps empty elements (empty CSV fields)
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  set(rc ${rc} PARENT_SCOPE)
-  set(out "${out}" PARENT_SCOPE)
-  set(err "${err}" PARENT_SCOPE)
-endfunction()
-function(must)
-  run(${ARGN})
-  if(rc)
-    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-  set(out "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/process.cmake)
 
 # A CSV file (no quoted fields) as its header (a list of names) and a list of rows, each row
 # still comma-separated; a ';' inside a field (the flag "flux_0 not positive; z not finite")
