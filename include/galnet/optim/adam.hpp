@@ -70,11 +70,7 @@ public:
     detail::check_unit(o.beta2, name(), "beta2");
     detail::check_nonneg(o.eps, name(), "eps");
     detail::check_nonneg(o.weight_decay, name(), "weight_decay");
-    this->defaults_.lr = this->defaults_.initial_lr = o.lr;
-    this->defaults_.momentum = o.beta1;
-    this->defaults_.beta2 = o.beta2;
-    this->defaults_.eps = o.eps;
-    this->defaults_.weight_decay = o.weight_decay;
+    this->set_moment_defaults(o.lr, o.beta1, o.beta2, o.eps, o.weight_decay);
     this->set_slots({"exp_avg", "exp_avg_sq"});
     this->add_param_group(std::move(params), o.lr);
   }

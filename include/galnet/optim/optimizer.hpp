@@ -187,6 +187,16 @@ protected:
     std::int64_t step = 0;
   };
 
+  /// The defaults of a moment-based optimizer (Adam, RAdam): the first-moment coefficient is
+  /// held in `momentum` (so schedules cycle it), the second in `beta2`.
+  void set_moment_defaults(double lr, double beta1, double beta2, double eps, double weight_decay) {
+    defaults_.lr = defaults_.initial_lr = lr;
+    defaults_.momentum = beta1;
+    defaults_.beta2 = beta2;
+    defaults_.eps = eps;
+    defaults_.weight_decay = weight_decay;
+  }
+
   /// Sets the state layout; derived constructors call it before adding their first group.
   void set_slots(std::vector<std::string> names, bool per_param_step = true) {
     slot_names_ = std::move(names);

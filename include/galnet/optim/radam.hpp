@@ -71,11 +71,7 @@ public:
     detail::check_unit(o.sqr_mom, name(), "sqr_mom");
     detail::check_nonneg(o.eps, name(), "eps");
     detail::check_nonneg(o.weight_decay, name(), "weight_decay");
-    this->defaults_.lr = this->defaults_.initial_lr = o.lr;
-    this->defaults_.momentum = o.mom;
-    this->defaults_.beta2 = o.sqr_mom;
-    this->defaults_.eps = o.eps;
-    this->defaults_.weight_decay = o.weight_decay;
+    this->set_moment_defaults(o.lr, o.mom, o.sqr_mom, o.eps, o.weight_decay);
     this->set_slots({"grad_avg", "sqr_avg"});
     this->add_param_group(std::move(params), o.lr);
   }
