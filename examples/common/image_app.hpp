@@ -9,8 +9,10 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <galnet/data/image_source.hpp>
 #include <galnet/data/loader.hpp>
+#include <galnet/data/samples.hpp>
 #include <galnet/eval/metrics.hpp>
 #include <galnet/galnet.hpp>
 #include <galnet/io/atomic_file.hpp>
@@ -40,12 +42,16 @@ struct PaperDefaults {
   int load_size = 0;  ///< resize on load (spin: 424 → 80); 0 keeps the stored size
   int crop = 0;       ///< centre crop (SFNet: 144)
   std::vector<std::string> targets;
+  std::string target_help;  ///< the paper's own target names, for --help
   int epochs = 10, batch_size = 64;
   double lr = 1e-3;
   std::uint64_t seed = 0;
   data::AugmentOptions augment;
   NormalizationKind normalization = NormalizationKind::unit;
   bool rmse_loss = true;  ///< RMSE (fastai's, Wu's papers) or MSE (Keras sdss_CNN)
+  /// The paper's sample selection for these targets (SFNet's S/N > 3 cut for the BPT lines);
+  /// empty: every row with finite targets.
+  std::function<data::Catalog(const data::Catalog&, const std::vector<std::string>& targets)> sample;
 };
 
 /// Everything the command line sets.
@@ -87,7 +93,14 @@ inline data::Catalog read_catalog(const PaperDefaults& p, const Args& a, bool ne
   GALNET_CHECK(!a.catalog.empty() || !a.data.empty(), p.name, ": give --data DIR (or --catalog and --images)");
   auto cat = data::Catalog::read_csv(path);
   if (!need_targets) return cat;
+  cat = data::with_log_columns(std::move(cat), a.targets);  // a target log_X is log10 of column X
   cat.require_columns(a.targets, p.name.c_str());
+  if (p.sample) {
+    const std::size_t before = cat.size();
+    cat = p.sample(cat, a.targets);
+    if (cat.size() != before)
+      std::fprintf(stderr, "%s: the paper's sample selection keeps %zu of %zu rows\n", p.name.c_str(), cat.size(), before);
+  }
   const auto rows = cat.finite_rows(a.targets);
   if (rows.size() != cat.size())
     std::fprintf(stderr, "%s: %zu of %zu rows have a missing or non-finite target and are left out\n", p.name.c_str(),

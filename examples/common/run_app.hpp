@@ -34,7 +34,7 @@ int run(int argc, char** argv) {
     c->add_option("--weights", a.weights, training ? "starting weights (galnet safetensors)" : "model.safetensors to use")
         ->check(CLI::ExistingFile);
     if (training) {
-      c->add_option("--target", a.targets, "target column(s)");
+      c->add_option("--target", a.targets, "target column(s); log_COL regresses log10 of column COL" + P.target_help);
       c->add_option("--epochs", a.epochs, "epochs (default " + std::to_string(P.epochs) + ")");
       c->add_option("--lr", a.lr, "learning rate (default " + std::to_string(P.lr) + ")");
       c->add_option("--seed", a.seed, "random seed")->capture_default_str();

@@ -13,7 +13,7 @@
 namespace galnet::app {
 
 template <class Model>
-int interpret(Model& model, const data::Catalog& cat, data::CatalogImageSource& src, const Args& a, int top) {
+int interpret(Model& model, data::CatalogImageSource& src, const Args& a, int top) {
   constexpr int F = Model::features;
   const auto k = a.targets.size();
   std::vector<std::int64_t> active(F, 0);

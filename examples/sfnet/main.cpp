@@ -2,7 +2,9 @@
 // Data: galaxies.csv + images-sdss/{objID}.jpg (160 px, centre-cropped to 144); per-channel
 // normalisation measured on the training images; random horizontal and vertical flips;
 // fastai's ranger (RAdam + Lookahead) with a one-cycle schedule, RMSE loss, batch 64, seed 256.
-//   sfnet train --data DIR [--k 4] [--target oh_p50] [--epochs 20] --out RUN
+// --target bpt regresses the four log10 line fluxes (N2, Hα, O3, Hβ) of the galaxies with
+// S/N > 3 in all four, as the paper's BPT networks do.
+//   sfnet train --data DIR [--k 4] [--target oh_p50|bpt] [--epochs 20] --out RUN
 //   sfnet evaluate|predict --weights RUN/model.safetensors --data DIR --out DIR
 //   sfnet interpret --weights RUN/model.safetensors --data DIR --out DIR   (features.csv, top_features.png)
 #include "../common/run_app.hpp"
@@ -18,13 +20,19 @@ struct SFNetRecipe {
   static app::PaperDefaults defaults() {
     return {.name = "sfnet", .description = "sfnet: Wu (2025) sparse feature networks (ResNet-18 + top-k)",
             .catalog_file = "galaxies.csv", .image_dir = "images-sdss", .crop = 144, .targets = {"oh_p50"},
+            .target_help = " ('bpt': the four log10 BPT line fluxes, S/N > 3)",
             .epochs = 20, .batch_size = 64, .lr = 0.1, .seed = 256, .augment = data::sfnet_augment(),
-            .normalization = app::NormalizationKind::measured};
+            .normalization = app::NormalizationKind::measured,
+            .sample = [](const data::Catalog& cat, const std::vector<std::string>& targets) {
+              return targets == data::sfnet_bpt_targets() ? data::sfnet_bpt_cut(cat) : cat;
+            }};
   }
   static void add_options(CLI::App* c, app::Args& a) {
     c->add_option("--k", a.k, "features kept by the top-k layer (the paper: 2, 3, 4, 6, 8)")->check(CLI::Range(1, 512));
   }
-  static std::vector<std::string> expand_targets(std::vector<std::string> t) { return t; }
+  static std::vector<std::string> expand_targets(std::vector<std::string> t) {
+    return t == std::vector<std::string>{"bpt"} ? data::sfnet_bpt_targets() : t;
+  }
   template <class M>
   static auto& output_bias(M& model) { return model.fc().bias(); }
   template <class M>
@@ -76,7 +84,7 @@ int interpret_command(int argc, char** argv) {
       data::ImageSourceOptions so{.images = app::image_folder(P, a), .targets = a.targets, .crop = P.crop};
       if (auto norm = io::read_normalization(file)) so.normalization = *norm;
       data::CatalogImageSource src(cat, so);
-      rc = app::interpret(model, cat, src, a, top);
+      rc = app::interpret(model, src, a, top);
     });
     return rc;
   } catch (const std::exception& e) {

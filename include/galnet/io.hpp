@@ -10,6 +10,7 @@
 #include "galnet/data/mock_survey.hpp"
 #include "galnet/data/normalize.hpp"
 #include "galnet/data/resize.hpp"
+#include "galnet/data/samples.hpp"
 #include "galnet/io/atomic_file.hpp"
 #include "galnet/io/checkpoint.hpp"
 #include "galnet/io/exported.hpp"

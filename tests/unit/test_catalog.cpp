@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "galnet/data/catalog.hpp"
+#include "galnet/data/samples.hpp"
 
 #ifndef GALNET_SHARED_DIR
 #define GALNET_SHARED_DIR "../shared"
@@ -289,6 +290,41 @@ TEST_CASE("catalog: SFNet sample cuts") {
   msg = error_of([&] { (void)galnet::data::sfnet_bpt_cut(thin); });
   CHECK_HAS(msg, "\"nii_6584_flux\", \"nii_6584_flux_err\", \"h_alpha_flux_err\"");
   CHECK_HAS(msg, "sfnet_bpt_cut");
+}
+
+TEST_CASE("catalog: with_column adds a numeric column that select() and labels() carry") {
+  const auto cat = parse("objID,mass\n7,10.5\n8,9.5\n9,11.0\n");
+  const auto wider = cat.with_column("twice", {21.0, 19.0, 22.0});
+  CHECK(wider.columns() == std::vector<std::string>{"objID", "mass", "twice"});
+  CHECK(wider.value(1, "twice") == 19.0);
+  CHECK(wider.value(1, "mass") == 9.5);
+  CHECK(wider.text(0, "twice").empty());
+  CHECK(wider.index_of("9") == std::optional<std::size_t>{2});
+  const auto sub = wider.select({2, 0});
+  CHECK(sub.value(0, "twice") == 22.0);
+  CHECK(sub.labels({"mass", "twice"})[3] == 21.0f);
+  CHECK(!cat.has_column("twice"));  // the original is unchanged
+  CHECK_HAS(error_of([&] { (void)cat.with_column("mass", {1, 2, 3}); }), "cannot add column \"mass\": it exists");
+  CHECK_HAS(error_of([&] { (void)cat.with_column("x", {1, 2}); }), "column \"x\" has 2 values for 3 rows");
+}
+
+TEST_CASE("catalog: SFNet BPT targets are log10 line fluxes of the S/N > 3 sample") {
+  const auto cat = parse(
+      "objID,nii_6584_flux,nii_6584_flux_err,h_alpha_flux,h_alpha_flux_err,oiii_5007_flux,"
+      "oiii_5007_flux_err,h_beta_flux,h_beta_flux_err\n"
+      "1,40,10,100,10,40,10,40,10\n"
+      "2,-5,10,100,10,40,10,40,10\n");  // negative [N II]: no log, and fails S/N
+  const auto targets = galnet::data::sfnet_bpt_targets();
+  CHECK(targets.front() == "log_nii_6584_flux");
+  const auto derived = galnet::data::with_log_columns(cat, targets);
+  CHECK(derived.value(0, "log_h_alpha_flux") == doctest::Approx(2.0));
+  CHECK(derived.value(0, "log_nii_6584_flux") == doctest::Approx(std::log10(40.0)));
+  CHECK(std::isnan(derived.value(1, "log_nii_6584_flux")));
+  CHECK(derived.finite_rows(targets) == std::vector<std::size_t>{0});
+  CHECK(galnet::data::sfnet_bpt_cut(derived).size() == 1);
+  // Names that are not log_<existing column> are left for require_columns() to report.
+  const auto same = galnet::data::with_log_columns(cat, {"log_no_such", "oh_p50"});
+  CHECK(same.columns().size() == cat.columns().size());
 }
 
 TEST_CASE("catalog: random_split is seeded, disjoint and complete") {

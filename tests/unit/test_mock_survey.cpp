@@ -26,7 +26,7 @@ TEST_CASE("mock survey: luminosity distance of flat LCDM (H0 = 70, Om = 0.3)") {
 
 TEST_CASE("mock survey: the documented relations and their scatter hold over 4000 galaxies") {
   const int n = 4000;
-  std::vector<double> resid, lgm, log_re;
+  std::vector<double> resid, lgm, log_re, oh;
   std::map<int, int> bpt;
   int quiescent = 0;
   for (int i = 0; i < n; ++i) {
@@ -34,6 +34,7 @@ TEST_CASE("mock survey: the documented relations and their scatter hold over 400
     const double m = std::clamp(g.lgm, 8.5, 11.5);
     resid.push_back(g.oh - (-1.492 + 1.847 * m - 0.08026 * m * m));
     lgm.push_back(g.lgm);
+    oh.push_back(g.oh);
     log_re.push_back(std::log10(g.r_eff_arcsec * luminosity_distance_mpc(g.z)));
     ++bpt[g.bptclass];
     quiescent += g.quiescent;
@@ -49,7 +50,14 @@ TEST_CASE("mock survey: the documented relations and their scatter hold over 400
   MESSAGE("metallicity scatter about the MZR: ", scatter, " dex (documented 0.10)");
   CHECK(std::abs(mr) < 0.01);
   CHECK(scatter == doctest::Approx(kIntrinsicMetallicityScatter).epsilon(0.05));
-  CHECK(mean(lgm) == doctest::Approx(10.2).epsilon(0.01));
+  CHECK(mean(lgm) == doctest::Approx(9.9).epsilon(0.01));
+  // oh_p50 spreads like the real SDSS sample's (mean 8.90, σ 0.20 dex), so that the floor is half σ.
+  const double mo = mean(oh);
+  double var_oh = 0;
+  for (double o : oh) var_oh += (o - mo) * (o - mo);
+  MESSAGE("oh_p50: mean ", mo, ", sd ", std::sqrt(var_oh / n));
+  CHECK(mo == doctest::Approx(8.90).epsilon(0.003));
+  CHECK(std::sqrt(var_oh / n) == doctest::Approx(0.20).epsilon(0.1));
   // Bigger galaxies are more massive: a clearly positive correlation of size with mass.
   const double ml = mean(lgm), mre = mean(log_re);
   double sxy = 0, sxx = 0, syy = 0;

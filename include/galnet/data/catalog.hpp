@@ -326,6 +326,26 @@ public:
     sub.build_index(false);
     return sub;
   }
+  /// This catalog plus a numeric column `name` holding `values` (one per row), e.g. a label
+  /// derived from other columns; its text is empty. Throws if `name` exists or the count differs.
+  [[nodiscard]] Catalog with_column(const std::string& name, std::vector<double> values) const {
+    GALNET_CHECK(!has_column(name), prefix(), "cannot add column \"", name, "\": it exists");
+    GALNET_CHECK(values.size() == size(), prefix(), "column \"", name, "\" has ", values.size(),
+                 " values for ", size(), " rows");
+    Catalog c = select_all();
+    const std::size_t k = columns_.size();
+    c.cells_.clear();
+    c.cells_.reserve(size() * (k + 1));
+    for (std::size_t r = 0; r < size(); ++r) {
+      c.cells_.insert(c.cells_.end(), cells_.begin() + r * k, cells_.begin() + (r + 1) * k);
+      c.cells_.push_back(detail::Cell{0, 0});
+    }
+    c.columns_.push_back(name);
+    c.numeric_.push_back(std::move(values));
+    c.numeric_ready_.push_back(true);
+    c.build_index(false);
+    return c;
+  }
   /// The rows for which `keep(*this, row)` is true, in order.
   template <class Predicate>
     requires std::predicate<Predicate&, const Catalog&, std::size_t>
@@ -393,6 +413,11 @@ private:
                    " (set CsvOptions::allow_duplicate_ids to keep both)");
     }
   }
+  Catalog select_all() const {
+    std::vector<std::size_t> rows(size());
+    for (std::size_t r = 0; r < size(); ++r) rows[r] = r;
+    return select(rows);
+  }
   std::size_t check_row(std::size_t row) const {
     GALNET_CHECK(row < size(), prefix(), "row ", row, " out of range for ", size(), " rows");
     return row;
@@ -457,39 +482,5 @@ inline Split random_split(std::size_t n, double valid_frac, double test_frac, st
   for (auto* p : {&s.train, &s.valid, &s.test}) std::sort(p->begin(), p->end());
   return s;
 }
-
-/// Wu (2025) SFNet metallicity sample: oh_p50 > 0, lgm_tot_p50 > 0, sfr_tot_p50 > -10 (NaN fails).
-inline std::vector<std::size_t> sfnet_metallicity_rows(const Catalog& cat) {
-  cat.require_columns({"oh_p50", "lgm_tot_p50", "sfr_tot_p50"}, "sfnet_metallicity_cut");
-  const auto &oh = cat.numeric("oh_p50"), &mass = cat.numeric("lgm_tot_p50"),
-             &sfr = cat.numeric("sfr_tot_p50");
-  std::vector<std::size_t> rows;
-  for (std::size_t r = 0; r < cat.size(); ++r)
-    if (oh[r] > 0 && mass[r] > 0 && sfr[r] > -10) rows.push_back(r);
-  return rows;
-}
-inline Catalog sfnet_metallicity_cut(const Catalog& cat) { return cat.select(sfnet_metallicity_rows(cat)); }
-
-/// Wu (2025) SFNet BPT sample: S/N = flux / flux_err > 3 in [N II] 6584, Hα, [O III] 5007 and
-/// Hβ (columns <line>_flux, <line>_flux_err); a row with flux_err <= 0 or NaN fails.
-inline std::vector<std::size_t> sfnet_bpt_rows(const Catalog& cat) {
-  const std::array<std::string, 4> lines{"nii_6584", "h_alpha", "oiii_5007", "h_beta"};
-  std::vector<std::string> needed;
-  for (const auto& l : lines) needed.insert(needed.end(), {l + "_flux", l + "_flux_err"});
-  cat.require_columns(needed, "sfnet_bpt_cut");
-  std::vector<const std::vector<double>*> cols;
-  for (const auto& c : needed) cols.push_back(&cat.numeric(c));
-  std::vector<std::size_t> rows;
-  for (std::size_t r = 0; r < cat.size(); ++r) {
-    bool keep = true;
-    for (std::size_t i = 0; keep && i < cols.size(); i += 2) {
-      const double flux = (*cols[i])[r], err = (*cols[i + 1])[r];
-      keep = err > 0 && flux > 3 * err;
-    }
-    if (keep) rows.push_back(r);
-  }
-  return rows;
-}
-inline Catalog sfnet_bpt_cut(const Catalog& cat) { return cat.select(sfnet_bpt_rows(cat)); }
 
 }  // namespace galnet::data
