@@ -2,7 +2,7 @@
 //
 // The backend is a compile-time choice: Tensor<T, Cpu> and Tensor<T, Cuda> are different types,
 // so mixing them is a compile error. A device tag provides allocate/deallocate; the CUDA tag's
-// allocator lives in galnet/cuda.hpp so CPU builds never see CUDA headers.
+// allocator lives in galnet/cuda/memory.hpp so CPU builds never see CUDA headers.
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -21,8 +21,12 @@ struct Cpu {
   static void deallocate(void* p) noexcept { std::free(p); }
 };
 
+/// Defined in galnet/cuda/memory.hpp (galnet::cuda): a TU that makes a Tensor<T, Cuda> includes
+/// it; CPU-only code never names these, so it never needs the CUDA toolkit.
 struct Cuda {
   static constexpr const char* name = "cuda";
+  static void* allocate(std::size_t bytes);
+  static void deallocate(void* p) noexcept;
 };
 
 namespace detail {

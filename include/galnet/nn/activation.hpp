@@ -7,7 +7,7 @@
 
 namespace galnet::nn {
 
-/// Element-wise layer over an op pair: Op::forward(n, x, y), Op::backward(n, x, dy, dx).
+/// Element-wise layer over an op pair: Op::forward<D>(n, x, y), Op::backward<D>(n, x, dy, dx).
 template <class T, class D, class Op>
 class ElementwiseLayer : public LayerBase {
 public:
@@ -18,7 +18,7 @@ public:
   [[nodiscard]] Shape output_shape(const Shape& in) const { return in; }
   const tensor& forward(const tensor& x) {
     y_.resize(x.shape());
-    Op::forward(x.numel(), x.data(), y_.data());
+    Op::template forward<D>(x.numel(), x.data(), y_.data());
     x_ = &x;
     return y_;
   }
@@ -26,7 +26,7 @@ public:
     GALNET_CHECK(x_ != nullptr, describe(), ": backward called before forward");
     check_shape(dy, x_->shape(), describe().c_str(), "output gradient");
     dx_.resize(x_->shape());
-    Op::backward(dy.numel(), x_->data(), dy.data(), dx_.data());
+    Op::template backward<D>(dy.numel(), x_->data(), dy.data(), dx_.data());
     return dx_;
   }
   template <class F>
@@ -43,17 +43,17 @@ private:
 
 struct ReluOp {
   static constexpr const char* name = "ReLU()";
-  template <class T>
-  static void forward(std::int64_t n, const T* x, T* y) { ops::relu_forward(n, x, y); }
-  template <class T>
-  static void backward(std::int64_t n, const T* x, const T* dy, T* dx) { ops::relu_backward(n, x, dy, dx); }
+  template <class D, class T>
+  static void forward(std::int64_t n, const T* x, T* y) { ops::Activation<D>::relu_forward(n, x, y); }
+  template <class D, class T>
+  static void backward(std::int64_t n, const T* x, const T* dy, T* dx) { ops::Activation<D>::relu_backward(n, x, dy, dx); }
 };
 struct SeluOp {
   static constexpr const char* name = "SELU()";
-  template <class T>
-  static void forward(std::int64_t n, const T* x, T* y) { ops::selu_forward(n, x, y); }
-  template <class T>
-  static void backward(std::int64_t n, const T* x, const T* dy, T* dx) { ops::selu_backward(n, x, dy, dx); }
+  template <class D, class T>
+  static void forward(std::int64_t n, const T* x, T* y) { ops::Activation<D>::selu_forward(n, x, y); }
+  template <class D, class T>
+  static void backward(std::int64_t n, const T* x, const T* dy, T* dx) { ops::Activation<D>::selu_backward(n, x, dy, dx); }
 };
 
 /// Spec of a shape-preserving layer without channel constraints.

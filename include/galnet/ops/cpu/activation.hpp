@@ -1,7 +1,13 @@
 // galnet/ops/cpu/activation.hpp — element-wise activations and their gradients.
+//
+// ops::Activation<Device> is how layers reach them: specialised here for Cpu and in
+// galnet/ops/cuda/activation.cuh for Cuda, so a layer on the GPU compiles only in a .cu file
+// that includes the CUDA kernels, and CPU code never sees them.
 #pragma once
 #include <cmath>
 #include <cstdint>
+
+#include "galnet/core/device.hpp"
 
 namespace galnet::ops {
 
@@ -43,5 +49,20 @@ void selu_backward(std::int64_t n, const T* x, const T* dy, T* dx) {
 #endif
   for (std::int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (x[i] > T(0) ? scale : sa * std::exp(x[i]));
 }
+
+template <class D>
+struct Activation;
+
+template <>
+struct Activation<Cpu> {
+  template <class T>
+  static void relu_forward(std::int64_t n, const T* x, T* y) { ops::relu_forward(n, x, y); }
+  template <class T>
+  static void relu_backward(std::int64_t n, const T* x, const T* dy, T* dx) { ops::relu_backward(n, x, dy, dx); }
+  template <class T>
+  static void selu_forward(std::int64_t n, const T* x, T* y) { ops::selu_forward(n, x, y); }
+  template <class T>
+  static void selu_backward(std::int64_t n, const T* x, const T* dy, T* dx) { ops::selu_backward(n, x, dy, dx); }
+};
 
 }  // namespace galnet::ops

@@ -1,0 +1,5 @@
+// galnet/cuda.cuh — the CUDA backend with its kernels, for .cu files: galnet/cuda.hpp plus the
+// ops::*<Cuda> specialisations that let galnet's layers run on Tensor<T, Cuda>.
+#pragma once
+#include "galnet/cuda.hpp"
+#include "galnet/ops/cuda/activation.cuh"

@@ -1,0 +1,26 @@
+// galnet/ops/cuda/launch.cuh — launch geometry and error checking shared by galnet's kernels.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "galnet/cuda/error.hpp"
+#include "galnet/cuda/runtime.hpp"
+
+namespace galnet::cuda {
+
+inline constexpr int kThreadsPerBlock = 256;
+
+/// Blocks for a grid-stride loop over n elements: enough to fill the GPU, never more than n needs.
+inline unsigned grid_for(std::int64_t n) {
+  const std::int64_t blocks = (n + kThreadsPerBlock - 1) / kThreadsPerBlock;
+  return static_cast<unsigned>(std::clamp<std::int64_t>(blocks, 1, 65535));
+}
+
+/// Checks the launch just made (bad configuration, missing kernel image for this GPU).
+inline void check_launch(const char* kernel) {
+  ::galnet::cuda::check(cudaGetLastError(), kernel, __FILE__, __LINE__);
+}
+
+}  // namespace galnet::cuda
