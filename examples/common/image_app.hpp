@@ -49,6 +49,10 @@ struct PaperDefaults {
   data::AugmentOptions augment;
   NormalizationKind normalization = NormalizationKind::unit;
   bool rmse_loss = true;  ///< RMSE (fastai's, Wu's papers) or MSE (Keras sdss_CNN)
+  /// From scratch, scale the output layer's initial weights by each target's standard
+  /// deviation (fastai's kaiming-normal head otherwise starts with predictions spread ~2 target
+  /// units wide, ten times a 0.2 dex metallicity spread).
+  bool scale_output_init = false;
   /// The paper's sample selection for these targets (SFNet's S/N > 3 cut for the BPT lines);
   /// empty: every row with finite targets.
   std::function<data::Catalog(const data::Catalog&, const std::vector<std::string>& targets)> sample;

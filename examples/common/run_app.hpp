@@ -3,6 +3,7 @@
 //     static PaperDefaults defaults();
 //     template <int Outputs> using Model = …;                       // e.g. models::SFNet<float, Cpu, Outputs>
 //     template <class M> static std::unique_ptr<M> make(const Args&);
+//     template <class M> static auto& output_layer(M&);               // the final nn::Linear
 //     template <class M, class Train> static void train(M&, const Args&, Train&& run);  // builds optimizer +
 //                                                                   // schedule, calls run(opt, hooks)
 //     static void add_options(CLI::App&, Args&) {}                  // the paper's own options
@@ -113,12 +114,23 @@ int run(int argc, char** argv) {
       vsrc.train(false);
       if (a.weights.empty()) {
         // Start the output layer at the targets' means, so the first epochs learn structure
-        // rather than the offset of, say, 12 + log(O/H) ≈ 8.9.
-        auto& bias = Recipe::output_bias(*model).value;
+        // rather than the offset of, say, 12 + log(O/H) ≈ 8.9; with scale_output_init, also
+        // scale each output's weights by its target's standard deviation.
+        auto& out_layer = Recipe::output_layer(*model);
+        auto &w = out_layer.weight().value, &bias = out_layer.bias().value;
+        const std::int64_t fan_in = w.numel() / N;
         for (int j = 0; j < N; ++j) {
-          double s = 0;
-          for (auto r : split.train) s += cat.value(r, a.targets[static_cast<std::size_t>(j)]);
-          bias[j] = static_cast<float>(s / static_cast<double>(split.train.size()));
+          double s = 0, ss = 0;
+          for (auto r : split.train) {
+            const double y = cat.value(r, a.targets[static_cast<std::size_t>(j)]);
+            s += y, ss += y * y;
+          }
+          const double n = static_cast<double>(split.train.size()), mean = s / n;
+          bias[j] = static_cast<float>(mean);
+          if (P.scale_output_init) {
+            const auto sd = static_cast<float>(std::sqrt(std::max(ss / n - mean * mean, 0.0)));
+            for (std::int64_t i = 0; i < fan_in; ++i) w[j * fan_in + i] *= sd;
+          }
         }
       } else {
         io::LoadOptions lo;

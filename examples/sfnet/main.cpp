@@ -34,7 +34,7 @@ struct SFNetRecipe {
     return t == std::vector<std::string>{"bpt"} ? data::sfnet_bpt_targets() : t;
   }
   template <class M>
-  static auto& output_bias(M& model) { return model.fc().bias(); }
+  static auto& output_layer(M& model) { return model.fc(); }
   template <class M>
   static std::unique_ptr<M> make(const app::Args& a) { return std::make_unique<M>(a.k); }
 

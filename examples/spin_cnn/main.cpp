@@ -21,7 +21,7 @@ struct SpinRecipe {
   static void add_options(CLI::App*, app::Args&) {}
   static std::vector<std::string> expand_targets(std::vector<std::string> t) { return t; }
   template <class M>
-  static auto& output_bias(M& model) { return model.template get<22>().bias(); }
+  static auto& output_layer(M& model) { return model.template get<22>(); }
   template <class M>
   static std::unique_ptr<M> make(const app::Args&) { return std::make_unique<M>(); }
 

@@ -17,7 +17,7 @@ struct WuBoadaRecipe {
     return {.name = "wu_boada", .description = "wu_boada: Wu & Boada (2019) metallicity from images (ResNet-34)",
             .catalog_file = "train.csv", .image_dir = "images", .targets = {"oh_p50"}, .epochs = 10,
             .batch_size = 128, .lr = 0.1, .seed = 0, .augment = data::wu_boada_augment(),
-            .normalization = app::NormalizationKind::imagenet};
+            .normalization = app::NormalizationKind::imagenet, .scale_output_init = true};
   }
   static void add_options(CLI::App* c, app::Args& a) {
     c->add_option("--size", a.size, "resize the cutouts to N px (the paper's resolution experiment: 64, 32, 16, 8)");
@@ -25,7 +25,7 @@ struct WuBoadaRecipe {
   }
   static std::vector<std::string> expand_targets(std::vector<std::string> t) { return t; }
   template <class M>
-  static auto& output_bias(M& model) { return model.head().template get<8>().bias(); }
+  static auto& output_layer(M& model) { return model.head().template get<8>(); }
   template <class M>
   static std::unique_ptr<M> make(const app::Args&) { return std::make_unique<M>(); }
 

@@ -3,8 +3,8 @@
 //
 // Each galaxy's hidden physics, drawn from its own seeded generator (so galaxy i is the same
 // whatever the thread count):
-//   stellar mass   lgm ~ N(10.2, 0.5) clipped to [8.8, 11.6]; quiescent with probability
-//                  rising with mass
+//   stellar mass   lgm ~ N(9.9, 0.65) clipped to [8.5, 11.6], so that oh_p50 spreads like the
+//                  real SDSS sample's (σ ≈ 0.20 dex); quiescent with probability rising with mass
 //   SFR            main sequence log SFR = 0.76 (lgm − 10) + 0.1 ± 0.3; quiescent 1.6 dex below
 //   metallicity    Tremonti et al. (2004) mass–metallicity relation + N(0, 0.10) intrinsic
 //                  scatter — the floor no image-based model can beat
@@ -20,7 +20,7 @@
 //                  2004 N2, O3N2), an AGN-like boost for some massive quiescent galaxies;
 //                  errors from a noise floor; bptclass from the Kauffmann (2003) and Kewley
 //                  (2001) lines (1 star-forming, 3 composite, 4 AGN, −1 low S/N)
-//   spin           λ_R ≈ 0.55 for discs falling to ≈ 0.15 for massive spheroids, ± 0.08
+//   spin           λ_R ≈ 0.55 for discs falling to ≈ 0.15 for massive spheroids, ± 0.05
 // The images carry the signal through brightness, size, concentration and colour, all of
 // which follow mass, which sets metallicity.
 // Rendering: Sérsic profiles in g, r, i, a Gaussian PSF (FWHM 1.3″), sky noise, and the asinh
@@ -51,7 +51,7 @@ struct Galaxy {
 };
 
 inline constexpr double kIntrinsicMetallicityScatter = 0.10;  ///< dex
-inline constexpr double kSpinScatter = 0.08;
+inline constexpr double kSpinScatter = 0.05;
 
 using galnet::luminosity_distance_mpc;
 
@@ -62,7 +62,7 @@ inline Galaxy draw_galaxy(std::uint64_t seed, std::uint64_t index) {
   gal.ra = 120 + 120 * g.uniform();
   gal.dec = -5 + 60 * g.uniform();
   gal.z = 0.02 + 0.13 * g.uniform();
-  gal.lgm = std::clamp(10.2 + 0.5 * g.normal(), 8.8, 11.6);
+  gal.lgm = std::clamp(9.9 + 0.65 * g.normal(), 8.5, 11.6);
   gal.quiescent = g.uniform() < 1.0 / (1.0 + std::exp(-(gal.lgm - 10.6) / 0.25));
   gal.sfr = 0.76 * (gal.lgm - 10) + 0.1 + 0.3 * g.normal() - (gal.quiescent ? 1.6 : 0.0);
   const double m = std::clamp(gal.lgm, 8.5, 11.5);
