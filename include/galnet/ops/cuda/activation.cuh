@@ -45,27 +45,19 @@ template <>
 struct Activation<Cuda> {
   template <class T>
   static void relu_forward(std::int64_t n, const T* x, T* y) {
-    if (n == 0) return;
-    cuda_kernels::relu_forward<<<cuda::grid_for(n), cuda::kThreadsPerBlock, 0, cuda::stream()>>>(n, x, y);
-    cuda::check_launch("relu_forward");
+    cuda::launch_elementwise("relu_forward", cuda_kernels::relu_forward<T>, n, x, y);
   }
   template <class T>
   static void relu_backward(std::int64_t n, const T* x, const T* dy, T* dx) {
-    if (n == 0) return;
-    cuda_kernels::relu_backward<<<cuda::grid_for(n), cuda::kThreadsPerBlock, 0, cuda::stream()>>>(n, x, dy, dx);
-    cuda::check_launch("relu_backward");
+    cuda::launch_elementwise("relu_backward", cuda_kernels::relu_backward<T>, n, x, dy, dx);
   }
   template <class T>
   static void selu_forward(std::int64_t n, const T* x, T* y) {
-    if (n == 0) return;
-    cuda_kernels::selu_forward<<<cuda::grid_for(n), cuda::kThreadsPerBlock, 0, cuda::stream()>>>(n, x, y);
-    cuda::check_launch("selu_forward");
+    cuda::launch_elementwise("selu_forward", cuda_kernels::selu_forward<T>, n, x, y);
   }
   template <class T>
   static void selu_backward(std::int64_t n, const T* x, const T* dy, T* dx) {
-    if (n == 0) return;
-    cuda_kernels::selu_backward<<<cuda::grid_for(n), cuda::kThreadsPerBlock, 0, cuda::stream()>>>(n, x, dy, dx);
-    cuda::check_launch("selu_backward");
+    cuda::launch_elementwise("selu_backward", cuda_kernels::selu_backward<T>, n, x, dy, dx);
   }
 };
 

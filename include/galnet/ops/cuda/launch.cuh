@@ -23,4 +23,12 @@ inline void check_launch(const char* kernel) {
   ::galnet::cuda::check(cudaGetLastError(), kernel, __FILE__, __LINE__);
 }
 
+/// Launches kernel(n, args...) over n elements on this thread's stream and checks the launch.
+template <class... Params, class... Args>
+void launch_elementwise(const char* name, void (*kernel)(std::int64_t, Params...), std::int64_t n, Args... args) {
+  if (n == 0) return;
+  kernel<<<grid_for(n), kThreadsPerBlock, 0, stream()>>>(n, args...);
+  check_launch(name);
+}
+
 }  // namespace galnet::cuda
