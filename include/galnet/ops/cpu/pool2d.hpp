@@ -6,6 +6,7 @@
 // AdaptiveAvgPool2d/AdaptiveMaxPool2d. Max pooling records the arg-max (first maximum in
 // row-major window order) so backward routes each gradient to one input.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
