@@ -2,7 +2,7 @@
 # "Learning, shown" (docs/models/): each image program trained on a mock survey in its paper's
 # layout, from scratch on the CPU, its validation metrics printed beside the target's standard
 # deviation and the mock's floor; then wu_boada on the 400 real SDSS galaxies in data/.
-# About 45 minutes on 2 quiet cores. Run after scripts/build.sh.
+# About an hour on 2 quiet cores. Run after scripts/build.sh.
 # Outputs in learning-run/ (gitignored). LEARN_GALAXIES (default 2000) sets the survey size.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,9 +37,9 @@ survey spin mock-spin
 "$bin/spin_cnn" train --data "$out/mock-spin" --epochs 12 --no-progress --out "$out/spin_cnn"
 report "$out/spin_cnn" lambda_re 0.05
 
-echo "== wu_boada, oh_p50, 7 epochs (SGDR 1+2+4) =="
+echo "== wu_boada, oh_p50, 15 epochs (SGDR 1+2+4+8) =="
 survey wu_boada mock-wu_boada
-"$bin/wu_boada" train --data "$out/mock-wu_boada" --epochs 7 --batch-size 32 --lr 0.002 --no-progress --out "$out/wu_boada"
+"$bin/wu_boada" train --data "$out/mock-wu_boada" --epochs 15 --batch-size 32 --lr 0.0005 --no-progress --out "$out/wu_boada"
 report "$out/wu_boada" oh_p50 0.10
 
 echo "== wu_boada on the 400 real SDSS galaxies, oh_p50, 7 epochs (SGDR 1+2+4) =="
