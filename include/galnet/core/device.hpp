@@ -7,9 +7,17 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "galnet/core/error.hpp"
+
+/// Marks small geometry helpers that CUDA kernels share with the CPU code (no-op without nvcc).
+#if defined(__CUDACC__)
+#define GALNET_HOST_DEVICE __host__ __device__
+#else
+#define GALNET_HOST_DEVICE
+#endif
 
 namespace galnet {
 
@@ -51,5 +59,22 @@ inline void* Cpu::allocate(std::size_t bytes) {
 
 template <class D>
 concept Device = requires { D::name; };
+
+/// Raw memory operations of a device: DeviceMemory<Cpu> here, DeviceMemory<Cuda> in
+/// galnet/cuda/memory.hpp (asynchronous, on the calling thread's stream). Tensors and
+/// initialisers reach device memory only through it.
+template <class D>
+struct DeviceMemory;
+
+template <>
+struct DeviceMemory<Cpu> {
+  static void zero(void* p, std::size_t bytes) {
+    if (bytes) std::memset(p, 0, bytes);
+  }
+  static void copy(void* dst, const void* src, std::size_t bytes) {  ///< within the device
+    if (bytes) std::memcpy(dst, src, bytes);
+  }
+  static void upload(void* dst, const void* host, std::size_t bytes) { copy(dst, host, bytes); }
+};
 
 }  // namespace galnet

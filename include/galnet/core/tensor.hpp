@@ -188,24 +188,24 @@ public:
     return data_[offset({static_cast<std::int64_t>(idx)...})];
   }
 
-  void fill(T value)
-    requires std::is_same_v<D, Cpu>
-  {
-    std::fill_n(data_, numel(), value);
+  /// Sets every element to `value` (on a GPU: staged through the host; meant for initialisation).
+  void fill(T value) {
+    if constexpr (std::is_same_v<D, Cpu>) {
+      std::fill_n(data_, numel(), value);
+    } else {
+      const std::vector<T> host(static_cast<std::size_t>(numel()), value);
+      DeviceMemory<D>::upload(data_, host.data(), sizeof(T) * host.size());
+    }
   }
-  void zero()
-    requires std::is_same_v<D, Cpu>
-  {
-    if (numel()) std::memset(data_, 0, sizeof(T) * numel());
-  }
-  /// Copies `src` (same number of elements) into this tensor, keeping this shape.
-  void copy_from(TensorView<const T, D> src)
-    requires std::is_same_v<D, Cpu>
-  {
+  void zero() { DeviceMemory<D>::zero(data_, sizeof(T) * static_cast<std::size_t>(numel())); }
+  /// Copies `src` (same number of elements, same device) into this tensor, keeping this shape.
+  void copy_from(TensorView<const T, D> src) {
     GALNET_CHECK(src.numel() == numel(), "galnet::Tensor::copy_from: source ", src.shape().str(),
                  " does not fit ", shape_.str());
-    if (numel()) std::memcpy(data_, src.data(), sizeof(T) * numel());
+    DeviceMemory<D>::copy(data_, src.data(), sizeof(T) * static_cast<std::size_t>(numel()));
   }
+  /// Copies `n = numel()` host values into this tensor (on any device).
+  void upload(const T* host) { DeviceMemory<D>::upload(data_, host, sizeof(T) * static_cast<std::size_t>(numel())); }
 
   [[nodiscard]] TensorView<T, D> view() { return {data_, shape_}; }
   [[nodiscard]] TensorView<const T, D> view() const { return {data_, shape_}; }

@@ -14,6 +14,7 @@
 #include "galnet/nn/batchnorm.hpp"
 #include "galnet/nn/conv2d.hpp"
 #include "galnet/nn/module.hpp"
+#include "galnet/ops/cpu/elementwise.hpp"
 
 namespace galnet::nn {
 
@@ -36,9 +37,7 @@ public:
     const tensor* shortcut = &x;
     if constexpr (has_downsample) shortcut = &ds_bn_.forward(ds_conv_.forward(x));
     sum_.resize(main.shape());
-    const std::int64_t n = sum_.numel();
-    const T* sc = shortcut->data();
-    for (std::int64_t i = 0; i < n; ++i) sum_[i] = main[i] + sc[i];
+    ops::Elementwise<D>::add(sum_.numel(), main.data(), shortcut->data(), sum_.data());
     return relu2_.forward(sum_);
   }
 
@@ -49,11 +48,11 @@ public:
       const tensor& dshort = ds_conv_.backward(ds_bn_.backward(dsum));
       if (!input_grad_) return dmain;
       dx_.resize(dmain.shape());
-      for (std::int64_t i = 0; i < dx_.numel(); ++i) dx_[i] = dmain[i] + dshort[i];
+      ops::Elementwise<D>::add(dx_.numel(), dmain.data(), dshort.data(), dx_.data());
     } else {
       if (!input_grad_) return dmain;
       dx_.resize(dmain.shape());
-      for (std::int64_t i = 0; i < dx_.numel(); ++i) dx_[i] = dmain[i] + dsum[i];
+      ops::Elementwise<D>::add(dx_.numel(), dmain.data(), dsum.data(), dx_.data());
     }
     return dx_;
   }

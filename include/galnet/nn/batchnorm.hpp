@@ -50,16 +50,14 @@ public:
     y_.resize(output_shape(x.shape()));
     const auto g = geometry(x.shape());
     if (training_) {
-      ops::batchnorm_forward_train(g, x.data(), weight_.value.data(), bias_.value.data(), eps,
-                                   momentum, running_mean_.data(), running_var_.data(), y_.data(),
-                                   mean_.data(), invstd_.data());
+      ops::BatchNorm<D>::forward_train(g, x.data(), weight_.value.data(), bias_.value.data(), eps, momentum,
+                                       running_mean_.data(), running_var_.data(), y_.data(), mean_.data(),
+                                       invstd_.data());
     } else {
-      ops::batchnorm_forward_eval(g, x.data(), weight_.value.data(), bias_.value.data(), eps,
-                                  running_mean_.data(), running_var_.data(), y_.data());
-      for (int c = 0; c < C; ++c) {
-        mean_[c] = running_mean_[c];
-        invstd_[c] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var_[c]) + eps));
-      }
+      ops::BatchNorm<D>::forward_eval(g, x.data(), weight_.value.data(), bias_.value.data(), eps,
+                                      running_mean_.data(), running_var_.data(), y_.data());
+      ops::BatchNorm<D>::eval_statistics(C, running_mean_.data(), running_var_.data(), eps, mean_.data(),
+                                         invstd_.data());
     }
     trained_forward_ = training_;
     x_ = &x;
@@ -71,11 +69,10 @@ public:
     check_shape(dy, y_.shape(), describe().c_str(), "output gradient");
     if (input_grad_) dx_.resize(x_->shape());
     else dx_.resize(Shape{});
-    ops::batchnorm_backward(geometry(x_->shape()), trained_forward_, x_->data(), dy.data(),
-                            weight_.value.data(), mean_.data(), invstd_.data(),
-                            input_grad_ ? dx_.data() : nullptr,
-                            weight_.requires_grad ? weight_.grad.data() : nullptr,
-                            bias_.requires_grad ? bias_.grad.data() : nullptr);
+    ops::BatchNorm<D>::backward(geometry(x_->shape()), trained_forward_, x_->data(), dy.data(), weight_.value.data(),
+                                mean_.data(), invstd_.data(), input_grad_ ? dx_.data() : nullptr,
+                                weight_.requires_grad ? weight_.grad.data() : nullptr,
+                                bias_.requires_grad ? bias_.grad.data() : nullptr);
     return dx_;
   }
 

@@ -15,7 +15,6 @@ namespace galnet::nn {
 template <class T, class D, int In, int Out, int K, int S, int P, bool Bias>
 class Conv2dLayer : public LayerBase {
   static_assert(In > 0 && Out > 0 && K > 0 && S > 0 && P >= 0, "Conv2d: invalid geometry");
-  static_assert(std::is_same_v<D, Cpu>, "Conv2d: this layer runs on the CPU backend");
 
 public:
   using value_type = T;
@@ -44,8 +43,7 @@ public:
   const tensor& forward(const tensor& x) {
     y_.resize(output_shape(x.shape()));
     const auto g = geometry(x.shape());
-    ops::conv2d_forward(g, x.data(), weight_.value.data(), Bias ? bias_.value.data() : nullptr,
-                        y_.data(), ws_);
+    conv_.forward(g, x.data(), weight_.value.data(), Bias ? bias_.value.data() : nullptr, y_.data());
     x_ = &x;
     return y_;
   }
@@ -55,17 +53,16 @@ public:
     check_shape(dy, y_.shape(), describe().c_str(), "output gradient");
     const auto g = geometry(x_->shape());
     if (weight_.requires_grad)
-      ops::conv2d_backward_weight(g, x_->data(), dy.data(), weight_.grad.data(),
-                                  (Bias && bias_.requires_grad) ? bias_.grad.data() : nullptr, ws_);
+      conv_.backward_weight(g, x_->data(), dy.data(), weight_.grad.data(),
+                            (Bias && bias_.requires_grad) ? bias_.grad.data() : nullptr);
     else if constexpr (Bias)
-      if (bias_.requires_grad) ops::conv2d_backward_weight(g, x_->data(), dy.data(), scratch_dw(),
-                                                           bias_.grad.data(), ws_);
+      if (bias_.requires_grad) conv_.backward_weight(g, x_->data(), dy.data(), scratch_dw(), bias_.grad.data());
     if (!input_grad_) {
       dx_.resize(Shape{});
       return dx_;
     }
     dx_.resize(x_->shape());
-    ops::conv2d_backward_data(g, dy.data(), weight_.value.data(), dx_.data(), ws_);
+    conv_.backward_data(g, dy.data(), weight_.value.data(), dx_.data());
     return dx_;
   }
 
@@ -101,7 +98,7 @@ private:
   }
 
   Parameter<T, D> weight_, bias_;
-  ops::Conv2dWorkspace<T> ws_;
+  ops::Conv2dOp<T, D> conv_;
   tensor y_, dx_, dw_scratch_;
   const tensor* x_ = nullptr;
 };

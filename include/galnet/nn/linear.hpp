@@ -8,6 +8,7 @@
 
 #include "galnet/nn/init.hpp"
 #include "galnet/nn/module.hpp"
+#include "galnet/ops/cpu/bias.hpp"
 #include "galnet/ops/cpu/gemm.hpp"
 
 namespace galnet::nn {
@@ -41,10 +42,8 @@ public:
   const tensor& forward(const tensor& x) {
     y_.resize(output_shape(x.shape()));
     const std::int64_t n = x.dim(0);
-    ops::gemm<T>(false, true, n, Out, In, T(1), x.data(), weight_.value.data(), T(0), y_.data());
-    if constexpr (Bias)
-      for (std::int64_t i = 0; i < n; ++i)
-        for (int o = 0; o < Out; ++o) y_[i * Out + o] += bias_.value[o];
+    ops::Gemm<D>::run(false, true, n, Out, In, T(1), x.data(), weight_.value.data(), T(0), y_.data());
+    if constexpr (Bias) ops::Bias<D>::add_rows(n, Out, bias_.value.data(), y_.data());
     x_ = &x;
     return y_;
   }
@@ -54,17 +53,15 @@ public:
     check_shape(dy, y_.shape(), describe().c_str(), "output gradient");
     const std::int64_t n = x_->dim(0);
     if (weight_.requires_grad)
-      ops::gemm<T>(true, false, Out, In, n, T(1), dy.data(), x_->data(), T(1), weight_.grad.data());
+      ops::Gemm<D>::run(true, false, Out, In, n, T(1), dy.data(), x_->data(), T(1), weight_.grad.data());
     if constexpr (Bias)
-      if (bias_.requires_grad)
-        for (std::int64_t i = 0; i < n; ++i)
-          for (int o = 0; o < Out; ++o) bias_.grad[o] += dy[i * Out + o];
+      if (bias_.requires_grad) ops::Bias<D>::accumulate_rows(n, Out, dy.data(), bias_.grad.data());
     if (!input_grad_) {
       dx_.resize(Shape{});
       return dx_;
     }
     dx_.resize(x_->shape());
-    ops::gemm<T>(false, false, n, In, Out, T(1), dy.data(), weight_.value.data(), T(0), dx_.data());
+    ops::Gemm<D>::run(false, false, n, In, Out, T(1), dy.data(), weight_.value.data(), T(0), dx_.data());
     return dx_;
   }
 

@@ -37,10 +37,8 @@ struct Parameter {
   void init(const Shape& s) {
     value.resize(s);
     grad.resize(s);
-    if constexpr (std::is_same_v<D, Cpu>) {
-      value.zero();
-      grad.zero();
-    }
+    value.zero();
+    grad.zero();
   }
 };
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "galnet/nn/module.hpp"
+#include "galnet/ops/cpu/elementwise.hpp"
 #include "galnet/ops/cpu/pool2d.hpp"
 
 namespace galnet::nn {
@@ -39,9 +40,9 @@ public:
     const auto g = geometry(x.shape());
     if constexpr (Kind == PoolKind::max) {
       argmax_.resize(y_.shape());
-      ops::maxpool2d_forward(g, x.data(), y_.data(), argmax_.data());
+      ops::Pool2d<D>::max_forward(g, x.data(), y_.data(), argmax_.data());
     } else {
-      ops::avgpool2d_forward(g, x.data(), y_.data());
+      ops::Pool2d<D>::avg_forward(g, x.data(), y_.data());
     }
     x_ = &x;
     return y_;
@@ -52,8 +53,8 @@ public:
     check_shape(dy, y_.shape(), describe().c_str(), "output gradient");
     dx_.resize(x_->shape());
     const auto g = geometry(x_->shape());
-    if constexpr (Kind == PoolKind::max) ops::maxpool2d_backward(g, dy.data(), argmax_.data(), dx_.data());
-    else ops::avgpool2d_backward(g, dy.data(), dx_.data());
+    if constexpr (Kind == PoolKind::max) ops::Pool2d<D>::max_backward(g, dy.data(), argmax_.data(), dx_.data());
+    else ops::Pool2d<D>::avg_backward(g, dy.data(), dx_.data());
     return dx_;
   }
 
@@ -126,9 +127,10 @@ public:
     const auto& m = max_.forward(x);
     const auto& a = avg_.forward(x);
     const std::int64_t n = x.dim(0), half = m.numel() / n;
+    const std::size_t bytes = sizeof(T) * static_cast<std::size_t>(half);
     for (std::int64_t i = 0; i < n; ++i) {
-      std::copy_n(m.data() + i * half, half, y_.data() + i * 2 * half);
-      std::copy_n(a.data() + i * half, half, y_.data() + i * 2 * half + half);
+      DeviceMemory<D>::copy(y_.data() + i * 2 * half, m.data() + i * half, bytes);
+      DeviceMemory<D>::copy(y_.data() + i * 2 * half + half, a.data() + i * half, bytes);
     }
     return y_;
   }
@@ -139,14 +141,15 @@ public:
     dmax_.resize(hs);
     davg_.resize(hs);
     const std::int64_t n = hs[0], half = hs.numel_from(1);
+    const std::size_t bytes = sizeof(T) * static_cast<std::size_t>(half);
     for (std::int64_t i = 0; i < n; ++i) {
-      std::copy_n(dy.data() + i * 2 * half, half, dmax_.data() + i * half);
-      std::copy_n(dy.data() + i * 2 * half + half, half, davg_.data() + i * half);
+      DeviceMemory<D>::copy(dmax_.data() + i * half, dy.data() + i * 2 * half, bytes);
+      DeviceMemory<D>::copy(davg_.data() + i * half, dy.data() + i * 2 * half + half, bytes);
     }
     const auto& a = max_.backward(dmax_);
     const auto& b = avg_.backward(davg_);
     dx_.resize(a.shape());
-    for (std::int64_t i = 0; i < a.numel(); ++i) dx_[i] = a[i] + b[i];
+    ops::Elementwise<D>::add(a.numel(), a.data(), b.data(), dx_.data());
     return dx_;
   }
   template <class F>

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "galnet/core/device.hpp"
 #include "galnet/core/error.hpp"
 
 namespace galnet::ops {
@@ -113,5 +114,43 @@ void batchnorm_backward(const BatchNormGeometry& g, bool training, const T* x, c
     }
   }
 }
+
+/// Per-channel mean and 1/√(var + eps) from running statistics (what eval-mode backward uses).
+template <class T>
+void batchnorm_eval_statistics(std::int64_t c, const T* running_mean, const T* running_var, double eps, T* mean,
+                               T* invstd) {
+  for (std::int64_t i = 0; i < c; ++i) {
+    mean[i] = running_mean[i];
+    invstd[i] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var[i]) + eps));
+  }
+}
+
+/// How layers reach batch norm: ops::BatchNorm<Cpu> here, <Cuda> in ops/cuda/batchnorm.cuh.
+template <class D>
+struct BatchNorm;
+
+template <>
+struct BatchNorm<Cpu> {
+  template <class T>
+  static void forward_train(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta, double eps,
+                            double momentum, T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd) {
+    batchnorm_forward_train(g, x, gamma, beta, eps, momentum, running_mean, running_var, y, save_mean, save_invstd);
+  }
+  template <class T>
+  static void forward_eval(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta, double eps,
+                           const T* running_mean, const T* running_var, T* y) {
+    batchnorm_forward_eval(g, x, gamma, beta, eps, running_mean, running_var, y);
+  }
+  template <class T>
+  static void eval_statistics(std::int64_t c, const T* running_mean, const T* running_var, double eps, T* mean,
+                              T* invstd) {
+    batchnorm_eval_statistics(c, running_mean, running_var, eps, mean, invstd);
+  }
+  template <class T>
+  static void backward(const BatchNormGeometry& g, bool training, const T* x, const T* dy, const T* gamma,
+                       const T* mean, const T* invstd, T* dx, T* dgamma, T* dbeta) {
+    batchnorm_backward(g, training, x, dy, gamma, mean, invstd, dx, dgamma, dbeta);
+  }
+};
 
 }  // namespace galnet::ops

@@ -212,4 +212,25 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
   }
 }
 
+/// A convolution's per-device engine: the layer holds one, and it keeps whatever the device
+/// reuses between batches (CPU: im2col buffers; CUDA: cuDNN descriptors, algorithms,
+/// workspace — galnet/ops/cuda/conv2d.hpp). Same contract as the functions above.
+template <class T, class D>
+class Conv2dOp;
+
+template <class T>
+class Conv2dOp<T, Cpu> {
+public:
+  void forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) { conv2d_forward(g, x, w, b, y, ws_); }
+  void backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
+    conv2d_backward_data(g, dy, w, dx, ws_);
+  }
+  void backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* db) {
+    conv2d_backward_weight(g, x, dy, dw, db, ws_);
+  }
+
+private:
+  Conv2dWorkspace<T> ws_;
+};
+
 }  // namespace galnet::ops

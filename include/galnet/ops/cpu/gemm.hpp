@@ -3,9 +3,12 @@
 // op(A) is [M, K] (A stored [K, M] when trans_a), op(B) is [K, N] (B stored [N, K] when
 // trans_b), C is [M, N]; all contiguous. beta == 0 overwrites C (even if it held NaN). Eigen
 // threads the product with OpenMP unless called from inside a parallel region.
+// Layers reach it as ops::Gemm<Device>::run (Cuda: cuBLAS, galnet/ops/cuda/gemm.hpp).
 #pragma once
 #include <Eigen/Core>
 #include <cstdint>
+
+#include "galnet/core/device.hpp"
 
 namespace galnet::ops {
 
@@ -40,5 +43,17 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
   else if (trans_b) run(A, B.transpose());
   else run(A, B);
 }
+
+template <class D>
+struct Gemm;
+
+template <>
+struct Gemm<Cpu> {
+  template <class T>
+  static void run(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
+                  const T* b, T beta, T* c) {
+    gemm<T>(trans_a, trans_b, m, n, k, alpha, a, b, beta, c);
+  }
+};
 
 }  // namespace galnet::ops

@@ -5,10 +5,13 @@
 // Adaptive windows for output size O over input size I are [⌊o·I/O⌋, ⌈(o+1)·I/O⌉), as PyTorch's
 // AdaptiveAvgPool2d/AdaptiveMaxPool2d. Max pooling records the arg-max (first maximum in
 // row-major window order) so backward routes each gradient to one input.
+// Layers reach these through ops::Pool2d<Device> (Cuda: galnet/ops/cuda/pool2d.cuh).
 #pragma once
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+
+#include "galnet/core/device.hpp"
 
 namespace galnet::ops {
 
@@ -21,7 +24,7 @@ struct Pool2dGeometry {
     std::int64_t begin, end;  ///< valid input range
     std::int64_t extent;      ///< divisor extent for average pooling
   };
-  [[nodiscard]] Window window(std::int64_t o, std::int64_t in, std::int64_t out) const {
+  [[nodiscard]] GALNET_HOST_DEVICE Window window(std::int64_t o, std::int64_t in, std::int64_t out) const {
     if (adaptive) {
       const std::int64_t b = o * in / out, e = ((o + 1) * in + out - 1) / out;
       return {b, e, e - b};
@@ -130,5 +133,24 @@ void avgpool2d_backward(const Pool2dGeometry& g, const T* dy, T* dx) {
     }
   }
 }
+
+template <class D>
+struct Pool2d;
+
+template <>
+struct Pool2d<Cpu> {
+  template <class T>
+  static void max_forward(const Pool2dGeometry& g, const T* x, T* y, std::int32_t* argmax) {
+    maxpool2d_forward(g, x, y, argmax);
+  }
+  template <class T>
+  static void max_backward(const Pool2dGeometry& g, const T* dy, const std::int32_t* argmax, T* dx) {
+    maxpool2d_backward(g, dy, argmax, dx);
+  }
+  template <class T>
+  static void avg_forward(const Pool2dGeometry& g, const T* x, T* y) { avgpool2d_forward(g, x, y); }
+  template <class T>
+  static void avg_backward(const Pool2dGeometry& g, const T* dy, T* dx) { avgpool2d_backward(g, dy, dx); }
+};
 
 }  // namespace galnet::ops
