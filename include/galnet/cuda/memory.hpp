@@ -22,6 +22,7 @@
 
 #include "galnet/core/device.hpp"
 #include "galnet/cuda/error.hpp"
+#include "galnet/cuda/runtime.hpp"
 
 namespace galnet::cuda {
 
@@ -165,6 +166,23 @@ private:
 }  // namespace galnet::cuda
 
 namespace galnet {
+/// Device memory operations on the calling thread's stream (ordered with galnet's kernels).
+template <>
+struct DeviceMemory<Cuda> {
+  static void zero(void* p, std::size_t bytes) {
+    if (bytes) GALNET_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, cuda::stream()));
+  }
+  static void copy(void* dst, const void* src, std::size_t bytes) {
+    if (bytes) GALNET_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, cuda::stream()));
+  }
+  /// Synchronous, so `host` may be a temporary (initialisation, not the training loop).
+  static void upload(void* dst, const void* host, std::size_t bytes) {
+    if (bytes == 0) return;
+    GALNET_CUDA_CHECK(cudaMemcpyAsync(dst, host, bytes, cudaMemcpyHostToDevice, cuda::stream()));
+    GALNET_CUDA_CHECK(cudaStreamSynchronize(cuda::stream()));
+  }
+};
+
 inline void* Cuda::allocate(std::size_t bytes) { return cuda::CachingAllocator::instance().allocate(bytes); }
 inline void Cuda::deallocate(void* p) noexcept { cuda::CachingAllocator::instance().deallocate(p); }
 }  // namespace galnet

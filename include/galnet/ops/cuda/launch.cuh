@@ -31,4 +31,19 @@ void launch_elementwise(const char* name, void (*kernel)(std::int64_t, Params...
   check_launch(name);
 }
 
+/// Sum of v over the calling block (blockDim.x a multiple of 32, at most 1024); every thread
+/// gets the result. Reduction order is fixed by the thread layout: deterministic.
+template <class T>
+__device__ T block_sum(T v) {
+  __shared__ T warp_sums[32];
+  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_down_sync(0xffffffffu, v, offset);
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = (blockDim.x + 31) / 32;
+  __syncthreads();  // warp_sums may still be read by a previous call
+  if (lane == 0) warp_sums[warp] = v;
+  __syncthreads();
+  T total = 0;
+  for (int w = 0; w < warps; ++w) total += warp_sums[w];
+  return total;
+}
+
 }  // namespace galnet::cuda

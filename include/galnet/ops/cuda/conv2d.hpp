@@ -1,0 +1,167 @@
+// galnet/ops/cuda/conv2d.hpp — ops::Conv2dOp<T, Cuda>: convolution on cuDNN, the contract of
+// galnet/ops/cpu/conv2d.hpp (forward; backward_data overwrites dx; backward_weight adds into
+// dw and db). Host calls only, so a plain header.
+//
+// For each input geometry the engine sets its tensor, filter and convolution descriptors and
+// picks the algorithms once (cuDNN's heuristics, best first, skipping any whose workspace
+// exceeds the bound and, for the weight gradient, any that is not deterministic), then keeps
+// them while the geometry stays; the workspace is one device buffer grown as needed.
+// Exact mode: CUDNN_FMA_MATH (no TF32 tensor cores), compute in the element type.
+// cuDNN 9 marks this (v7-style) API deprecated in favour of its graph API; it is complete and
+// supported throughout 9.x, so galnet uses it and silences the deprecation warnings here only.
+#pragma once
+#include <cudnn.h>
+
+#include <cstdint>
+#include <type_traits>
+
+#include "galnet/core/tensor.hpp"
+#include "galnet/cuda/error.hpp"
+#include "galnet/cuda/memory.hpp"
+#include "galnet/cuda/runtime.hpp"
+#include "galnet/ops/cpu/conv2d.hpp"
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+#if defined(__NVCC__)
+#pragma nv_diag_suppress 1444  // "declared deprecated"
+#endif
+
+namespace galnet::ops {
+
+namespace cudnn_detail {
+template <class T>
+constexpr cudnnDataType_t data_type() {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "cuDNN convolution: float or double");
+  return std::is_same_v<T, float> ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+}
+inline int to_int(std::int64_t v) {
+  GALNET_CHECK(v >= 0 && v <= 0x7fffffff, "cuDNN convolution: extent ", v, " exceeds cuDNN's int range");
+  return static_cast<int>(v);
+}
+/// Owns one cuDNN descriptor: Create/Destroy are the library's pair for its type.
+template <class H, cudnnStatus_t (*Create)(H*), cudnnStatus_t (*Destroy)(H)>
+class Descriptor {
+public:
+  Descriptor() { GALNET_CUDNN_CHECK(Create(&h_)); }
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  ~Descriptor() {
+    if (h_) (void)Destroy(h_);
+  }
+  [[nodiscard]] H get() const { return h_; }
+
+private:
+  H h_ = nullptr;
+};
+using TensorDesc = Descriptor<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor>;
+using FilterDesc = Descriptor<cudnnFilterDescriptor_t, cudnnCreateFilterDescriptor, cudnnDestroyFilterDescriptor>;
+using ConvDesc =
+    Descriptor<cudnnConvolutionDescriptor_t, cudnnCreateConvolutionDescriptor, cudnnDestroyConvolutionDescriptor>;
+
+/// The first algorithm of a heuristic ranking that succeeded, fits the bound and (if asked) is
+/// deterministic; throws naming the pass when none qualifies.
+template <class Perf>
+auto pick(const Perf* perf, int count, std::size_t max_workspace, bool deterministic, const char* pass) {
+  for (int i = 0; i < count; ++i)
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= max_workspace &&
+        (!deterministic || perf[i].determinism == CUDNN_DETERMINISTIC))
+      return perf[i];
+  fail("galnet: cuDNN offers no ", pass, " algorithm for this convolution within the workspace bound of ",
+       max_workspace >> 20, " MiB", deterministic ? " (deterministic only)" : "",
+       " — cuDNN does not support this shape here");
+}
+}  // namespace cudnn_detail
+
+template <class T>
+class Conv2dOp<T, Cuda> {
+public:
+  /// Upper bound on the scratch memory any one convolution pass may use.
+  static constexpr std::size_t kMaxWorkspace = std::size_t{256} << 20;
+
+  void forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
+    prepare(g);
+    const T one = 1, zero = 0;
+    GALNET_CUDNN_CHECK(cudnnConvolutionForward(cuda::cudnn(), &one, x_.get(), x, w_.get(), w, conv_.get(), fwd_.algo,
+                                               workspace(fwd_.memory), fwd_.memory, &zero, y_.get(), y));
+    if (b) GALNET_CUDNN_CHECK(cudnnAddTensor(cuda::cudnn(), &one, b_.get(), b, &one, y_.get(), y));
+  }
+  void backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
+    prepare(g);
+    const T one = 1, zero = 0;
+    GALNET_CUDNN_CHECK(cudnnConvolutionBackwardData(cuda::cudnn(), &one, w_.get(), w, y_.get(), dy, conv_.get(),
+                                                    bwd_data_.algo, workspace(bwd_data_.memory), bwd_data_.memory,
+                                                    &zero, x_.get(), dx));
+  }
+  void backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* db) {
+    prepare(g);
+    const T one = 1;
+    GALNET_CUDNN_CHECK(cudnnConvolutionBackwardFilter(cuda::cudnn(), &one, x_.get(), x, y_.get(), dy, conv_.get(),
+                                                      bwd_filter_.algo, workspace(bwd_filter_.memory),
+                                                      bwd_filter_.memory, &one, w_.get(), dw));
+    if (db) GALNET_CUDNN_CHECK(cudnnConvolutionBackwardBias(cuda::cudnn(), &one, y_.get(), dy, &one, b_.get(), db));
+  }
+
+private:
+  static bool same(const Conv2dGeometry& a, const Conv2dGeometry& b) {
+    return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w && a.o == b.o && a.kh == b.kh && a.kw == b.kw &&
+           a.stride == b.stride && a.pad == b.pad;
+  }
+  /// Descriptors and algorithms for geometry g (kept while it stays the same).
+  void prepare(const Conv2dGeometry& g) {
+    using namespace cudnn_detail;
+    if (ready_ && same(g, geometry_)) return;
+    constexpr cudnnDataType_t dt = data_type<T>();
+    GALNET_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x_.get(), CUDNN_TENSOR_NCHW, dt, to_int(g.n), to_int(g.c),
+                                                  to_int(g.h), to_int(g.w)));
+    GALNET_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y_.get(), CUDNN_TENSOR_NCHW, dt, to_int(g.n), to_int(g.o),
+                                                  to_int(g.ho), to_int(g.wo)));
+    GALNET_CUDNN_CHECK(cudnnSetTensor4dDescriptor(b_.get(), CUDNN_TENSOR_NCHW, dt, 1, to_int(g.o), 1, 1));
+    GALNET_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w_.get(), dt, CUDNN_TENSOR_NCHW, to_int(g.o), to_int(g.c),
+                                                  to_int(g.kh), to_int(g.kw)));
+    GALNET_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv_.get(), to_int(g.pad), to_int(g.pad), to_int(g.stride),
+                                                       to_int(g.stride), 1, 1, CUDNN_CROSS_CORRELATION, dt));
+    GALNET_CUDNN_CHECK(cudnnSetConvolutionMathType(conv_.get(), CUDNN_FMA_MATH));
+    int n = 0;
+    cudnnConvolutionFwdAlgoPerf_t fwd[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    GALNET_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(cuda::cudnn(), x_.get(), w_.get(), conv_.get(), y_.get(),
+                                                              CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, fwd));
+    fwd_ = pick(fwd, n, kMaxWorkspace, false, "forward");
+    cudnnConvolutionBwdDataAlgoPerf_t bd[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    GALNET_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(cuda::cudnn(), w_.get(), y_.get(), conv_.get(),
+                                                                   x_.get(), CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, bd));
+    bwd_data_ = pick(bd, n, kMaxWorkspace, true, "data-gradient");
+    cudnnConvolutionBwdFilterAlgoPerf_t bf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+    GALNET_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+        cuda::cudnn(), x_.get(), y_.get(), conv_.get(), w_.get(), CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, bf));
+    bwd_filter_ = pick(bf, n, kMaxWorkspace, true, "weight-gradient");
+    geometry_ = g;
+    ready_ = true;
+  }
+  void* workspace(std::size_t bytes) {
+    if (bytes == 0) return nullptr;
+    if (static_cast<std::size_t>(workspace_.numel()) < bytes) workspace_.resize(Shape{static_cast<std::int64_t>(bytes)});
+    return workspace_.data();
+  }
+
+  cudnn_detail::TensorDesc x_, y_, b_;
+  cudnn_detail::FilterDesc w_;
+  cudnn_detail::ConvDesc conv_;
+  cudnnConvolutionFwdAlgoPerf_t fwd_{};
+  cudnnConvolutionBwdDataAlgoPerf_t bwd_data_{};
+  cudnnConvolutionBwdFilterAlgoPerf_t bwd_filter_{};
+  Conv2dGeometry geometry_{};
+  bool ready_ = false;
+  Tensor<unsigned char, Cuda> workspace_;
+};
+
+}  // namespace galnet::ops
+
+#if defined(__NVCC__)
+#pragma nv_diag_default 1444
+#endif
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif

@@ -1,0 +1,58 @@
+// Conv2d on cuDNN against the CPU convolution: forward, data gradient, weight and bias
+// gradients (accumulated over two steps), for the geometries of galnet's models.
+#include <cmath>
+#include <galnet/cuda.cuh>
+#include <galnet/nn/conv2d.hpp>
+
+#include "cuda_test.hpp"
+
+using namespace galnet;
+
+namespace {
+template <class T>
+Tensor<T> wave(const Shape& s, double a, double b) {
+  Tensor<T> t(s);
+  for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<T>(std::sin(a * static_cast<double>(i) + b));
+  return t;
+}
+template <class T>
+double rel(const Tensor<T>& ref, const Tensor<T>& got) {
+  REQUIRE(ref.shape() == got.shape());
+  double scale = 1e-30, worst = 0;
+  for (std::int64_t i = 0; i < ref.numel(); ++i) scale = std::max(scale, std::abs(double(ref[i])));
+  for (std::int64_t i = 0; i < ref.numel(); ++i) worst = std::max(worst, std::abs(double(ref[i]) - double(got[i])));
+  return worst / scale;
+}
+
+template <class Spec, class T, bool Bias>
+void check_conv(const Shape& in, double tol) {
+  nn::layer_t<Spec, T, Cpu> cpu;
+  nn::layer_t<Spec, T, Cuda> gpu;
+  gpu.weight().value.copy_from(cuda::to_device(cpu.weight().value));
+  if constexpr (Bias) gpu.bias().value.copy_from(cuda::to_device(cpu.bias().value));
+  const auto x = wave<T>(in, 0.013, 0.3);
+  const auto out = cpu.output_shape(in);
+  const auto dy = wave<T>(out, 0.007, 1.3);
+  const auto xd = cuda::to_device(x), dyd = cuda::to_device(dy);
+  double worst = 0;
+  for (int step = 0; step < 2; ++step) {
+    const auto y = cpu.forward(x);
+    const auto dx = cpu.backward(dy);
+    worst = std::max(worst, rel(y, cuda::to_host(gpu.forward(xd))));
+    worst = std::max(worst, rel(dx, cuda::to_host(gpu.backward(dyd))));
+  }
+  worst = std::max(worst, rel(cpu.weight().grad, cuda::to_host(gpu.weight().grad)));
+  if constexpr (Bias) worst = std::max(worst, rel(cpu.bias().grad, cuda::to_host(gpu.bias().grad)));
+  MESSAGE(cpu.describe(), " on ", in.str(), ": max relative difference ", worst);
+  CHECK(worst < tol);
+}
+}  // namespace
+
+TEST_CASE("cuda: Conv2d on cuDNN matches the CPU (ResNet stem, 3x3 blocks, 1x1 downsample)") {
+  GALNET_REQUIRE_GPU();
+  check_conv<nn::Conv2d<3, 8, 7, 2, 3, false>, float, false>(Shape{2, 3, 32, 32}, 1e-4);
+  check_conv<nn::Conv2d<8, 8, 3, 1, 1, false>, float, false>(Shape{3, 8, 16, 16}, 1e-4);
+  check_conv<nn::Conv2d<8, 16, 1, 2, 0, false>, float, false>(Shape{3, 8, 16, 16}, 1e-4);
+  check_conv<nn::Conv2d<3, 4, 5, 1, 2, true>, float, true>(Shape{2, 3, 20, 20}, 1e-4);  // SpinCNN-like, bias
+  check_conv<nn::Conv2d<8, 8, 3, 1, 1, true>, double, true>(Shape{2, 8, 9, 9}, 1e-12);
+}
