@@ -7,23 +7,10 @@
 #include "cuda_test.hpp"
 
 using namespace galnet;
+using galnet::test::max_rel_diff;
+using galnet::test::wave;
 
 namespace {
-template <class T>
-Tensor<T> wave(const Shape& s, double a, double b) {
-  Tensor<T> t(s);
-  for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<T>(std::sin(a * static_cast<double>(i) + b));
-  return t;
-}
-template <class T>
-double rel(const Tensor<T>& ref, const Tensor<T>& got) {
-  REQUIRE(ref.shape() == got.shape());
-  double scale = 1e-30, worst = 0;
-  for (std::int64_t i = 0; i < ref.numel(); ++i) scale = std::max(scale, std::abs(double(ref[i])));
-  for (std::int64_t i = 0; i < ref.numel(); ++i) worst = std::max(worst, std::abs(double(ref[i]) - double(got[i])));
-  return worst / scale;
-}
-
 template <class Spec, class T, bool Bias>
 void check_conv(const Shape& in, double tol) {
   nn::layer_t<Spec, T, Cpu> cpu;
@@ -38,11 +25,11 @@ void check_conv(const Shape& in, double tol) {
   for (int step = 0; step < 2; ++step) {
     const auto y = cpu.forward(x);
     const auto dx = cpu.backward(dy);
-    worst = std::max(worst, rel(y, cuda::to_host(gpu.forward(xd))));
-    worst = std::max(worst, rel(dx, cuda::to_host(gpu.backward(dyd))));
+    worst = std::max(worst, max_rel_diff(y, cuda::to_host(gpu.forward(xd))));
+    worst = std::max(worst, max_rel_diff(dx, cuda::to_host(gpu.backward(dyd))));
   }
-  worst = std::max(worst, rel(cpu.weight().grad, cuda::to_host(gpu.weight().grad)));
-  if constexpr (Bias) worst = std::max(worst, rel(cpu.bias().grad, cuda::to_host(gpu.bias().grad)));
+  worst = std::max(worst, max_rel_diff(cpu.weight().grad, cuda::to_host(gpu.weight().grad)));
+  if constexpr (Bias) worst = std::max(worst, max_rel_diff(cpu.bias().grad, cuda::to_host(gpu.bias().grad)));
   MESSAGE(cpu.describe(), " on ", in.str(), ": max relative difference ", worst);
   CHECK(worst < tol);
 }

@@ -12,23 +12,10 @@
 #include "cuda_test.hpp"
 
 using namespace galnet;
+using galnet::test::max_rel_diff;
+using galnet::test::wave;
 
 namespace {
-template <class T>
-Tensor<T> wave(const Shape& s, double a, double b) {
-  Tensor<T> t(s);
-  for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<T>(std::sin(a * static_cast<double>(i) + b));
-  return t;
-}
-template <class T>
-double rel(const Tensor<T>& ref, const Tensor<T>& got) {
-  REQUIRE(ref.shape() == got.shape());
-  double scale = 1e-30, worst = 0;
-  for (std::int64_t i = 0; i < ref.numel(); ++i) scale = std::max(scale, std::abs(double(ref[i])));
-  for (std::int64_t i = 0; i < ref.numel(); ++i) worst = std::max(worst, std::abs(double(ref[i]) - double(got[i])));
-  return worst / scale;
-}
-
 template <class Spec, class T>
 void check_layer(const Shape& in, bool training, double tol) {
   nn::layer_t<Spec, T, Cpu> cpu;
@@ -51,12 +38,12 @@ void check_layer(const Shape& in, bool training, double tol) {
   const auto xd = cuda::to_device(x), dyd = cuda::to_device(dy);
   double worst = 0;
   for (int step = 0; step < 2; ++step) {
-    worst = std::max(worst, rel(cpu.forward(x), cuda::to_host(gpu.forward(xd))));
-    worst = std::max(worst, rel(cpu.backward(dy), cuda::to_host(gpu.backward(dyd))));
+    worst = std::max(worst, max_rel_diff(cpu.forward(x), cuda::to_host(gpu.forward(xd))));
+    worst = std::max(worst, max_rel_diff(cpu.backward(dy), cuda::to_host(gpu.backward(dyd))));
   }
   cpu.visit("", [&](const std::string& name, Tensor<T>& t, nn::Parameter<T>* p) {
-    const double d = rel(t, cuda::to_host(*gpu_state[name]));
-    const double dg = p ? rel(p->grad, cuda::to_host(gpu_params[name]->grad)) : 0.0;
+    const double d = max_rel_diff(t, cuda::to_host(*gpu_state[name]));
+    const double dg = p ? max_rel_diff(p->grad, cuda::to_host(gpu_params[name]->grad)) : 0.0;
     CHECK_MESSAGE(d < tol, name, " differs by ", d);
     CHECK_MESSAGE(dg < tol, name, " gradient differs by ", dg);
   });

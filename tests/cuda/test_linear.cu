@@ -6,32 +6,17 @@
 #include "cuda_test.hpp"
 
 using namespace galnet;
-
-namespace {
-template <class T>
-Tensor<T> ramp(const Shape& s, double a, double b) {
-  Tensor<T> t(s);
-  for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<T>(std::sin(a * static_cast<double>(i) + b));
-  return t;
-}
-template <class T>
-double max_rel_diff(const Tensor<T>& ref, const Tensor<T>& got) {
-  REQUIRE(ref.shape() == got.shape());
-  double scale = 0, worst = 0;
-  for (std::int64_t i = 0; i < ref.numel(); ++i) scale = std::max(scale, std::abs(double(ref[i])));
-  for (std::int64_t i = 0; i < ref.numel(); ++i) worst = std::max(worst, std::abs(double(ref[i]) - double(got[i])));
-  return worst / std::max(scale, 1e-30);
-}
-}  // namespace
+using galnet::test::max_rel_diff;
+using galnet::test::wave;
 
 TEST_CASE("cuda: Gemm<Cuda> matches the CPU GEMM for every transpose case") {
   GALNET_REQUIRE_GPU();
   const std::int64_t m = 7, n = 5, k = 9;
   for (bool ta : {false, true})
     for (bool tb : {false, true}) {
-      const auto a = ramp<double>(ta ? Shape{k, m} : Shape{m, k}, 0.31, 0.2);
-      const auto b = ramp<double>(tb ? Shape{n, k} : Shape{k, n}, 0.17, 1.1);
-      auto c = ramp<double>(Shape{m, n}, 0.05, 0.4);
+      const auto a = wave<double>(ta ? Shape{k, m} : Shape{m, k}, 0.31, 0.2);
+      const auto b = wave<double>(tb ? Shape{n, k} : Shape{k, n}, 0.17, 1.1);
+      auto c = wave<double>(Shape{m, n}, 0.05, 0.4);
       auto c_gpu = cuda::to_device(c);
       const auto ad = cuda::to_device(a), bd = cuda::to_device(b);
       ops::Gemm<Cpu>::run(ta, tb, m, n, k, 0.7, a.data(), b.data(), 0.3, c.data());
@@ -48,7 +33,7 @@ void check_linear(double tol) {
   nn::LinearLayer<T, Cuda, 12, 5, true> gpu;
   gpu.weight().value.copy_from(cuda::to_device(cpu.weight().value));
   gpu.bias().value.copy_from(cuda::to_device(cpu.bias().value));
-  const auto x = ramp<T>(Shape{6, 12}, 0.23, 0.5), dy = ramp<T>(Shape{6, 5}, 0.41, 0.9);
+  const auto x = wave<T>(Shape{6, 12}, 0.23, 0.5), dy = wave<T>(Shape{6, 5}, 0.41, 0.9);
   const auto xd = cuda::to_device(x), dyd = cuda::to_device(dy);
   for (int step = 0; step < 2; ++step) {  // twice: parameter gradients accumulate
     const auto y = cpu.forward(x);
