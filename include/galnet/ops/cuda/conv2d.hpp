@@ -2,17 +2,20 @@
 // galnet/ops/cpu/conv2d.hpp (forward; backward_data overwrites dx; backward_weight adds into
 // dw and db). Host calls only, so a plain header.
 //
-// For each input geometry the engine sets its tensor, filter and convolution descriptors and
-// picks the algorithms once (cuDNN's heuristics, best first, skipping any whose workspace
-// exceeds the bound and, for the weight gradient, any that is not deterministic), then keeps
-// them while the geometry stays; the workspace is one device buffer grown as needed.
+// When the input geometry changes the engine resets its tensor, filter and convolution
+// descriptors; the algorithms are picked once per geometry (cuDNN's heuristics, best first,
+// skipping any whose workspace exceeds the bound and, for the weight gradient, any that is not
+// deterministic) and cached, so alternating batch sizes cost no new choice; the workspace is
+// one device buffer grown as needed.
 // Exact mode: CUDNN_FMA_MATH (no TF32 tensor cores), compute in the element type.
 // cuDNN 9 marks this (v7-style) API deprecated in favour of its graph API; it is complete and
 // supported throughout 9.x, so galnet uses it and silences the deprecation warnings here only.
 #pragma once
 #include <cudnn.h>
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <type_traits>
 
 #include "galnet/core/tensor.hpp"
@@ -105,14 +108,19 @@ public:
   }
 
 private:
-  static bool same(const Conv2dGeometry& a, const Conv2dGeometry& b) {
-    return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w && a.o == b.o && a.kh == b.kh && a.kw == b.kw &&
-           a.stride == b.stride && a.pad == b.pad;
-  }
-  /// Descriptors and algorithms for geometry g (kept while it stays the same).
+  using Key = std::array<std::int64_t, 9>;
+  static Key key_of(const Conv2dGeometry& g) { return {g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.stride, g.pad}; }
+  struct Algorithms {
+    cudnnConvolutionFwdAlgoPerf_t fwd;
+    cudnnConvolutionBwdDataAlgoPerf_t bwd_data;
+    cudnnConvolutionBwdFilterAlgoPerf_t bwd_filter;
+  };
+  /// Descriptors for geometry g (reset when it changes, e.g. a last partial batch) and its
+  /// algorithms, chosen on the first sight of each geometry and cached.
   void prepare(const Conv2dGeometry& g) {
     using namespace cudnn_detail;
-    if (ready_ && same(g, geometry_)) return;
+    const Key key = key_of(g);
+    if (ready_ && key == current_) return;
     constexpr cudnnDataType_t dt = data_type<T>();
     GALNET_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x_.get(), CUDNN_TENSOR_NCHW, dt, to_int(g.n), to_int(g.c),
                                                   to_int(g.h), to_int(g.w)));
@@ -124,6 +132,13 @@ private:
     GALNET_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv_.get(), to_int(g.pad), to_int(g.pad), to_int(g.stride),
                                                        to_int(g.stride), 1, 1, CUDNN_CROSS_CORRELATION, dt));
     GALNET_CUDNN_CHECK(cudnnSetConvolutionMathType(conv_.get(), CUDNN_FMA_MATH));
+    current_ = key;
+    ready_ = false;  // until this geometry's algorithms are set (a failed choice retries)
+    if (auto it = algorithms_.find(key); it != algorithms_.end()) {
+      fwd_ = it->second.fwd, bwd_data_ = it->second.bwd_data, bwd_filter_ = it->second.bwd_filter;
+      ready_ = true;
+      return;
+    }
     int n = 0;
     cudnnConvolutionFwdAlgoPerf_t fwd[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     GALNET_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(cuda::cudnn(), x_.get(), w_.get(), conv_.get(), y_.get(),
@@ -137,7 +152,7 @@ private:
     GALNET_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
         cuda::cudnn(), x_.get(), y_.get(), conv_.get(), w_.get(), CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, bf));
     bwd_filter_ = pick(bf, n, kMaxWorkspace, true, "weight-gradient");
-    geometry_ = g;
+    algorithms_.emplace(key, Algorithms{fwd_, bwd_data_, bwd_filter_});
     ready_ = true;
   }
   void* workspace(std::size_t bytes) {
@@ -152,8 +167,9 @@ private:
   cudnnConvolutionFwdAlgoPerf_t fwd_{};
   cudnnConvolutionBwdDataAlgoPerf_t bwd_data_{};
   cudnnConvolutionBwdFilterAlgoPerf_t bwd_filter_{};
-  Conv2dGeometry geometry_{};
+  Key current_{};
   bool ready_ = false;
+  std::map<Key, Algorithms> algorithms_;
   Tensor<unsigned char, Cuda> workspace_;
 };
 
