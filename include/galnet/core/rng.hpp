@@ -8,7 +8,20 @@
 #include <cmath>
 #include <cstdint>
 
+#include "galnet/core/device.hpp"
+
 namespace galnet {
+
+/// The i-th output of SplitMix64 started at `key`: a counter-based generator, so element i's
+/// random number needs none of the ones before it. A CUDA thread and a CPU loop thus draw the
+/// same numbers (dropout masks equal on both devices). SplitMix64 passes BigCrush (Steele, Lea &
+/// Flood 2014, "Fast splittable pseudorandom number generators").
+GALNET_HOST_DEVICE inline std::uint64_t counter_u64(std::uint64_t key, std::uint64_t i) {
+  std::uint64_t z = key + (i + 1) * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
 
 class Generator {
 public:

@@ -1,13 +1,16 @@
 // galnet/nn/dropout.hpp — Dropout<P>: inverted dropout, training only.
 //
 // In train() each element is zeroed with probability P and the survivors scaled by 1/(1−P);
-// in eval() it is the identity. The mask is drawn from galnet::default_generator() (or the
-// generator given with set_generator), so galnet::manual_seed makes runs repeatable.
+// in eval() it is the identity. Each forward draws one 64-bit key from galnet::default_generator()
+// (or the generator given with set_generator), so galnet::manual_seed makes runs repeatable; the
+// mask is a counter-based function of the key and the element's index (ops/cpu/dropout.hpp),
+// identical on the CPU and the GPU.
 #pragma once
 #include <string>
 
 #include "galnet/core/rng.hpp"
 #include "galnet/nn/module.hpp"
+#include "galnet/ops/cpu/dropout.hpp"
 
 namespace galnet::nn {
 
@@ -32,25 +35,15 @@ public:
     }
     mask_.resize(x.shape());
     Generator& g = gen_ ? *gen_ : default_generator();
-    const T keep_scale = static_cast<T>(1.0 / (1.0 - P));
-    // Two 32-bit uniforms per 64-bit draw.
-    const std::int64_t n = x.numel();
-    for (std::int64_t i = 0; i < n; i += 2) {
-      const std::uint64_t r = g.next_u64();
-      const double u0 = static_cast<double>(r >> 32) * 0x1.0p-32;
-      const double u1 = static_cast<double>(r & 0xffffffffu) * 0x1.0p-32;
-      mask_[i] = u0 < P ? T(0) : keep_scale;
-      if (i + 1 < n) mask_[i + 1] = u1 < P ? T(0) : keep_scale;
-    }
-    for (std::int64_t i = 0; i < n; ++i) y_[i] = x[i] * mask_[i];
+    ops::DropoutOp<D>::forward(x.numel(), x.data(), y_.data(), mask_.data(), g.next_u64(), P,
+                               static_cast<T>(1.0 / (1.0 - P)));
     return y_;
   }
   const tensor& backward(const tensor& dy) {
     check_shape(dy, y_.shape(), describe().c_str(), "output gradient");
     dx_.resize(dy.shape());
     if (!active_) dx_.copy_from(dy);
-    else
-      for (std::int64_t i = 0; i < dy.numel(); ++i) dx_[i] = dy[i] * mask_[i];
+    else ops::DropoutOp<D>::backward(dy.numel(), dy.data(), mask_.data(), dx_.data());
     return dx_;
   }
   template <class F>

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "galnet/nn/module.hpp"
+#include "galnet/ops/cpu/permute.hpp"
 
 namespace galnet::nn {
 
@@ -25,14 +26,14 @@ public:
     y_.resize(output_shape(x.shape()));
     in_shape_ = x.shape();
     if (!ChannelsLast || x.rank() != 4) y_.copy_from(x);
-    else permute(x.data(), y_.data(), x.shape(), false);
+    else ops::Permute<D>::nchw_nhwc(x.dim(0), x.dim(1), x.dim(2) * x.dim(3), x.data(), y_.data(), false);
     return y_;
   }
   const tensor& backward(const tensor& dy) {
     check_shape(dy, y_.shape(), describe().c_str(), "output gradient");
     dx_.resize(in_shape_);
     if (!ChannelsLast || in_shape_.rank() != 4) dx_.copy_from(dy);
-    else permute(dy.data(), dx_.data(), in_shape_, true);
+    else ops::Permute<D>::nchw_nhwc(in_shape_[0], in_shape_[1], in_shape_[2] * in_shape_[3], dy.data(), dx_.data(), true);
     return dx_;
   }
   template <class F>
@@ -45,18 +46,6 @@ public:
   }
 
 private:
-  /// NCHW → N(HWC) (or back, when inverse).
-  static void permute(const T* src, T* dst, const Shape& s, bool inverse) {
-    const std::int64_t n = s[0], c = s[1], hw = s[2] * s[3];
-    for (std::int64_t i = 0; i < n; ++i)
-      for (std::int64_t ch = 0; ch < c; ++ch)
-        for (std::int64_t p = 0; p < hw; ++p) {
-          const std::int64_t nchw = (i * c + ch) * hw + p, nhwc = (i * hw + p) * c + ch;
-          if (inverse) dst[nchw] = src[nhwc];
-          else dst[nhwc] = src[nchw];
-        }
-  }
-
   tensor y_, dx_;
   Shape in_shape_;
 };

@@ -11,18 +11,21 @@
 #include <cmath>
 
 #include "galnet/core/tensor.hpp"
+#include "galnet/ops/cpu/squared_error.hpp"
 
 namespace galnet::nn {
 
 namespace detail {
+/// Σ w (p − y)² over the batch (w may be null), after checking shapes and targets.
 template <class T, class D>
-void check_loss_inputs(const char* who, const Tensor<T, D>& pred, const Tensor<T, D>& target) {
+double squared_error_sum(const char* who, const Tensor<T, D>& pred, const Tensor<T, D>& target, const T* w) {
   GALNET_CHECK(pred.shape() == target.shape(), who, ": prediction ", pred.shape().str(),
                " and target ", target.shape().str(), " differ in shape");
   GALNET_CHECK(pred.numel() > 0, who, ": empty batch");
-  for (std::int64_t i = 0; i < target.numel(); ++i)
-    GALNET_CHECK(std::isfinite(static_cast<double>(target[i])), who, ": target element ", i,
-                 " is not finite (", target[i], ")");
+  std::int64_t bad = -1;
+  const double s = ops::SquaredError<D>::sum(pred.numel(), pred.data(), target.data(), w, bad);
+  GALNET_CHECK(bad < 0, who, ": target element ", bad, " is not finite");
+  return s;
 }
 }  // namespace detail
 
@@ -30,15 +33,11 @@ template <class T, class D = Cpu>
 class MSELoss {
 public:
   T forward(const Tensor<T, D>& pred, const Tensor<T, D>& target) {
-    detail::check_loss_inputs("MSELoss", pred, target);
+    const double s = detail::squared_error_sum("MSELoss", pred, target, static_cast<const T*>(nullptr));
+    const auto n = static_cast<double>(pred.numel());
     grad_.resize(pred.shape());
-    const std::int64_t n = pred.numel();
-    double s = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-      const double d = static_cast<double>(pred[i]) - target[i];
-      s += d * d;
-      grad_[i] = static_cast<T>(2.0 * d / n);
-    }
+    ops::SquaredError<D>::scaled_diff(pred.numel(), pred.data(), target.data(), static_cast<const T*>(nullptr), 2.0 / n,
+                                      grad_.data());
     return static_cast<T>(s / n);
   }
   [[nodiscard]] const Tensor<T, D>& backward() const { return grad_; }
@@ -51,20 +50,14 @@ template <class T, class D = Cpu>
 class RMSELoss {
 public:
   T forward(const Tensor<T, D>& pred, const Tensor<T, D>& target) {
-    detail::check_loss_inputs("RMSELoss", pred, target);
-    grad_.resize(pred.shape());
-    const std::int64_t n = pred.numel();
-    double s = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-      const double d = static_cast<double>(pred[i]) - target[i];
-      s += d * d;
-    }
+    const double s = detail::squared_error_sum("RMSELoss", pred, target, static_cast<const T*>(nullptr));
+    const auto n = static_cast<double>(pred.numel());
     const double rmse = std::sqrt(s / n);
     // At a perfect fit the gradient of √MSE is undefined; use 0 there, as PyTorch's sqrt
     // backward would give NaN and poison the weights.
-    const double k = rmse > 0 ? 1.0 / (n * rmse) : 0.0;
-    for (std::int64_t i = 0; i < n; ++i)
-      grad_[i] = static_cast<T>(k * (static_cast<double>(pred[i]) - target[i]));
+    grad_.resize(pred.shape());
+    ops::SquaredError<D>::scaled_diff(pred.numel(), pred.data(), target.data(), static_cast<const T*>(nullptr),
+                                      rmse > 0 ? 1.0 / (n * rmse) : 0.0, grad_.data());
     return static_cast<T>(rmse);
   }
   [[nodiscard]] const Tensor<T, D>& backward() const { return grad_; }
@@ -77,17 +70,12 @@ template <class T, class D = Cpu>
 class WeightedMSELoss {
 public:
   T forward(const Tensor<T, D>& pred, const Tensor<T, D>& target, const Tensor<T, D>& weight) {
-    detail::check_loss_inputs("WeightedMSELoss", pred, target);
     GALNET_CHECK(weight.shape() == pred.shape(), "WeightedMSELoss: weight ", weight.shape().str(),
                  " and prediction ", pred.shape().str(), " differ in shape");
+    const double s = detail::squared_error_sum("WeightedMSELoss", pred, target, weight.data());
+    const auto n = static_cast<double>(pred.numel());
     grad_.resize(pred.shape());
-    const std::int64_t n = pred.numel();
-    double s = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-      const double d = static_cast<double>(pred[i]) - target[i];
-      s += weight[i] * d * d;
-      grad_[i] = static_cast<T>(2.0 * weight[i] * d / n);
-    }
+    ops::SquaredError<D>::scaled_diff(pred.numel(), pred.data(), target.data(), weight.data(), 2.0 / n, grad_.data());
     return static_cast<T>(s / n);
   }
   [[nodiscard]] const Tensor<T, D>& backward() const { return grad_; }

@@ -32,13 +32,13 @@ public:
     y_.resize(output_shape(x.shape()));
     mask_.resize(x.shape());
     scratch_.resize(Shape{x.dim(1)});
-    ops::topk_forward(x.dim(0), x.dim(1), k_, x.data(), y_.data(), mask_.data(), scratch_.data());
+    ops::TopKOp<D>::forward(x.dim(0), x.dim(1), k_, x.data(), y_.data(), mask_.data(), scratch_.data());
     return y_;
   }
   const tensor& backward(const tensor& dy) {
     check_shape(dy, y_.shape(), describe().c_str(), "output gradient");
     dx_.resize(dy.shape());
-    ops::topk_backward(dy.numel(), dy.data(), mask_.data(), dx_.data());
+    ops::TopKOp<D>::backward(dy.numel(), dy.data(), mask_.data(), dx_.data());
     return dx_;
   }
   /// 1 where the last forward kept an entry (for interpretation: which features fired).

@@ -47,6 +47,10 @@ void adam_update(Cpu, std::int64_t n, T* p, const T* g, T* m, T* v, T decay, T l
     p[i] = p[i] + neg_step_size * m[i] / denom;
   }
 }
+/// Cuda: galnet/optim/cuda/updates.cuh (declared here so Adam's template finds it).
+template <class T>
+void adam_update(Cuda, std::int64_t n, T* p, const T* g, T* m, T* v, T decay, T l2, T w1, T beta2,
+                 T one_minus_beta2, T neg_step_size, T bc2_sqrt, T eps);
 }  // namespace detail
 
 /// Adam — torch.optim.Adam semantics: bias-corrected first and second moments, eps added

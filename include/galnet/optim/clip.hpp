@@ -26,6 +26,13 @@ void clamp_elements(Cpu, std::int64_t n, T* g, T lo, T hi) {
   GALNET_OPTIM_PARALLEL_FOR
   for (std::int64_t i = 0; i < n; ++i) g[i] = std::clamp(g[i], lo, hi);
 }
+/// Cuda: galnet/optim/cuda/updates.cuh (declared here so the templates below find them).
+template <class T>
+double sum_squares(Cuda, std::int64_t n, const T* g);
+template <class T>
+void scale_elements(Cuda, std::int64_t n, T* g, T c);
+template <class T>
+void clamp_elements(Cuda, std::int64_t n, T* g, T lo, T hi);
 }  // namespace detail
 
 /// Total L2 norm of the gradients of the trainable parameters (requires_grad), as if they were

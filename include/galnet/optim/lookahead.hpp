@@ -26,10 +26,13 @@ void lookahead_sync(Cpu, std::int64_t n, T* fast, T* slow, T alpha) {
     fast[i] = slow[i];
   }
 }
-template <class T>
-void copy_elements(Cpu, std::int64_t n, T* dst, const T* src) {
-  if (n) std::memcpy(dst, src, sizeof(T) * static_cast<std::size_t>(n));
+template <class D, class T>
+void copy_elements(D, std::int64_t n, T* dst, const T* src) {
+  DeviceMemory<D>::copy(dst, src, sizeof(T) * static_cast<std::size_t>(n));
 }
+/// Cuda: galnet/optim/cuda/updates.cuh (declared here so the templates below find it).
+template <class T>
+void lookahead_sync(Cuda, std::int64_t n, T* fast, T* slow, T alpha);
 }  // namespace detail
 
 /// Lookahead — fastai.optimizer.Lookahead semantics (Zhang et al. 2019): slow weights are

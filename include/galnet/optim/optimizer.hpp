@@ -55,10 +55,10 @@ namespace detail {
 /// Element-wise kernels run in parallel above this many elements.
 inline constexpr std::int64_t kParallelMin = 1 << 15;
 
-/// Zero-fills n elements (the state of a new parameter, a gradient).
-template <class T>
-void zero_elements(Cpu, std::int64_t n, T* x) {
-  if (n) std::memset(x, 0, sizeof(T) * static_cast<std::size_t>(n));
+/// Zero-fills n elements (the state of a new parameter, a gradient) on device D.
+template <class D, class T>
+void zero_elements(D, std::int64_t n, T* x) {
+  DeviceMemory<D>::zero(x, sizeof(T) * static_cast<std::size_t>(n));
 }
 
 inline void check_unit(double v, const char* who, const char* what) {

@@ -42,6 +42,11 @@ void radam_update(Cpu, std::int64_t n, T* p, const T* g, T* avg, T* sqr, T decay
     }
   }
 }
+/// Cuda: galnet/optim/cuda/updates.cuh (declared here so RAdam's template finds it).
+template <class T>
+void radam_update(Cuda, std::int64_t n, T* p, const T* g, T* avg, T* sqr, T decay, T mom,
+                  T one_minus_mom, T sqr_mom, T one_minus_sqr_mom, bool rectified, T coef,
+                  T debias2, T eps);
 
 /// fastai's debias(mom, damp, step) = damp * (1 - mom^step) / (1 - mom).
 inline double fastai_debias(double mom, double damp, double step) {

@@ -36,6 +36,10 @@ void sgd_update(Cpu, std::int64_t n, T* p, const T* g, T* buf, bool first, T lr,
     p[i] = p[i] + (-lr) * d;
   }
 }
+/// Cuda: galnet/optim/cuda/updates.cuh (declared here so SGD's template finds it).
+template <class T>
+void sgd_update(Cuda, std::int64_t n, T* p, const T* g, T* buf, bool first, T lr, T wd, T mom,
+                T one_minus_damp, bool nesterov);
 }  // namespace detail
 
 /// SGD — torch.optim.SGD semantics: L2 weight decay added to the gradient, a momentum buffer

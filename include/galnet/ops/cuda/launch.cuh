@@ -31,6 +31,11 @@ void launch_elementwise(const char* name, void (*kernel)(std::int64_t, Params...
   check_launch(name);
 }
 
+/// First index and stride of a grid-stride loop:
+///   for (auto i = grid_start(); i < n; i += grid_stride()) …
+__device__ inline std::int64_t grid_start() { return blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; }
+__device__ inline std::int64_t grid_stride() { return static_cast<std::int64_t>(blockDim.x) * gridDim.x; }
+
 /// Sum of v over the calling block (blockDim.x a multiple of 32, at most 1024); every thread
 /// gets the result. Reduction order is fixed by the thread layout: deterministic.
 template <class T>
