@@ -20,6 +20,7 @@
 #include <galnet/models.hpp>
 #include <galnet/optim.hpp>
 #include <galnet/train/fit.hpp>
+#include <galnet/train/lr_find.hpp>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -27,6 +28,7 @@
 #include <vector>
 #if defined(GALNET_WITH_CAIRO)
 #include <galnet/eval/plot.hpp>
+#include <galnet/eval/plot_lr_find.hpp>
 #endif
 
 namespace galnet::app {
@@ -63,8 +65,9 @@ struct Args {
   std::string command;
   fs::path data, catalog, images, weights, out = "galnet-run";
   std::vector<std::string> targets;
-  int epochs = 0, batch_size = 0, threads = 2, workers = 2, k = 4, size = 0;
-  double lr = 0, valid_pct = 20;
+  int epochs = 0, batch_size = 0, threads = 2, workers = 2, k = 4, size = 0, lr_find_iters = 100;
+  double lr = 0, valid_pct = 20, wd = -1;  // wd < 0: the paper's (or the schedule's) default
+  std::string schedule, optimizer;          // a paper's alternative regimen, e.g. wu_boada one-cycle
   std::uint64_t seed = 0;
   std::string device = "cpu";
   bool resume = false, tta = false, progress = true;
@@ -184,6 +187,27 @@ inline void write_results(const fs::path& out, const data::Catalog& cat, const s
   for (const auto& [name, r] : m)
     std::printf("%-16s n %lld  RMSE %.4f  NMAD %.4f  bias %+.4f  Pearson %.3f  Spearman %.3f  outliers %.3f\n",
                 name.c_str(), static_cast<long long>(r.n), r.rmse, r.nmad, r.bias, r.pearson, r.spearman, r.outlier_frac);
+}
+
+/// lr_find.csv (iteration, lr, loss, smoothed_loss), lr_find.png with the suggestions marked,
+/// and the suggestions printed.
+inline void write_lr_find(const fs::path& out, const std::string& name, const train::LRFindResult& r) {
+  std::string s = "iteration,lr,loss,smoothed_loss\n";
+  char buf[160];
+  for (std::size_t i = 0; i < r.lrs.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "%zu,%.8g,%.8g,%.8g\n", i + 1, r.lrs[i], r.losses[i], r.smoothed[i]);
+    s += buf;
+  }
+  io::write_file_atomically(out / "lr_find.csv", s);
+  std::printf("%s lr-find: %zu batches%s; ", name.c_str(), r.lrs.size(), r.diverged ? " (stopped: the loss diverged)" : "");
+  if (std::isfinite(r.valley))
+    std::printf("suggested learning rates: valley %.3g, steep %.3g, minimum/10 %.3g\n", r.valley, r.steep, r.minimum);
+  else
+    std::printf("too few batches to suggest a learning rate (give --iters 100)\n");
+#if defined(GALNET_WITH_CAIRO)
+  eval::plot_lr_find(out / "lr_find.png", r.lrs, r.losses, r.smoothed,
+                     {{"valley", r.valley}, {"steep", r.steep}, {"minimum/10", r.minimum}});
+#endif
 }
 
 inline void write_history(const fs::path& out, const std::vector<train::EpochRecord>& h) {

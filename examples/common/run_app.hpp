@@ -49,6 +49,10 @@ int run(int argc, char** argv) {
   summary->add_option("--target", a.targets, "target column(s) (sets the number of outputs)");
   Recipe::add_options(summary, a);
   common(cli.add_subcommand("train", "train on a labelled catalog; writes model, history, metrics, predictions"), true);
+  auto* lr_find = cli.add_subcommand("lr-find", "learning-rate range test (fastai's lr_find) with this program's optimizer; "
+                                                 "writes lr_find.csv and lr_find.png, prints suggested rates");
+  common(lr_find, true);
+  lr_find->add_option("--iters", a.lr_find_iters, "batches in the sweep from 1e-7 to 10")->capture_default_str()->check(CLI::Range(5, 100000));
   auto* evaluate = cli.add_subcommand("evaluate", "metrics and predictions of a trained model on a labelled catalog");
   common(evaluate, false);
   auto* predict = cli.add_subcommand("predict", "predictions of a trained model for a catalog");
@@ -92,7 +96,7 @@ int run(int argc, char** argv) {
       data::ImageSourceOptions so{.images = image_folder(P, a), .targets = labelled ? a.targets : std::vector<std::string>{},
                                   .load_size = a.size > 0 ? a.size : P.load_size, .crop = P.crop, .interp = data::Interp::area,
                                   .augment = P.augment};
-      if (a.command != "train") {
+      if (a.command == "evaluate" || a.command == "predict") {
         io::load_exported(*model, a.weights);
         if (norm) so.normalization = *norm;
         data::CatalogImageSource src(cat, so);
@@ -146,6 +150,17 @@ int run(int argc, char** argv) {
       std::printf("\n");
       manual_seed(a.seed);
       train::FitOptions fo{.epochs = a.epochs, .checkpoint = a.out / "checkpoint.safetensors", .resume = a.resume, .progress = a.progress};
+      if (a.command == "lr-find") {
+        auto sweep = [&](auto& opt, auto&&) {
+          auto go = [&](auto&& loss) {
+            write_lr_find(a.out, P.name, train::lr_find(*model, opt, loss, tl, {.num_it = a.lr_find_iters}));
+          };
+          if (P.rmse_loss) go(nn::RMSELoss<float>{});
+          else go(nn::MSELoss<float>{});
+        };
+        Recipe::train(*model, a, tl.batches_per_epoch(), sweep);
+        return;
+      }
       std::vector<train::EpochRecord> history;
       auto run_fit = [&](auto& opt, train::FitHooks<std::remove_reference_t<decltype(opt)>> hooks) {
         if (P.rmse_loss) {

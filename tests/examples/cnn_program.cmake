@@ -1,5 +1,5 @@
 # End-to-end check of an image program (sfnet, wu_boada, spin_cnn) on a tiny mock survey:
-# summary, train (1 epoch), train --resume to 2 epochs, evaluate, predict, and a bad input.
+# summary, lr-find, train (1 epoch), train --resume to 2 epochs, evaluate, predict, a bad input.
 # -DPROGRAM=path -DMOCK=path/to/mock_survey -DLAYOUT=sfnet -DWORK=dir -DPARAMS=11,177,025 [-DEXTRA=...]
 include(${CMAKE_CURRENT_LIST_DIR}/process.cmake)
 function(expect_files dir)
@@ -17,6 +17,21 @@ must(${MOCK} --layout ${LAYOUT} --n 40 --seed 5 --out ${WORK}/data)
 must(${PROGRAM} summary)
 if(NOT out MATCHES "Trainable params: ${PARAMS}")
   message(FATAL_ERROR "summary does not end with 'Trainable params: ${PARAMS}':\n${out}")
+endif()
+
+# lr-find: 12 batches across epochs (32 training galaxies, batch 8), a curve and suggestions, no model.
+must(${PROGRAM} lr-find --data ${WORK}/data --batch-size 8 --iters 12 --out ${WORK}/lrf ${EXTRA})
+if(NOT out MATCHES "lr-find: [0-9]+ batches.*(suggested learning rates: valley|too few batches)")
+  message(FATAL_ERROR "lr-find printed no suggestions:\n${out}")
+endif()
+file(STRINGS ${WORK}/lrf/lr_find.csv rows)
+list(LENGTH rows n)
+list(GET rows 0 header)
+if(n LESS 3 OR n GREATER 13 OR NOT header STREQUAL "iteration,lr,loss,smoothed_loss")
+  message(FATAL_ERROR "lr_find.csv should have its header and up to 12 rows:\n${rows}")
+endif()
+if(EXISTS ${WORK}/lrf/model.safetensors)
+  message(FATAL_ERROR "lr-find must not write a model")
 endif()
 
 must(${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --out ${WORK}/run --no-progress ${EXTRA})
@@ -53,4 +68,4 @@ run(${PROGRAM} train --data ${WORK}/data --images ${WORK}/no-such-folder --epoch
 if(NOT rc OR NOT err MATCHES "no-such-folder" OR EXISTS ${WORK}/bad/model.safetensors)
   message(FATAL_ERROR "a missing image folder must fail clearly (rc ${rc}): ${err}")
 endif()
-message(STATUS "${PROGRAM}: summary, train, resume, evaluate, predict and a bad input all behave")
+message(STATUS "${PROGRAM}: summary, lr-find, train, resume, evaluate, predict and a bad input all behave")
