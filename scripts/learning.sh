@@ -37,9 +37,10 @@ survey spin mock-spin
 "$bin/spin_cnn" train --data "$out/mock-spin" --epochs 12 --no-progress --out "$out/spin_cnn"
 report "$out/spin_cnn" lambda_re 0.05
 
-echo "== wu_boada, oh_p50, 15 epochs (SGDR 1+2+4+8) =="
+echo "== wu_boada, oh_p50, 15 epochs (AdamW, one-cycle) =="
 survey wu_boada mock-wu_boada
-"$bin/wu_boada" train --data "$out/mock-wu_boada" --epochs 15 --batch-size 32 --lr 0.0005 --no-progress --out "$out/wu_boada"
+"$bin/wu_boada" train --data "$out/mock-wu_boada" --epochs 15 --batch-size 32 --lr 0.003 --schedule one-cycle \
+  --optimizer adamw --no-progress --out "$out/wu_boada"
 report "$out/wu_boada" oh_p50 0.10
 
 echo "== wu_boada on the 400 real SDSS galaxies, oh_p50, 7 epochs (SGDR 1+2+4) =="
