@@ -142,7 +142,8 @@ template <class Model>
 Tensor<float> predict_rows(Model& model, data::CatalogImageSource& src, const std::vector<std::size_t>& rows,
                            int batch_size, int workers, int k, int views = 1) {
   model.eval();
-  Tensor<float> out(Shape{static_cast<std::int64_t>(rows.size()), k}, 0.f);
+  Tensor<float> out(Shape{static_cast<std::int64_t>(rows.size()), k}, 0.f), y;
+  Tensor<float, typename Model::device_type> x;
   for (int v = 0; v < views; ++v) {
     src.train(v > 0);  // view 0 is the original image
     data::DataLoader loader(src, rows, {.batch_size = batch_size, .shuffle = false, .seed = 1000 + static_cast<std::uint64_t>(v), .workers = workers});
@@ -150,13 +151,44 @@ Tensor<float> predict_rows(Model& model, data::CatalogImageSource& src, const st
     data::Batch b;
     std::int64_t r = 0;
     while (loader.next(b)) {
-      const auto& y = model.forward(b.images);
+      const auto& yd = model.forward(train::detail::on_device(b.images, x));
+      y.resize(yd.shape());
+      yd.download(y.data());
       for (std::int64_t i = 0; i < y.numel(); ++i) out[r * k + i] += y[i] / static_cast<float>(views);
       r += b.size();
     }
   }
   src.train(false);
   return out;
+}
+
+/// Sets a freshly initialised output layer's bias to each target's mean over `rows` and, with
+/// `scale`, multiplies each output's weights by its target's standard deviation (staged
+/// through the host on a GPU).
+template <class Linear>
+void init_output_layer(Linear& layer, const data::Catalog& cat, const std::vector<std::size_t>& rows,
+                       const std::vector<std::string>& targets, bool scale) {
+  auto &wd = layer.weight().value, &bd = layer.bias().value;
+  Tensor<float> w(wd.shape()), bias(bd.shape());
+  wd.download(w.data());
+  bd.download(bias.data());
+  const auto outputs = static_cast<std::int64_t>(targets.size());
+  const std::int64_t fan_in = w.numel() / outputs;
+  for (std::int64_t j = 0; j < outputs; ++j) {
+    double s = 0, ss = 0;
+    for (auto r : rows) {
+      const double y = cat.value(r, targets[static_cast<std::size_t>(j)]);
+      s += y, ss += y * y;
+    }
+    const double n = static_cast<double>(rows.size()), mean = s / n;
+    bias[j] = static_cast<float>(mean);
+    if (scale) {
+      const auto sd = static_cast<float>(std::sqrt(std::max(ss / n - mean * mean, 0.0)));
+      for (std::int64_t i = 0; i < fan_in; ++i) w[j * fan_in + i] *= sd;
+    }
+  }
+  wd.upload(w.data());
+  bd.upload(bias.data());
 }
 
 /// metrics.json and predictions.csv for labelled rows; predictions.csv alone otherwise.

@@ -1,19 +1,110 @@
 // run_app.hpp — the subcommands of an image program, over a Recipe:
 //   struct Recipe {
 //     static PaperDefaults defaults();
-//     template <int Outputs> using Model = …;                       // e.g. models::SFNet<float, Cpu, Outputs>
+//     template <int Outputs, class D> using Model = …;              // e.g. models::SFNet<float, D, Outputs>
 //     template <class M> static std::unique_ptr<M> make(const Args&);
 //     template <class M> static auto& output_layer(M&);               // the final nn::Linear
 //     template <class M, class Train> static void train(M&, const Args&, Train&& run);  // builds optimizer +
 //                                                                   // schedule, calls run(opt, hooks)
 //     static void add_options(CLI::App&, Args&) {}                  // the paper's own options
 //   };
+// --device cuda runs run_on<Recipe, Cuda, N>, compiled by nvcc in the program's cuda.cu
+// (run_cuda.cuh), where CMake found galnet::cuda (GALNET_EXAMPLES_CUDA).
 #pragma once
 #include <numeric>
 
 #include "image_app.hpp"
 
 namespace galnet::app {
+
+template <class Recipe, class D, int N>
+void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normalization>& norm);
+/// Defined in run_cuda.cuh, instantiated by the program's cuda.cu.
+template <class Recipe, int N>
+void run_on_cuda(const PaperDefaults& P, Args& a, const std::optional<data::Normalization>& norm);
+
+/// One subcommand with the network for N targets on device D.
+template <class Recipe, class D, int N>
+void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normalization>& norm) {
+  using M = typename Recipe::template Model<N, D>;
+  auto model = Recipe::template make<M>(a);
+  const int side = P.crop > 0 ? P.crop : (P.load_size > 0 ? P.load_size : (a.size > 0 ? a.size : 128));
+  if (a.command == "summary") {
+    std::printf("%s", nn::summary(*model, Shape{1, 3, side, side}).str().c_str());
+    return;
+  }
+  const bool labelled = a.command != "predict";
+  const auto cat = read_catalog(P, a, labelled);
+  data::ImageSourceOptions so{.images = image_folder(P, a), .targets = labelled ? a.targets : std::vector<std::string>{},
+                              .load_size = a.size > 0 ? a.size : P.load_size, .crop = P.crop, .interp = data::Interp::area,
+                              .augment = P.augment};
+  if (a.command == "evaluate" || a.command == "predict") {
+    io::load_exported(*model, a.weights);
+    if (norm) so.normalization = *norm;
+    data::CatalogImageSource src(cat, so);
+    std::vector<std::size_t> rows(cat.size());
+    std::iota(rows.begin(), rows.end(), std::size_t{0});
+    const auto pred = predict_rows(*model, src, rows, a.batch_size, a.workers, N, a.tta ? 5 : 1);
+    write_results(a.out, cat, rows, a.targets, pred, labelled);
+    std::printf("%s %s: %zu galaxies; outputs in %s\n", P.name.c_str(), a.command.c_str(), rows.size(), a.out.string().c_str());
+    return;
+  }
+  // train
+  const auto split = data::random_split(cat.size(), a.valid_pct / 100.0, 0.0, a.seed);
+  if (P.normalization == NormalizationKind::imagenet) so.normalization = data::Normalization::imagenet();
+  if (P.normalization == NormalizationKind::measured) {
+    data::CatalogImageSource probe(cat, so);
+    so.normalization = measure_normalization(probe, split.train);
+  }
+  data::CatalogImageSource tsrc(cat, so), vsrc(cat, so);
+  vsrc.train(false);
+  if (a.weights.empty()) {
+    // Start the output layer at the targets' means, so the first epochs learn structure
+    // rather than the offset of, say, 12 + log(O/H) ≈ 8.9; with scale_output_init, also
+    // scale each output's weights by its target's standard deviation.
+    init_output_layer(Recipe::output_layer(*model), cat, split.train, a.targets, P.scale_output_init);
+  } else {
+    io::LoadOptions lo;
+    lo.strict = false;
+    const auto rep = io::load_exported(*model, a.weights, lo);
+    std::printf("%s: started from %s (%zu tensors loaded, %zu not in the file)\n", P.name.c_str(),
+                a.weights.string().c_str(), rep.loaded.size(), rep.missing.size());
+  }
+  data::DataLoader tl(tsrc, split.train, {.batch_size = a.batch_size, .drop_last = split.train.size() > static_cast<std::size_t>(a.batch_size), .seed = a.seed, .workers = a.workers});
+  data::DataLoader vl(vsrc, split.valid, {.batch_size = a.batch_size, .shuffle = false, .seed = a.seed, .workers = a.workers});
+  std::printf("%s: %zu training and %zu validation galaxies, targets", P.name.c_str(), split.train.size(), split.valid.size());
+  for (const auto& t : a.targets) std::printf(" %s", t.c_str());
+  std::printf("\n");
+  manual_seed(a.seed);
+  train::FitOptions fo{.epochs = a.epochs, .checkpoint = a.out / "checkpoint.safetensors", .resume = a.resume, .progress = a.progress};
+  if (a.command == "lr-find") {
+    auto sweep = [&](auto& opt, auto&&) {
+      auto go = [&](auto&& loss) {
+        write_lr_find(a.out, P.name, train::lr_find(*model, opt, loss, tl, {.num_it = a.lr_find_iters}));
+      };
+      if (P.rmse_loss) go(nn::RMSELoss<float, D>{});
+      else go(nn::MSELoss<float, D>{});
+    };
+    Recipe::train(*model, a, tl.batches_per_epoch(), sweep);
+    return;
+  }
+  std::vector<train::EpochRecord> history;
+  auto run_fit = [&](auto& opt, train::FitHooks<std::remove_reference_t<decltype(opt)>> hooks) {
+    if (P.rmse_loss) {
+      nn::RMSELoss<float, D> loss;
+      history = train::fit(*model, opt, loss, tl, &vl, fo, hooks);
+    } else {
+      nn::MSELoss<float, D> loss;
+      history = train::fit(*model, opt, loss, tl, &vl, fo, hooks);
+    }
+  };
+  Recipe::train(*model, a, tl.batches_per_epoch(), run_fit);
+  io::save_model(a.out / "model.safetensors", *model, so.normalization, run_metadata(P, a));
+  write_history(a.out, history);
+  const auto pred = predict_rows(*model, vsrc, split.valid, a.batch_size, a.workers, N, a.tta ? 5 : 1);
+  write_results(a.out, cat, split.valid, a.targets, pred, true);
+  std::printf("%s train: model, history, metrics and predictions (validation set) in %s\n", P.name.c_str(), a.out.string().c_str());
+}
 
 template <class Recipe>
 int run(int argc, char** argv) {
@@ -31,7 +122,7 @@ int run(int argc, char** argv) {
     c->add_option("--threads", a.threads, "CPU threads")->capture_default_str();
     c->add_option("--workers", a.workers, "data loader threads")->capture_default_str();
     c->add_option("--batch-size", a.batch_size, "batch size (default " + std::to_string(P.batch_size) + ")");
-    c->add_option("--device", a.device, "cpu (cuda arrives with the CUDA backend)")->check(CLI::IsMember({"cpu", "cuda"}));
+    c->add_option("--device", a.device, "cpu, or cuda (an NVIDIA GPU, where the program was built with nvcc)")->check(CLI::IsMember({"cpu", "cuda"}));
     c->add_option("--weights", a.weights, training ? "starting weights (galnet safetensors)" : "model.safetensors to use")
         ->check(CLI::ExistingFile);
     if (training) {
@@ -61,7 +152,10 @@ int run(int argc, char** argv) {
   a.command = cli.get_subcommands().front()->get_name();
 
   try {
-    GALNET_CHECK(a.device == "cpu", P.name, ": --device cuda needs galnet's CUDA backend, which this build does not have yet");
+#if !defined(GALNET_EXAMPLES_CUDA)
+    GALNET_CHECK(a.device == "cpu", P.name, ": --device cuda: this build of ", P.name,
+                 " has no CUDA backend (configure galnet where nvcc and cuDNN are installed)");
+#endif
     set_num_threads(a.threads);
     if (a.batch_size <= 0) a.batch_size = P.batch_size;
     if (a.epochs <= 0) a.epochs = P.epochs;
@@ -82,103 +176,13 @@ int run(int argc, char** argv) {
     a.targets = Recipe::expand_targets(a.targets);
     fs::create_directories(a.out);
 
-    int rc = 0;
     with_outputs<Recipe::max_outputs>(a.targets.size(), [&]<int N>() {
-      using M = typename Recipe::template Model<N>;
-      auto model = Recipe::template make<M>(a);
-      const int side = P.crop > 0 ? P.crop : (P.load_size > 0 ? P.load_size : (a.size > 0 ? a.size : 128));
-      if (a.command == "summary") {
-        std::printf("%s", nn::summary(*model, Shape{1, 3, side, side}).str().c_str());
-        return;
-      }
-      const bool labelled = a.command != "predict";
-      const auto cat = read_catalog(P, a, labelled);
-      data::ImageSourceOptions so{.images = image_folder(P, a), .targets = labelled ? a.targets : std::vector<std::string>{},
-                                  .load_size = a.size > 0 ? a.size : P.load_size, .crop = P.crop, .interp = data::Interp::area,
-                                  .augment = P.augment};
-      if (a.command == "evaluate" || a.command == "predict") {
-        io::load_exported(*model, a.weights);
-        if (norm) so.normalization = *norm;
-        data::CatalogImageSource src(cat, so);
-        std::vector<std::size_t> rows(cat.size());
-        std::iota(rows.begin(), rows.end(), std::size_t{0});
-        const auto pred = predict_rows(*model, src, rows, a.batch_size, a.workers, N, a.tta ? 5 : 1);
-        write_results(a.out, cat, rows, a.targets, pred, labelled);
-        std::printf("%s %s: %zu galaxies; outputs in %s\n", P.name.c_str(), a.command.c_str(), rows.size(), a.out.string().c_str());
-        return;
-      }
-      // train
-      const auto split = data::random_split(cat.size(), a.valid_pct / 100.0, 0.0, a.seed);
-      if (P.normalization == NormalizationKind::imagenet) so.normalization = data::Normalization::imagenet();
-      if (P.normalization == NormalizationKind::measured) {
-        data::CatalogImageSource probe(cat, so);
-        so.normalization = measure_normalization(probe, split.train);
-      }
-      data::CatalogImageSource tsrc(cat, so), vsrc(cat, so);
-      vsrc.train(false);
-      if (a.weights.empty()) {
-        // Start the output layer at the targets' means, so the first epochs learn structure
-        // rather than the offset of, say, 12 + log(O/H) ≈ 8.9; with scale_output_init, also
-        // scale each output's weights by its target's standard deviation.
-        auto& out_layer = Recipe::output_layer(*model);
-        auto &w = out_layer.weight().value, &bias = out_layer.bias().value;
-        const std::int64_t fan_in = w.numel() / N;
-        for (int j = 0; j < N; ++j) {
-          double s = 0, ss = 0;
-          for (auto r : split.train) {
-            const double y = cat.value(r, a.targets[static_cast<std::size_t>(j)]);
-            s += y, ss += y * y;
-          }
-          const double n = static_cast<double>(split.train.size()), mean = s / n;
-          bias[j] = static_cast<float>(mean);
-          if (P.scale_output_init) {
-            const auto sd = static_cast<float>(std::sqrt(std::max(ss / n - mean * mean, 0.0)));
-            for (std::int64_t i = 0; i < fan_in; ++i) w[j * fan_in + i] *= sd;
-          }
-        }
-      } else {
-        io::LoadOptions lo;
-        lo.strict = false;
-        const auto rep = io::load_exported(*model, a.weights, lo);
-        std::printf("%s: started from %s (%zu tensors loaded, %zu not in the file)\n", P.name.c_str(),
-                    a.weights.string().c_str(), rep.loaded.size(), rep.missing.size());
-      }
-      data::DataLoader tl(tsrc, split.train, {.batch_size = a.batch_size, .drop_last = split.train.size() > static_cast<std::size_t>(a.batch_size), .seed = a.seed, .workers = a.workers});
-      data::DataLoader vl(vsrc, split.valid, {.batch_size = a.batch_size, .shuffle = false, .seed = a.seed, .workers = a.workers});
-      std::printf("%s: %zu training and %zu validation galaxies, targets", P.name.c_str(), split.train.size(), split.valid.size());
-      for (const auto& t : a.targets) std::printf(" %s", t.c_str());
-      std::printf("\n");
-      manual_seed(a.seed);
-      train::FitOptions fo{.epochs = a.epochs, .checkpoint = a.out / "checkpoint.safetensors", .resume = a.resume, .progress = a.progress};
-      if (a.command == "lr-find") {
-        auto sweep = [&](auto& opt, auto&&) {
-          auto go = [&](auto&& loss) {
-            write_lr_find(a.out, P.name, train::lr_find(*model, opt, loss, tl, {.num_it = a.lr_find_iters}));
-          };
-          if (P.rmse_loss) go(nn::RMSELoss<float>{});
-          else go(nn::MSELoss<float>{});
-        };
-        Recipe::train(*model, a, tl.batches_per_epoch(), sweep);
-        return;
-      }
-      std::vector<train::EpochRecord> history;
-      auto run_fit = [&](auto& opt, train::FitHooks<std::remove_reference_t<decltype(opt)>> hooks) {
-        if (P.rmse_loss) {
-          nn::RMSELoss<float> loss;
-          history = train::fit(*model, opt, loss, tl, &vl, fo, hooks);
-        } else {
-          nn::MSELoss<float> loss;
-          history = train::fit(*model, opt, loss, tl, &vl, fo, hooks);
-        }
-      };
-      Recipe::train(*model, a, tl.batches_per_epoch(), run_fit);
-      io::save_model(a.out / "model.safetensors", *model, so.normalization, run_metadata(P, a));
-      write_history(a.out, history);
-      const auto pred = predict_rows(*model, vsrc, split.valid, a.batch_size, a.workers, N, a.tta ? 5 : 1);
-      write_results(a.out, cat, split.valid, a.targets, pred, true);
-      std::printf("%s train: model, history, metrics and predictions (validation set) in %s\n", P.name.c_str(), a.out.string().c_str());
+      if (a.device == "cpu") return run_on<Recipe, Cpu, N>(P, a, norm);
+#if defined(GALNET_EXAMPLES_CUDA)
+      run_on_cuda<Recipe, N>(P, a, norm);
+#endif
     });
-    return rc;
+    return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: error: %s\n", P.name.c_str(), e.what());
     return 1;

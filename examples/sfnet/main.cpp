@@ -7,47 +7,11 @@
 //   sfnet train --data DIR [--k 4] [--target oh_p50|bpt] [--epochs 20] --out RUN
 //   sfnet evaluate|predict --weights RUN/model.safetensors --data DIR --out DIR
 //   sfnet interpret --weights RUN/model.safetensors --data DIR --out DIR   (features.csv, top_features.png)
-#include "../common/run_app.hpp"
+#include "recipe.hpp"
 #include "interpret.hpp"
 
 using namespace galnet;
-
-struct SFNetRecipe {
-  static constexpr int max_outputs = 4;
-  template <int Outputs>
-  using Model = models::SFNet<float, Cpu, Outputs>;
-
-  static app::PaperDefaults defaults() {
-    return {.name = "sfnet", .description = "sfnet: Wu (2025) sparse feature networks (ResNet-18 + top-k)",
-            .catalog_file = "galaxies.csv", .image_dir = "images-sdss", .crop = 144, .targets = {"oh_p50"},
-            .target_help = " ('bpt': the four log10 BPT line fluxes, S/N > 3)",
-            .epochs = 20, .batch_size = 64, .lr = 0.1, .seed = 256, .augment = data::sfnet_augment(),
-            .normalization = app::NormalizationKind::measured,
-            .sample = [](const data::Catalog& cat, const std::vector<std::string>& targets) {
-              return targets == data::sfnet_bpt_targets() ? data::sfnet_bpt_cut(cat) : cat;
-            }};
-  }
-  static void add_options(CLI::App* c, app::Args& a) {
-    c->add_option("--k", a.k, "features kept by the top-k layer (the paper: 2, 3, 4, 6, 8)")->check(CLI::Range(1, 512));
-  }
-  static std::vector<std::string> expand_targets(std::vector<std::string> t) {
-    return t == std::vector<std::string>{"bpt"} ? data::sfnet_bpt_targets() : t;
-  }
-  template <class M>
-  static auto& output_layer(M& model) { return model.fc(); }
-  template <class M>
-  static std::unique_ptr<M> make(const app::Args& a) { return std::make_unique<M>(a.k); }
-
-  /// ranger with fastai's one-cycle (25 % warm-up, div 25, final div 1e5, momentum 0.95–0.85).
-  template <class M, class Fit>
-  static void train(M& model, const app::Args& a, std::size_t batches, Fit&& fit) {
-    auto opt = optim::ranger(nn::parameters(model), {.lr = a.lr});
-    const optim::OneCycle sched({.total_steps = static_cast<std::int64_t>(a.epochs * batches)});
-    train::FitHooks<decltype(opt)> hooks;
-    hooks.before_step = [&](std::int64_t step) { sched.apply(opt, step); };
-    fit(opt, hooks);
-  }
-};
+using app::SFNetRecipe;
 
 /// `sfnet interpret`: the sparse features of a trained model over a labelled catalog.
 int interpret_command(int argc, char** argv) {
@@ -95,5 +59,5 @@ int interpret_command(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "interpret") return interpret_command(argc - 1, argv + 1);
-  return galnet::app::run<SFNetRecipe>(argc, argv);
+  return app::run<SFNetRecipe>(argc, argv);
 }

@@ -1,9 +1,12 @@
 // Whole models on the GPU against the CPU: a full training step (forward, RMSE loss, backward,
 // the paper's optimizer step) of SFNet (ResNet-18 + top-k, ranger) and SpinCNN (the Keras
 // network with its five dropouts and channel-last flatten, Adam), from the same weights and the
-// same random state; and WuBoada's forward in eval mode. Exact mode (no TF32): the issue's
+// same random state; WuBoada's forward in eval mode; and GPU models and optimizers saved and
+// restored through the same files as on the CPU. Exact mode (no TF32): the issue's
 // tolerances, 1e-4 relative for anything that went through a convolution or GEMM.
+#include <filesystem>
 #include <galnet/cuda.cuh>
+#include <galnet/io/checkpoint.hpp>
 #include <galnet/models.hpp>
 #include <galnet/nn/loss.hpp>
 #include <galnet/optim.hpp>
@@ -119,4 +122,39 @@ TEST_CASE("cuda: WuBoada (ResNet-34 + fastai head) predicts as the CPU in eval m
   const double d = max_rel_diff(cpu.forward(x), cuda::to_host(gpu.forward(cuda::to_device(x))));
   MESSAGE("WuBoada eval forward: ", d);
   CHECK(d < 1e-4);
+}
+
+TEST_CASE("cuda: GPU models and optimizers save and load through the CPU's files") {
+  GALNET_REQUIRE_GPU();
+  const auto dir = std::filesystem::temp_directory_path() / "galnet_cuda_io_test";
+  std::filesystem::create_directories(dir);
+  manual_seed(11);
+  models::SpinCNN<float, Cuda, 8> gpu;
+  models::SpinCNN<float, Cpu, 8> cpu;
+  io::save_state_dict(gpu, dir / "model.safetensors");
+  io::load_state_dict(cpu, dir / "model.safetensors");
+  auto g = nn::state_dict(gpu);
+  std::size_t i = 0;
+  for (auto& [name, t] : nn::state_dict(cpu)) CHECK_MESSAGE(max_rel_diff(*t, cuda::to_host(*g[i++].second)) == 0.0, name);
+
+  // A checkpoint written from the GPU restores model, Adam state and counters on the GPU.
+  optim::Adam<float, Cuda> opt(nn::parameters(gpu), {.lr = 1e-3});
+  for (auto* p : nn::parameters(gpu)) p->grad.copy_from(cuda::to_device(wave<float>(p->grad.shape(), 0.3, 0.1)));
+  opt.step();
+  io::save_checkpoint(dir / "ckpt.safetensors", gpu, opt, {.epoch = 1, .step = 1});
+  models::SpinCNN<float, Cuda, 8> gpu2;
+  optim::Adam<float, Cuda> opt2(nn::parameters(gpu2), {.lr = 1e-3});
+  const auto p = io::load_checkpoint(dir / "ckpt.safetensors", gpu2, opt2);
+  CHECK(p.epoch == 1);
+  CHECK(opt2.steps() == 1);
+  auto g2 = nn::state_dict(gpu2);
+  i = 0;
+  for (auto& [name, t] : nn::state_dict(gpu))
+    CHECK_MESSAGE(max_rel_diff(cuda::to_host(*t), cuda::to_host(*g2[i++].second)) == 0.0, name);
+  std::vector<Tensor<float>> s1, s2;
+  opt.visit_state([&](const std::string&, Tensor<float, Cuda>& t) { s1.push_back(cuda::to_host(t)); });
+  opt2.visit_state([&](const std::string&, Tensor<float, Cuda>& t) { s2.push_back(cuda::to_host(t)); });
+  REQUIRE(s1.size() == s2.size());
+  for (std::size_t k = 0; k < s1.size(); ++k) CHECK(max_rel_diff(s1[k], s2[k]) == 0.0);
+  std::filesystem::remove_all(dir);
 }

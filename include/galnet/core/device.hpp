@@ -75,6 +75,7 @@ struct DeviceMemory<Cpu> {
     if (bytes) std::memcpy(dst, src, bytes);
   }
   static void upload(void* dst, const void* host, std::size_t bytes) { copy(dst, host, bytes); }
+  static void download(void* host, const void* src, std::size_t bytes) { copy(host, src, bytes); }
 };
 
 }  // namespace galnet

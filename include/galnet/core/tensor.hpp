@@ -206,6 +206,10 @@ public:
   }
   /// Copies `n = numel()` host values into this tensor (on any device).
   void upload(const T* host) { DeviceMemory<D>::upload(data_, host, sizeof(T) * static_cast<std::size_t>(numel())); }
+  /// Copies the `numel()` values into host memory (on any device; synchronous).
+  void download(T* host) const {
+    DeviceMemory<D>::download(host, data_, sizeof(T) * static_cast<std::size_t>(numel()));
+  }
 
   [[nodiscard]] TensorView<T, D> view() { return {data_, shape_}; }
   [[nodiscard]] TensorView<const T, D> view() const { return {data_, shape_}; }

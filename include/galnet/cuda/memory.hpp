@@ -181,6 +181,12 @@ struct DeviceMemory<Cuda> {
     GALNET_CUDA_CHECK(cudaMemcpyAsync(dst, host, bytes, cudaMemcpyHostToDevice, cuda::stream()));
     GALNET_CUDA_CHECK(cudaStreamSynchronize(cuda::stream()));
   }
+  /// Synchronous: `host` holds the data on return (saving, checking; not the training loop).
+  static void download(void* host, const void* src, std::size_t bytes) {
+    if (bytes == 0) return;
+    GALNET_CUDA_CHECK(cudaMemcpyAsync(host, src, bytes, cudaMemcpyDeviceToHost, cuda::stream()));
+    GALNET_CUDA_CHECK(cudaStreamSynchronize(cuda::stream()));
+  }
 };
 
 inline void* Cuda::allocate(std::size_t bytes) { return cuda::CachingAllocator::instance().allocate(bytes); }

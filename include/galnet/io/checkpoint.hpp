@@ -53,10 +53,9 @@ void save_checkpoint(const std::filesystem::path& path, Model& model, Optimizer&
                      const TrainingProgress& progress) {
   using T = typename Model::value_type;
   std::vector<std::pair<std::string, TensorView<const T, Cpu>>> tensors;
-  for (auto& [name, t] : nn::named_state(model)) tensors.emplace_back("model." + name, std::as_const(*t).view());
-  opt.visit_state([&](const std::string& name, Tensor<T, Cpu>& t) {
-    tensors.emplace_back("optim." + name, std::as_const(t).view());
-  });
+  detail::HostStage<T> stage;  // host copies of a GPU model's tensors
+  for (auto& [name, t] : nn::named_state(model)) tensors.emplace_back("model." + name, detail::host_view(*t, stage));
+  opt.visit_state([&](const std::string& name, auto& t) { tensors.emplace_back("optim." + name, detail::host_view(t, stage)); });
   Metadata meta = progress.extra;
   meta["galnet.checkpoint"] = "1";
   meta["train.epoch"] = std::to_string(progress.epoch);
@@ -73,12 +72,11 @@ void save_checkpoint(const std::filesystem::path& path, Model& model, Optimizer&
 /// in the model.
 template <class Model, class Optimizer>
 TrainingProgress load_checkpoint(const std::filesystem::path& path, Model& model, Optimizer& opt) {
-  using T = typename Model::value_type;
   const auto file = SafetensorsFile::read(path);
   GALNET_CHECK(file.metadata().count("galnet.checkpoint"), "galnet::io::load_checkpoint: ", detail::quoted(path),
                " is not a galnet checkpoint (no 'galnet.checkpoint' metadata)");
   // Check the optimizer state first, so a mismatch leaves the model untouched.
-  opt.visit_state([&](const std::string& name, Tensor<T, Cpu>& t) {
+  opt.visit_state([&](const std::string& name, auto& t) {
     const std::string key = "optim." + name;
     GALNET_CHECK(file.contains(key), "galnet::io::load_checkpoint: ", detail::quoted(path),
                  " lacks optimizer state '", key, "' (a different optimizer or model?)");
@@ -88,7 +86,7 @@ TrainingProgress load_checkpoint(const std::filesystem::path& path, Model& model
   LoadOptions lo;
   lo.prefix = "model.";
   load_state_dict(model, file, lo);
-  opt.visit_state([&](const std::string& name, Tensor<T, Cpu>& t) { file.copy_to("optim." + name, t); });
+  opt.visit_state([&](const std::string& name, auto& t) { detail::copy_from_file(file, "optim." + name, t); });
   opt.visit_counters([&](const std::string& name, std::int64_t& v) {
     v = std::stoll(detail::meta(file, "optim.counter." + name));
   });

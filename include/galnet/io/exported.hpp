@@ -116,9 +116,13 @@ ExportedLoadReport load_exported(L& model, const SafetensorsFile& file, const Lo
   GALNET_CHECK(rtol >= 0, who, ": rtol must be non-negative, got ", rtol);
 
   // Keep the current state so that a failed test vector leaves the model as it was.
-  std::vector<Tensor<T, Cpu>> backup;
+  using D = typename L::device_type;
+  std::vector<Tensor<T, D>> backup;
   if (has_in) {
-    for (const auto& kv : nn::named_state(model)) backup.push_back(*kv.second);
+    for (const auto& kv : nn::named_state(model)) {
+      backup.emplace_back(kv.second->shape());
+      backup.back().copy_from(*kv.second);
+    }
   }
 
   LoadOptions o = opt;
@@ -137,7 +141,11 @@ ExportedLoadReport load_exported(L& model, const SafetensorsFile& file, const Lo
   double err = 0;
   try {
     model.eval();
-    const auto& y = model.forward(x);
+    Tensor<T, D> xd(x.shape());
+    xd.upload(x.data());
+    const auto& yd = model.forward(xd);
+    Tensor<T, Cpu> y(yd.shape());
+    yd.download(y.data());
     if (!(y.shape() == ref.shape())) {
       problem = "the model's output has shape " + y.shape().str() + ", the stored test output " + ref.shape().str();
     } else {
@@ -159,7 +167,7 @@ ExportedLoadReport load_exported(L& model, const SafetensorsFile& file, const Lo
   }
   if (!problem.empty()) {
     auto state = nn::named_state(model);
-    for (std::size_t i = 0; i < state.size() && i < backup.size(); ++i) *state[i].second = backup[i];
+    for (std::size_t i = 0; i < state.size() && i < backup.size(); ++i) state[i].second->copy_from(backup[i]);
     fail(who, ": ", problem, detail::describe_export(rep.metadata),
          "; the weights do not reproduce the exporter's output (wrong key mapping, model type, width or "
          "k?); the model's previous weights were restored");
@@ -190,7 +198,8 @@ void save_model(const std::filesystem::path& path, const L& model, const std::op
                 Metadata metadata = {}) {
   using T = typename L::value_type;
   std::vector<std::pair<std::string, TensorView<const T, Cpu>>> views;
-  for (auto& [name, t] : nn::named_state(const_cast<L&>(model))) views.emplace_back(name, std::as_const(*t).view());
+  detail::HostStage<T> stage;
+  for (auto& [name, t] : nn::named_state(const_cast<L&>(model))) views.emplace_back(name, detail::host_view(*t, stage));
   Tensor<T, Cpu> mean(Shape{3}), std(Shape{3});
   if (norm) {
     for (int c = 0; c < 3; ++c) mean[c] = static_cast<T>(norm->mean[c]), std[c] = static_cast<T>(norm->std[c]);

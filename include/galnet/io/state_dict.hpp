@@ -13,7 +13,10 @@
 //     prefix argument of save_state_dict prepends it to every key.
 //   - File keys for which LoadOptions::ignore returns true are skipped silently (e.g.
 //     PyTorch's "num_batches_tracked" when the model has no such buffer).
+//   - A model on a GPU is saved and loaded the same way: its tensors are staged through host
+//     copies (detail::host_view, detail::copy_from_file), so files never depend on the device.
 #pragma once
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -73,6 +76,34 @@ struct LoadOptions {
 
 namespace detail {
 
+/// Host copies made while saving a device model; a deque, so views into it stay valid.
+template <class T>
+using HostStage = std::deque<Tensor<T, Cpu>>;
+
+/// `t` as a host view: the tensor itself on the CPU, otherwise a copy downloaded into `stage`.
+template <class T, class D>
+TensorView<const T, Cpu> host_view(const Tensor<T, D>& t, HostStage<T>& stage) {
+  if constexpr (std::is_same_v<D, Cpu>) {
+    return t.view();
+  } else {
+    stage.emplace_back(t.shape());
+    t.download(stage.back().data());
+    return std::as_const(stage.back()).view();
+  }
+}
+
+/// Fills `t` (any device) from the file's tensor `key` (same number of elements).
+template <class T, class D>
+void copy_from_file(const SafetensorsFile& file, const std::string& key, Tensor<T, D>& t) {
+  if constexpr (std::is_same_v<D, Cpu>) {
+    file.copy_to(key, t.view());
+  } else {
+    Tensor<T, Cpu> h(t.shape());
+    file.copy_to(key, h.view());
+    t.upload(h.data());
+  }
+}
+
 /// The model's named tensors, checked for duplicate names.
 template <class L>
 auto visited_state(const L& model, const char* who) {
@@ -91,12 +122,11 @@ template <class L>
 void save_state_dict(const L& model, const std::filesystem::path& path, const Metadata& metadata = {},
                      DType dtype = DType::F32, const std::string& prefix = "") {
   using T = typename L::value_type;
-  static_assert(std::is_same_v<typename L::device_type, Cpu>,
-                "save_state_dict takes a CPU model; copy a CUDA model to the host first");
   const auto state = detail::visited_state(model, "galnet::io::save_state_dict");
   std::vector<std::pair<std::string, TensorView<const T, Cpu>>> views;
+  detail::HostStage<T> stage;
   views.reserve(state.size());
-  for (const auto& [name, t] : state) views.emplace_back(prefix + name, std::as_const(*t).view());
+  for (const auto& [name, t] : state) views.emplace_back(prefix + name, detail::host_view(*t, stage));
   write_safetensors<T>(path, views, metadata, dtype);
 }
 
@@ -104,8 +134,6 @@ void save_state_dict(const L& model, const std::filesystem::path& path, const Me
 /// Strict: throws one galnet::Error listing every problem, loading nothing.
 template <class L>
 LoadReport load_state_dict(L& model, const SafetensorsFile& file, const LoadOptions& opt) {
-  static_assert(std::is_same_v<typename L::device_type, Cpu>,
-                "load_state_dict takes a CPU model; load on the host, then copy to the device");
   const auto state = detail::visited_state(model, "galnet::io::load_state_dict");
   LoadReport rep;
   std::vector<std::pair<std::string, std::string>> plan;  // (model key, file key)
@@ -130,9 +158,9 @@ LoadReport load_state_dict(L& model, const SafetensorsFile& file, const LoadOpti
     fail("galnet::io::load_state_dict: ", detail::quoted(file.path()), " does not match the model",
          opt.prefix.empty() ? std::string() : " (file prefix '" + opt.prefix + "')", "; nothing was loaded\n",
          rep.str());
-  std::map<std::string, Tensor<typename L::value_type, Cpu>*> by_name(state.begin(), state.end());
+  std::map<std::string, Tensor<typename L::value_type, typename L::device_type>*> by_name(state.begin(), state.end());
   for (const auto& [name, key] : plan) {
-    file.copy_to(key, by_name.at(name)->view());
+    detail::copy_from_file(file, key, *by_name.at(name));
     rep.loaded.push_back(name);
   }
   return rep;

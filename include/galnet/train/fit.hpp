@@ -41,18 +41,36 @@ struct FitHooks {
   std::function<void(const io::Metadata&)> load_state;
 };
 
+namespace detail {
+/// A loader's host tensor on the model's device D: the tensor itself for a CPU model; for a GPU
+/// model, uploaded into `dev` (whose memory the caching allocator reuses batch after batch).
+template <class D, class T>
+const Tensor<T, D>& on_device(const Tensor<T, Cpu>& host, Tensor<T, D>& dev) {
+  if constexpr (std::is_same_v<D, Cpu>) {
+    return host;
+  } else {
+    dev.resize(host.shape());
+    dev.upload(host.data());
+    return dev;
+  }
+}
+}  // namespace detail
+
 /// Mean loss over a loader in eval mode (no gradients kept).
 template <class Model, class Loss, class Source>
 double evaluate_loss(Model& model, Loss& loss, data::DataLoader<Source>& loader, std::int64_t epoch = 0) {
   const bool was_training = model.training();
   model.eval();
   data::Batch b;
+  using D = typename Model::device_type;
+  Tensor<float, D> x, y;
   double sum = 0;
   std::int64_t n = 0;
   loader.start_epoch(epoch);
   while (loader.next(b)) {
     if (b.size() == 0) continue;
-    sum += static_cast<double>(loss.forward(model.forward(b.images), b.targets)) * static_cast<double>(b.size());
+    const auto& pred = model.forward(detail::on_device(b.images, x));
+    sum += static_cast<double>(loss.forward(pred, detail::on_device(b.targets, y))) * static_cast<double>(b.size());
     n += b.size();
   }
   model.train(was_training);
@@ -91,6 +109,8 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
   }
   Progress progress(stderr, o.progress);
   data::Batch b;
+  using D = typename Model::device_type;
+  Tensor<float, D> x, y;  // a GPU model's batch (unused on the CPU)
   for (int e = start; e < o.epochs; ++e) {
     model.train();
     train_loader.start_epoch(e);
@@ -101,7 +121,8 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
       if (b.size() == 0) continue;
       if (hooks.before_step) hooks.before_step(step);
       opt.zero_grad();
-      const double l = loss.forward(model.forward(b.images), b.targets);
+      const auto& pred = model.forward(detail::on_device(b.images, x));
+      const double l = loss.forward(pred, detail::on_device(b.targets, y));
       GALNET_CHECK(std::isfinite(l), "fit: the training loss became ", l, " at epoch ", e + 1, ", step ", step,
                    " (learning rate too high?)");
       model.backward(loss.backward());

@@ -5,8 +5,9 @@
 // exponentially from start_lr to end_lr, records each batch's loss and its exponentially
 // smoothed, bias-corrected value (beta 0.98, as fastai), and stops early once the smoothed loss
 // exceeds 4 × its minimum or is not finite (stop_div). Afterwards model parameters, buffers
-// (batch-norm statistics) and the optimizer (state and hyper-parameters) are restored, so the
-// test leaves no trace. It returns the curve and fastai's three suggestions, computed on the
+// (batch-norm statistics) and the optimizer (state, step counters, hyper-parameters such as
+// each group's lr) are restored, so the test leaves no trace. Any device: a GPU model gets
+// its batches uploaded as in fit(). It returns the curve and fastai's three suggestions, computed on the
 // smoothed curve without its first tenth and last five points:
 //   valley  — the default since fastai 2.5: the lr two thirds down the longest stretch over which
 //             the loss keeps falling (longest decreasing subsequence);
@@ -21,6 +22,7 @@
 #include "galnet/core/error.hpp"
 #include "galnet/data/loader.hpp"
 #include "galnet/nn/module.hpp"
+#include "galnet/train/fit.hpp"
 
 namespace galnet::train {
 
@@ -87,12 +89,21 @@ LRFindResult lr_find(Model& model, Opt& opt, Loss& loss, data::DataLoader<Source
     saved.emplace_back(t->shape());
     saved.back().copy_from(*t);
   }
-  const Opt saved_opt = opt;
+  std::vector<TensorT> opt_state;
+  std::vector<std::int64_t> counters;
+  std::vector<double> hypers;
+  opt.visit_state([&](const std::string&, auto& t) {
+    opt_state.emplace_back(t.shape());
+    opt_state.back().copy_from(t);
+  });
+  opt.visit_counters([&](const std::string&, std::int64_t& v) { counters.push_back(v); });
+  opt.visit_hypers([&](const std::string&, double& v) { hypers.push_back(v); });
   const bool was_training = model.training();
 
   LRFindResult r;
   double avg = 0, best = std::numeric_limits<double>::infinity();
   data::Batch b;
+  Tensor<float, typename Model::device_type> x, y;
   model.train();
   for (int it = 0, epoch = 0; it < o.num_it; ++epoch) {
     loader.start_epoch(epoch);
@@ -103,7 +114,8 @@ LRFindResult lr_find(Model& model, Opt& opt, Loss& loss, data::DataLoader<Source
       const double lr = o.start_lr * std::pow(o.end_lr / o.start_lr, static_cast<double>(it) / (o.num_it - 1));
       opt.set_lr(lr);
       opt.zero_grad();
-      const double l = loss.forward(model.forward(b.images), b.targets);
+      const auto& pred = model.forward(detail::on_device(b.images, x));
+      const double l = loss.forward(pred, detail::on_device(b.targets, y));
       ++it;
       avg = o.beta * avg + (1 - o.beta) * l;
       const double smooth = avg / (1 - std::pow(o.beta, it));
@@ -120,7 +132,12 @@ LRFindResult lr_find(Model& model, Opt& opt, Loss& loss, data::DataLoader<Source
   }
   std::size_t i = 0;
   for (auto& [name, t] : nn::state_dict(model)) t->copy_from(saved[i++]);
-  opt = saved_opt;
+  i = 0;
+  opt.visit_state([&](const std::string&, auto& t) { t.copy_from(opt_state[i++]); });
+  i = 0;
+  opt.visit_counters([&](const std::string&, std::int64_t& v) { v = counters[i++]; });
+  i = 0;
+  opt.visit_hypers([&](const std::string&, double& v) { v = hypers[i++]; });
   model.train(was_training);
   detail::lr_suggestions(r);
   return r;

@@ -1,0 +1,23 @@
+// run_cuda.cuh — the --device cuda half of an image program: each program's cuda.cu includes
+// its recipe.hpp and this file, and instantiates run_on_cuda for every output count it accepts:
+//   GALNET_EXAMPLE_CUDA(SFNetRecipe, 1) … GALNET_EXAMPLE_CUDA(SFNetRecipe, 4)
+// main.cpp (plain C++) sees only the declaration in run_app.hpp, so it never compiles a kernel.
+#pragma once
+#include <galnet/cuda.cuh>
+
+#include "run_app.hpp"
+
+namespace galnet::app {
+
+template <class Recipe, int N>
+void run_on_cuda(const PaperDefaults& P, Args& a, const std::optional<data::Normalization>& norm) {
+  cuda::require_device(P.name);
+  run_on<Recipe, Cuda, N>(P, a, norm);
+}
+
+}  // namespace galnet::app
+
+#define GALNET_EXAMPLE_CUDA(Recipe, N)                                                       \
+  template void galnet::app::run_on_cuda<galnet::app::Recipe, N>(const galnet::app::PaperDefaults&, \
+                                                                 galnet::app::Args&,               \
+                                                                 const std::optional<galnet::data::Normalization>&);

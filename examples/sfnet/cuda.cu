@@ -1,0 +1,10 @@
+// sfnet/cuda.cu — `sfnet … --device cuda`: the program's subcommands on Tensor<float, Cuda>,
+// compiled by nvcc. Kept apart from main.cpp because Eigen does not vectorise CPU code under
+// nvcc: the CPU path stays plain C++.
+#include "recipe.hpp"
+#include "../common/run_cuda.cuh"
+
+GALNET_EXAMPLE_CUDA(SFNetRecipe, 1)
+GALNET_EXAMPLE_CUDA(SFNetRecipe, 2)
+GALNET_EXAMPLE_CUDA(SFNetRecipe, 3)
+GALNET_EXAMPLE_CUDA(SFNetRecipe, 4)

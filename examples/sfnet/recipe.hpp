@@ -1,0 +1,45 @@
+// sfnet/recipe.hpp — the paper's settings for sfnet (see main.cpp), shared by main.cpp (the
+// CPU build, plain C++) and cuda.cu (the --device cuda half, compiled by nvcc).
+#pragma once
+#include "../common/run_app.hpp"
+
+namespace galnet::app {
+
+struct SFNetRecipe {
+  static constexpr int max_outputs = 4;
+  template <int Outputs, class D = Cpu>
+  using Model = models::SFNet<float, D, Outputs>;
+
+  static app::PaperDefaults defaults() {
+    return {.name = "sfnet", .description = "sfnet: Wu (2025) sparse feature networks (ResNet-18 + top-k)",
+            .catalog_file = "galaxies.csv", .image_dir = "images-sdss", .crop = 144, .targets = {"oh_p50"},
+            .target_help = " ('bpt': the four log10 BPT line fluxes, S/N > 3)",
+            .epochs = 20, .batch_size = 64, .lr = 0.1, .seed = 256, .augment = data::sfnet_augment(),
+            .normalization = app::NormalizationKind::measured,
+            .sample = [](const data::Catalog& cat, const std::vector<std::string>& targets) {
+              return targets == data::sfnet_bpt_targets() ? data::sfnet_bpt_cut(cat) : cat;
+            }};
+  }
+  static void add_options(CLI::App* c, app::Args& a) {
+    c->add_option("--k", a.k, "features kept by the top-k layer (the paper: 2, 3, 4, 6, 8)")->check(CLI::Range(1, 512));
+  }
+  static std::vector<std::string> expand_targets(std::vector<std::string> t) {
+    return t == std::vector<std::string>{"bpt"} ? data::sfnet_bpt_targets() : t;
+  }
+  template <class M>
+  static auto& output_layer(M& model) { return model.fc(); }
+  template <class M>
+  static std::unique_ptr<M> make(const app::Args& a) { return std::make_unique<M>(a.k); }
+
+  /// ranger with fastai's one-cycle (25 % warm-up, div 25, final div 1e5, momentum 0.95–0.85).
+  template <class M, class Fit>
+  static void train(M& model, const app::Args& a, std::size_t batches, Fit&& fit) {
+    auto opt = optim::ranger(nn::parameters(model), {.lr = a.lr});
+    const optim::OneCycle sched({.total_steps = static_cast<std::int64_t>(a.epochs * batches)});
+    train::FitHooks<decltype(opt)> hooks;
+    hooks.before_step = [&](std::int64_t step) { sched.apply(opt, step); };
+    fit(opt, hooks);
+  }
+};
+
+}  // namespace galnet::app

@@ -1,0 +1,47 @@
+// spin_cnn/recipe.hpp — the paper's settings for spin_cnn (see main.cpp), shared by main.cpp (the
+// CPU build, plain C++) and cuda.cu (the --device cuda half, compiled by nvcc).
+#pragma once
+#include "../common/run_app.hpp"
+
+namespace galnet::app {
+
+struct SpinRecipe {
+  static constexpr int max_outputs = 1;
+  template <int Outputs, class D = Cpu>
+  using Model = models::SpinCNN<float, D>;
+
+  static app::PaperDefaults defaults() {
+    return {.name = "spin_cnn", .description = "spin_cnn: the sdss_CNN Keras network for galaxy spin lambda_R",
+            .catalog_file = "galaxies.csv", .image_dir = "images", .load_size = 80, .targets = {"lambda_re"},
+            .epochs = 35, .batch_size = 32, .lr = 1e-3, .seed = 0, .augment = data::spin_cnn_augment(),
+            .normalization = app::NormalizationKind::unit, .rmse_loss = false};
+  }
+  static void add_options(CLI::App*, app::Args&) {}
+  static std::vector<std::string> expand_targets(std::vector<std::string> t) { return t; }
+  template <class M>
+  static auto& output_layer(M& model) { return model.template get<22>(); }
+  template <class M>
+  static std::unique_ptr<M> make(const app::Args&) { return std::make_unique<M>(); }
+
+  template <class M, class Fit>
+  static void train(M& model, const app::Args& a, std::size_t, Fit&& fit) {
+    optim::Adam<float, typename M::device_type> opt(nn::parameters(model), {.lr = a.lr});
+    optim::ReduceLROnPlateau<float, typename M::device_type> plateau(opt, {.factor = 0.2, .patience = 5, .min_lr = 1e-5});
+    train::FitHooks<decltype(opt)> hooks;
+    hooks.after_epoch = [&](const train::EpochRecord& r) {
+      if (plateau.step(r.valid_loss)) std::printf("spin_cnn: learning rate reduced to %g\n", opt.lr(0));
+    };
+    hooks.save_state = [&](io::Metadata& m) {
+      m["plateau.best"] = io::detail::exact(plateau.state().best);
+      m["plateau.wait"] = std::to_string(plateau.state().wait);
+      m["plateau.cooldown"] = std::to_string(plateau.state().cooldown_counter);
+    };
+    hooks.load_state = [&](const io::Metadata& m) {
+      if (!m.count("plateau.best")) return;
+      plateau.set_state({std::stod(m.at("plateau.best")), std::stoll(m.at("plateau.wait")), std::stoll(m.at("plateau.cooldown"))});
+    };
+    fit(opt, hooks);
+  }
+};
+
+}  // namespace galnet::app

@@ -1,0 +1,11 @@
+// wu_boada/cuda.cu — `wu_boada … --device cuda`: the program's subcommands on Tensor<float, Cuda>,
+// compiled by nvcc. Kept apart from main.cpp because Eigen does not vectorise CPU code under
+// nvcc: the CPU path stays plain C++.
+#include "recipe.hpp"
+#include "../common/run_cuda.cuh"
+
+GALNET_EXAMPLE_CUDA(WuBoadaRecipe, 1)
+GALNET_EXAMPLE_CUDA(WuBoadaRecipe, 2)
+GALNET_EXAMPLE_CUDA(WuBoadaRecipe, 3)
+GALNET_EXAMPLE_CUDA(WuBoadaRecipe, 4)
+GALNET_EXAMPLE_CUDA(WuBoadaRecipe, 5)
