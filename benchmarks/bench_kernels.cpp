@@ -3,6 +3,8 @@
 
 #include <galnet/galnet.hpp>
 
+#include "conv_shapes.hpp"
+
 using namespace galnet;
 
 namespace {
@@ -38,15 +40,6 @@ void BM_Conv(benchmark::State& state) {
                                                  benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 
-// The distinct convolution shapes: SpinCNN (B=32, 80 px) and the ResNet-18 body (B=64, 144 px).
-void conv_shapes(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"N", "C", "O", "HW", "K", "S", "P"});
-  b->Args({32, 3, 64, 80, 6, 1, 0})->Args({32, 64, 96, 75, 5, 1, 0})->Args({32, 96, 128, 35, 2, 1, 0});
-  b->Args({32, 128, 192, 17, 2, 1, 0})->Args({32, 192, 192, 16, 2, 1, 0});
-  b->Args({64, 3, 64, 144, 7, 2, 3})->Args({64, 64, 64, 36, 3, 1, 1})->Args({64, 64, 128, 36, 3, 2, 1});
-  b->Args({64, 128, 128, 18, 3, 1, 1})->Args({64, 128, 256, 18, 3, 2, 1})->Args({64, 256, 256, 9, 3, 1, 1});
-  b->Args({64, 256, 512, 9, 3, 2, 1})->Args({64, 512, 512, 5, 3, 1, 1})->Args({64, 64, 128, 36, 1, 2, 0});
-}
 }  // namespace
 
 BENCHMARK(BM_Gemm)->Args({512, 1})->Args({512, 2})->Args({2048, 2})->Unit(benchmark::kMillisecond)->UseRealTime();

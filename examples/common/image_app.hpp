@@ -70,7 +70,7 @@ struct Args {
   std::string schedule, optimizer;          // a paper's alternative regimen, e.g. wu_boada one-cycle
   std::uint64_t seed = 0;
   std::string device = "cpu";
-  bool resume = false, tta = false, progress = true;
+  bool resume = false, tta = false, progress = true, tf32 = false;
 };
 
 /// The outputs a model file records, so evaluate/predict rebuild the same network.
@@ -143,7 +143,7 @@ Tensor<float> predict_rows(Model& model, data::CatalogImageSource& src, const st
                            int batch_size, int workers, int k, int views = 1) {
   model.eval();
   Tensor<float> out(Shape{static_cast<std::int64_t>(rows.size()), k}, 0.f), y;
-  Tensor<float, typename Model::device_type> x;
+  train::BatchUpload<typename Model::device_type> images;
   for (int v = 0; v < views; ++v) {
     src.train(v > 0);  // view 0 is the original image
     data::DataLoader loader(src, rows, {.batch_size = batch_size, .shuffle = false, .seed = 1000 + static_cast<std::uint64_t>(v), .workers = workers});
@@ -151,7 +151,7 @@ Tensor<float> predict_rows(Model& model, data::CatalogImageSource& src, const st
     data::Batch b;
     std::int64_t r = 0;
     while (loader.next(b)) {
-      const auto& yd = model.forward(train::detail::on_device(b.images, x));
+      const auto& yd = model.forward(images(b.images));
       y.resize(yd.shape());
       yd.download(y.data());
       for (std::int64_t i = 0; i < y.numel(); ++i) out[r * k + i] += y[i] / static_cast<float>(views);

@@ -1,8 +1,9 @@
 // galnet/cuda.cuh — the CUDA backend with its kernels, for .cu files: galnet/cuda.hpp plus the
 // ops::*<Cuda> specialisations that let galnet's layers and losses run on Tensor<T, Cuda>, and
-// the optimizers' updates for Optimizer<T, Cuda>.
+// the optimizers' updates for Optimizer<T, Cuda>, and train::BatchUpload<Cuda> for fit().
 #pragma once
 #include "galnet/cuda.hpp"
+#include "galnet/cuda/batch_upload.hpp"
 #include "galnet/ops/cuda/activation.cuh"
 #include "galnet/ops/cuda/batchnorm.cuh"
 #include "galnet/ops/cuda/bias.cuh"

@@ -11,6 +11,8 @@
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
 
+#include <atomic>
+
 #include <string>
 #include <utility>
 
@@ -82,12 +84,23 @@ private:
   cudaEvent_t e_ = nullptr;
 };
 
+/// How cuBLAS and cuDNN compute in float32. exact (the default, the parity tests' mode): FMA
+/// only, no tensor cores, as the CPU. tf32 (fast): tensor cores round each product's inputs to
+/// TF32's 10-bit mantissa (about 1e-3 relative per product; Ampere and later), several times the
+/// throughput. Process-wide; layers pick it up at their next call.
+enum class MathMode { exact, tf32 };
+
 namespace detail {
+inline std::atomic<MathMode>& math_mode_setting() {
+  static std::atomic<MathMode> m{MathMode::exact};
+  return m;
+}
 /// One stream and one pair of library handles per host thread (handles are not thread-safe).
 struct ThreadContext {
   Stream stream;
   cublasHandle_t cublas = nullptr;
   cudnnHandle_t cudnn = nullptr;
+  MathMode cublas_mode = MathMode::exact;  ///< what the cuBLAS handle is set to
   ThreadContext() {
     GALNET_CUBLAS_CHECK(cublasCreate(&cublas));
     GALNET_CUBLAS_CHECK(cublasSetStream(cublas, stream.get()));
@@ -111,7 +124,18 @@ inline ThreadContext& context() {
 
 /// The calling thread's compute stream.
 inline cudaStream_t stream() { return detail::context().stream.get(); }
-inline cublasHandle_t cublas() { return detail::context().cublas; }
+/// This thread's cuBLAS handle, set to the current math mode.
+inline cublasHandle_t cublas() {
+  auto& c = detail::context();
+  const MathMode m = detail::math_mode_setting().load();
+  if (c.cublas_mode != m) {
+    GALNET_CUBLAS_CHECK(cublasSetMathMode(c.cublas, m == MathMode::tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
+    c.cublas_mode = m;
+  }
+  return c.cublas;
+}
+inline void set_math_mode(MathMode m) { detail::math_mode_setting().store(m); }
+[[nodiscard]] inline MathMode math_mode() { return detail::math_mode_setting().load(); }
 inline cudnnHandle_t cudnn() { return detail::context().cudnn; }
 /// Waits until all work queued on this thread's stream is done (and reports its errors).
 inline void synchronize() {

@@ -31,21 +31,26 @@ namespace detail {
 /// The Adam update of n elements (torch single-tensor path, in its order of operations):
 ///   p *= decay (AdamW) or d = g + wd*p (Adam);  m = lerp(m, d, 1-beta1)
 ///   v = beta2*v + (1-beta2)*d*d;  p -= step_size * m / (sqrt(v)/bc2_sqrt + eps)
+/// One element of it: the CPU loop below and the CUDA kernel both run exactly this.
+template <class T>
+GALNET_HOST_DEVICE inline void adam_element(T& p, T g, T& m, T& v, T decay, T l2, T w1, T beta2, T one_minus_beta2,
+                                            T neg_step_size, T bc2_sqrt, T eps) {
+  if (decay != T(1)) p = p * decay;
+  T d = g;
+  if (l2 != T(0)) d = d + l2 * p;
+  // torch.lerp: start + w*(end-start) for w < 0.5, end - (end-start)*(1-w) otherwise
+  m = w1 < T(0.5) ? m + w1 * (d - m) : d - (d - m) * (T(1) - w1);
+  v = v * beta2;
+  v = v + one_minus_beta2 * d * d;
+  const T denom = std::sqrt(v) / bc2_sqrt + eps;
+  p = p + neg_step_size * m / denom;
+}
 template <class T>
 void adam_update(Cpu, std::int64_t n, T* p, const T* g, T* m, T* v, T decay, T l2, T w1, T beta2,
                  T one_minus_beta2, T neg_step_size, T bc2_sqrt, T eps) {
   GALNET_OPTIM_PARALLEL_FOR
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (decay != T(1)) p[i] = p[i] * decay;
-    T d = g[i];
-    if (l2 != T(0)) d = d + l2 * p[i];
-    // torch.lerp: start + w*(end-start) for w < 0.5, end - (end-start)*(1-w) otherwise
-    m[i] = w1 < T(0.5) ? m[i] + w1 * (d - m[i]) : d - (d - m[i]) * (T(1) - w1);
-    v[i] = v[i] * beta2;
-    v[i] = v[i] + one_minus_beta2 * d * d;
-    const T denom = std::sqrt(v[i]) / bc2_sqrt + eps;
-    p[i] = p[i] + neg_step_size * m[i] / denom;
-  }
+  for (std::int64_t i = 0; i < n; ++i)
+    adam_element(p[i], g[i], m[i], v[i], decay, l2, w1, beta2, one_minus_beta2, neg_step_size, bc2_sqrt, eps);
 }
 /// Cuda: galnet/optim/cuda/updates.cuh (declared here so Adam's template finds it).
 template <class T>

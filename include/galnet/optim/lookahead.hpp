@@ -19,12 +19,14 @@ struct LookaheadOptions {
 namespace detail {
 /// The Lookahead sync of n elements: slow += alpha*(fast - slow); fast = slow.
 template <class T>
+GALNET_HOST_DEVICE inline void lookahead_element(T& fast, T& slow, T alpha) {
+  slow = slow + alpha * (fast - slow);
+  fast = slow;
+}
+template <class T>
 void lookahead_sync(Cpu, std::int64_t n, T* fast, T* slow, T alpha) {
   GALNET_OPTIM_PARALLEL_FOR
-  for (std::int64_t i = 0; i < n; ++i) {
-    slow[i] = slow[i] + alpha * (fast[i] - slow[i]);
-    fast[i] = slow[i];
-  }
+  for (std::int64_t i = 0; i < n; ++i) lookahead_element(fast[i], slow[i], alpha);
 }
 template <class D, class T>
 void copy_elements(D, std::int64_t n, T* dst, const T* src) {

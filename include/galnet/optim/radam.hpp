@@ -22,25 +22,31 @@ namespace detail {
 /// average_sqr_grad, radam_step, in their order of operations):
 ///   p *= decay;  avg = mom*avg + (1-mom)*g;  sqr = sqr_mom*sqr + (1-sqr_mom)*g*g
 ///   rectified: p += coef * avg / (sqrt(sqr/debias2) + eps)    else: p += coef * avg
+/// One element of it: the CPU loop below and the CUDA kernel both run exactly this.
+template <class T>
+GALNET_HOST_DEVICE inline void radam_element(T& p, T g, T& avg, T& sqr, T decay, T mom, T one_minus_mom, T sqr_mom,
+                                             T one_minus_sqr_mom, bool rectified, T coef, T debias2, T eps) {
+  if (decay != T(1)) p = p * decay;
+  avg = avg * mom;
+  avg = avg + one_minus_mom * g;
+  sqr = sqr * sqr_mom;
+  sqr = sqr + one_minus_sqr_mom * g * g;
+  if (rectified) {
+    T denom = std::sqrt(sqr / debias2);
+    if (eps != T(0)) denom = denom + eps;
+    p = p + coef * avg / denom;
+  } else {
+    p = p + coef * avg;
+  }
+}
 template <class T>
 void radam_update(Cpu, std::int64_t n, T* p, const T* g, T* avg, T* sqr, T decay, T mom,
                   T one_minus_mom, T sqr_mom, T one_minus_sqr_mom, bool rectified, T coef,
                   T debias2, T eps) {
   GALNET_OPTIM_PARALLEL_FOR
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (decay != T(1)) p[i] = p[i] * decay;
-    avg[i] = avg[i] * mom;
-    avg[i] = avg[i] + one_minus_mom * g[i];
-    sqr[i] = sqr[i] * sqr_mom;
-    sqr[i] = sqr[i] + one_minus_sqr_mom * g[i] * g[i];
-    if (rectified) {
-      T denom = std::sqrt(sqr[i] / debias2);
-      if (eps != T(0)) denom = denom + eps;
-      p[i] = p[i] + coef * avg[i] / denom;
-    } else {
-      p[i] = p[i] + coef * avg[i];
-    }
-  }
+  for (std::int64_t i = 0; i < n; ++i)
+    radam_element(p[i], g[i], avg[i], sqr[i], decay, mom, one_minus_mom, sqr_mom, one_minus_sqr_mom, rectified, coef,
+                  debias2, eps);
 }
 /// Cuda: galnet/optim/cuda/updates.cuh (declared here so RAdam's template finds it).
 template <class T>

@@ -21,20 +21,23 @@ namespace detail {
 ///   d = g + wd*p;  buf = first ? d : mom*buf + (1-damp)*d;  d = nesterov ? d + mom*buf : buf
 ///   p -= lr * d
 /// The gradient itself is left untouched.
+/// One element of it: the CPU loop below and the CUDA kernel both run exactly this.
+template <class T>
+GALNET_HOST_DEVICE inline void sgd_element(T& p, T g, T& buf, bool first, T lr, T wd, T mom, T one_minus_damp,
+                                           bool nesterov) {
+  T d = g;
+  if (wd != T(0)) d = d + wd * p;
+  if (mom != T(0)) {
+    buf = first ? d : buf * mom + one_minus_damp * d;
+    d = nesterov ? d + mom * buf : buf;
+  }
+  p = p + (-lr) * d;
+}
 template <class T>
 void sgd_update(Cpu, std::int64_t n, T* p, const T* g, T* buf, bool first, T lr, T wd, T mom,
                 T one_minus_damp, bool nesterov) {
-  const bool use_mom = mom != T(0);
   GALNET_OPTIM_PARALLEL_FOR
-  for (std::int64_t i = 0; i < n; ++i) {
-    T d = g[i];
-    if (wd != T(0)) d = d + wd * p[i];
-    if (use_mom) {
-      buf[i] = first ? d : buf[i] * mom + one_minus_damp * d;
-      d = nesterov ? d + mom * buf[i] : buf[i];
-    }
-    p[i] = p[i] + (-lr) * d;
-  }
+  for (std::int64_t i = 0; i < n; ++i) sgd_element(p[i], g[i], buf[i], first, lr, wd, mom, one_minus_damp, nesterov);
 }
 /// Cuda: galnet/optim/cuda/updates.cuh (declared here so SGD's template finds it).
 template <class T>

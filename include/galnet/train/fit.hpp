@@ -41,20 +41,21 @@ struct FitHooks {
   std::function<void(const io::Metadata&)> load_state;
 };
 
-namespace detail {
-/// A loader's host tensor on the model's device D: the tensor itself for a CPU model; for a GPU
-/// model, uploaded into `dev` (whose memory the caching allocator reuses batch after batch).
-template <class D, class T>
-const Tensor<T, D>& on_device(const Tensor<T, Cpu>& host, Tensor<T, D>& dev) {
-  if constexpr (std::is_same_v<D, Cpu>) {
+/// Puts a loader's host tensors on device D, one uploader per stream of batches (images,
+/// targets): `up(host)` returns a tensor on D that stays valid until the next call. On the CPU
+/// that is the host tensor itself; BatchUpload<Cuda> (galnet/cuda/batch_upload.hpp, included
+/// by galnet/cuda.hpp) stages it in pinned memory and copies it asynchronously.
+template <class D>
+class BatchUpload;
+
+template <>
+class BatchUpload<Cpu> {
+public:
+  template <class T>
+  const Tensor<T, Cpu>& operator()(const Tensor<T, Cpu>& host) {
     return host;
-  } else {
-    dev.resize(host.shape());
-    dev.upload(host.data());
-    return dev;
   }
-}
-}  // namespace detail
+};
 
 /// Mean loss over a loader in eval mode (no gradients kept).
 template <class Model, class Loss, class Source>
@@ -62,15 +63,14 @@ double evaluate_loss(Model& model, Loss& loss, data::DataLoader<Source>& loader,
   const bool was_training = model.training();
   model.eval();
   data::Batch b;
-  using D = typename Model::device_type;
-  Tensor<float, D> x, y;
+  BatchUpload<typename Model::device_type> images, targets;
   double sum = 0;
   std::int64_t n = 0;
   loader.start_epoch(epoch);
   while (loader.next(b)) {
     if (b.size() == 0) continue;
-    const auto& pred = model.forward(detail::on_device(b.images, x));
-    sum += static_cast<double>(loss.forward(pred, detail::on_device(b.targets, y))) * static_cast<double>(b.size());
+    const auto& pred = model.forward(images(b.images));
+    sum += static_cast<double>(loss.forward(pred, targets(b.targets))) * static_cast<double>(b.size());
     n += b.size();
   }
   model.train(was_training);
@@ -109,8 +109,7 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
   }
   Progress progress(stderr, o.progress);
   data::Batch b;
-  using D = typename Model::device_type;
-  Tensor<float, D> x, y;  // a GPU model's batch (unused on the CPU)
+  BatchUpload<typename Model::device_type> images, targets;
   for (int e = start; e < o.epochs; ++e) {
     model.train();
     train_loader.start_epoch(e);
@@ -121,8 +120,8 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
       if (b.size() == 0) continue;
       if (hooks.before_step) hooks.before_step(step);
       opt.zero_grad();
-      const auto& pred = model.forward(detail::on_device(b.images, x));
-      const double l = loss.forward(pred, detail::on_device(b.targets, y));
+      const auto& pred = model.forward(images(b.images));
+      const double l = loss.forward(pred, targets(b.targets));
       GALNET_CHECK(std::isfinite(l), "fit: the training loss became ", l, " at epoch ", e + 1, ", step ", step,
                    " (learning rate too high?)");
       model.backward(loss.backward());

@@ -103,7 +103,7 @@ LRFindResult lr_find(Model& model, Opt& opt, Loss& loss, data::DataLoader<Source
   LRFindResult r;
   double avg = 0, best = std::numeric_limits<double>::infinity();
   data::Batch b;
-  Tensor<float, typename Model::device_type> x, y;
+  BatchUpload<typename Model::device_type> images, targets;
   model.train();
   for (int it = 0, epoch = 0; it < o.num_it; ++epoch) {
     loader.start_epoch(epoch);
@@ -114,8 +114,8 @@ LRFindResult lr_find(Model& model, Opt& opt, Loss& loss, data::DataLoader<Source
       const double lr = o.start_lr * std::pow(o.end_lr / o.start_lr, static_cast<double>(it) / (o.num_it - 1));
       opt.set_lr(lr);
       opt.zero_grad();
-      const auto& pred = model.forward(detail::on_device(b.images, x));
-      const double l = loss.forward(pred, detail::on_device(b.targets, y));
+      const auto& pred = model.forward(images(b.images));
+      const double l = loss.forward(pred, targets(b.targets));
       ++it;
       avg = o.beta * avg + (1 - o.beta) * l;
       const double smooth = avg / (1 - std::pow(o.beta, it));

@@ -108,8 +108,10 @@ public:
   }
 
 private:
-  using Key = std::array<std::int64_t, 9>;
-  static Key key_of(const Conv2dGeometry& g) { return {g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.stride, g.pad}; }
+  using Key = std::array<std::int64_t, 10>;  // the geometry and the math mode
+  static Key key_of(const Conv2dGeometry& g) {
+    return {g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.stride, g.pad, static_cast<std::int64_t>(cuda::math_mode())};
+  }
   struct Algorithms {
     cudnnConvolutionFwdAlgoPerf_t fwd;
     cudnnConvolutionBwdDataAlgoPerf_t bwd_data;
@@ -131,7 +133,9 @@ private:
                                                   to_int(g.kh), to_int(g.kw)));
     GALNET_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv_.get(), to_int(g.pad), to_int(g.pad), to_int(g.stride),
                                                        to_int(g.stride), 1, 1, CUDNN_CROSS_CORRELATION, dt));
-    GALNET_CUDNN_CHECK(cudnnSetConvolutionMathType(conv_.get(), CUDNN_FMA_MATH));
+    // exact: FMA only; tf32: cuDNN's default math, which lets float convolutions use TF32 tensor cores.
+    const bool tf32 = std::is_same_v<T, float> && cuda::math_mode() == cuda::MathMode::tf32;
+    GALNET_CUDNN_CHECK(cudnnSetConvolutionMathType(conv_.get(), tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
     current_ = key;
     ready_ = false;  // until this geometry's algorithms are set (a failed choice retries)
     if (auto it = algorithms_.find(key); it != algorithms_.end()) {

@@ -1,7 +1,8 @@
 // galnet/optim/cuda/updates.cuh — the optimizers' element-wise updates on the GPU: the Cuda
-// overloads declared in sgd.hpp, adam.hpp, radam.hpp, lookahead.hpp and clip.hpp, each the
-// CPU loop's arithmetic in the CPU's order (one thread per element, fused: one pass over p, g
-// and the state), so Optimizer<T, Cuda> steps like Optimizer<T, Cpu>. sum_squares reduces in a
+// overloads declared in sgd.hpp, adam.hpp, radam.hpp, lookahead.hpp and clip.hpp. Each kernel
+// runs the CPU's own per-element function (sgd_element, adam_element…, GALNET_HOST_DEVICE), one
+// thread per element, fused: one pass over p, g and the state; so Optimizer<T, Cuda> steps like
+// Optimizer<T, Cpu>. sum_squares reduces in a
 // fixed order (a fixed grid of block sums, then one block): deterministic.
 #pragma once
 #include <cuda_runtime.h>
@@ -23,56 +24,26 @@ namespace kernels {
 template <class T>
 __global__ void sgd(std::int64_t n, T* __restrict__ p, const T* __restrict__ g, T* __restrict__ buf, bool first, T lr,
                     T wd, T mom, T one_minus_damp, bool nesterov) {
-  const bool use_mom = mom != T(0);
-  for (auto i = cuda::grid_start(); i < n; i += cuda::grid_stride()) {
-    T d = g[i];
-    if (wd != T(0)) d = d + wd * p[i];
-    if (use_mom) {
-      buf[i] = first ? d : buf[i] * mom + one_minus_damp * d;
-      d = nesterov ? d + mom * buf[i] : buf[i];
-    }
-    p[i] = p[i] + (-lr) * d;
-  }
+  for (auto i = cuda::grid_start(); i < n; i += cuda::grid_stride())
+    sgd_element(p[i], g[i], buf[i], first, lr, wd, mom, one_minus_damp, nesterov);
 }
 template <class T>
 __global__ void adam(std::int64_t n, T* __restrict__ p, const T* __restrict__ g, T* __restrict__ m, T* __restrict__ v,
                      T decay, T l2, T w1, T beta2, T one_minus_beta2, T neg_step_size, T bc2_sqrt, T eps) {
-  for (auto i = cuda::grid_start(); i < n; i += cuda::grid_stride()) {
-    if (decay != T(1)) p[i] = p[i] * decay;
-    T d = g[i];
-    if (l2 != T(0)) d = d + l2 * p[i];
-    m[i] = w1 < T(0.5) ? m[i] + w1 * (d - m[i]) : d - (d - m[i]) * (T(1) - w1);
-    v[i] = v[i] * beta2;
-    v[i] = v[i] + one_minus_beta2 * d * d;
-    const T denom = sqrt(v[i]) / bc2_sqrt + eps;
-    p[i] = p[i] + neg_step_size * m[i] / denom;
-  }
+  for (auto i = cuda::grid_start(); i < n; i += cuda::grid_stride())
+    adam_element(p[i], g[i], m[i], v[i], decay, l2, w1, beta2, one_minus_beta2, neg_step_size, bc2_sqrt, eps);
 }
 template <class T>
 __global__ void radam(std::int64_t n, T* __restrict__ p, const T* __restrict__ g, T* __restrict__ avg,
                       T* __restrict__ sqr, T decay, T mom, T one_minus_mom, T sqr_mom, T one_minus_sqr_mom,
                       bool rectified, T coef, T debias2, T eps) {
-  for (auto i = cuda::grid_start(); i < n; i += cuda::grid_stride()) {
-    if (decay != T(1)) p[i] = p[i] * decay;
-    avg[i] = avg[i] * mom;
-    avg[i] = avg[i] + one_minus_mom * g[i];
-    sqr[i] = sqr[i] * sqr_mom;
-    sqr[i] = sqr[i] + one_minus_sqr_mom * g[i] * g[i];
-    if (rectified) {
-      T denom = sqrt(sqr[i] / debias2);
-      if (eps != T(0)) denom = denom + eps;
-      p[i] = p[i] + coef * avg[i] / denom;
-    } else {
-      p[i] = p[i] + coef * avg[i];
-    }
-  }
+  for (auto i = cuda::grid_start(); i < n; i += cuda::grid_stride())
+    radam_element(p[i], g[i], avg[i], sqr[i], decay, mom, one_minus_mom, sqr_mom, one_minus_sqr_mom, rectified, coef,
+                  debias2, eps);
 }
 template <class T>
 __global__ void lookahead(std::int64_t n, T* __restrict__ fast, T* __restrict__ slow, T alpha) {
-  for (auto i = cuda::grid_start(); i < n; i += cuda::grid_stride()) {
-    slow[i] = slow[i] + alpha * (fast[i] - slow[i]);
-    fast[i] = slow[i];
-  }
+  for (auto i = cuda::grid_start(); i < n; i += cuda::grid_stride()) lookahead_element(fast[i], slow[i], alpha);
 }
 template <class T>
 __global__ void scale(std::int64_t n, T* g, T c) {
