@@ -78,6 +78,11 @@ void BM_SFNet_Inference(benchmark::State& state) {
   models::SFNet<float> model(4);
   inference(state, model, Shape{64, 3, 144, 144}, kSfnetGflop);
 }
+void BM_WuBoada_Inference(benchmark::State& state) {
+  set_num_threads(static_cast<int>(state.range(0)));
+  models::WuBoada<float> model;
+  inference(state, model, Shape{128, 3, 128, 128}, kWuBoadaGflop);
+}
 void BM_LineEW_TenLines(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));
   models::LineEWNet<float> net;
@@ -95,5 +100,6 @@ BENCHMARK(BM_SFNet_TrainStep)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTim
 BENCHMARK(BM_WuBoada_TrainStep)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(10);
 BENCHMARK(BM_SpinCNN_Inference)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SFNet_Inference)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_WuBoada_Inference)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LineEW_TenLines)->Args({1, 1})->Args({2, 4096})->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_MAIN();
