@@ -4,4 +4,5 @@
 #include "recipe.hpp"
 #include "../common/run_cuda.cuh"
 
+static_assert(galnet::app::SpinRecipe::max_outputs == 1, "instantiate run_on_cuda below for every output count");
 GALNET_EXAMPLE_CUDA(SpinRecipe, 1)

@@ -4,6 +4,7 @@
 #include "recipe.hpp"
 #include "../common/run_cuda.cuh"
 
+static_assert(galnet::app::WuBoadaRecipe::max_outputs == 5, "instantiate run_on_cuda below for every output count");
 GALNET_EXAMPLE_CUDA(WuBoadaRecipe, 1)
 GALNET_EXAMPLE_CUDA(WuBoadaRecipe, 2)
 GALNET_EXAMPLE_CUDA(WuBoadaRecipe, 3)

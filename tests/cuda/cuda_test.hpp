@@ -59,12 +59,12 @@ void check_layer(const Shape& in, bool training, double tol) {
   cpu.visit("", [&](const std::string& name, Tensor<T>& t, nn::Parameter<T>* p) {
     const double d = max_rel_diff(t, cuda::to_host(*gpu_state[name]));
     const double dg = p ? max_rel_diff(p->grad, cuda::to_host(gpu_params[name]->grad)) : 0.0;
-    CHECK_MESSAGE(d < tol, name, " differs by ", d);
-    CHECK_MESSAGE(dg < tol, name, " gradient differs by ", dg);
+    CHECK_MESSAGE(d <= tol, name, " differs by ", d);
+    CHECK_MESSAGE(dg <= tol, name, " gradient differs by ", dg);
   });
   MESSAGE("input ", in.str(), (training ? " (train)" : " (eval)"), ": outputs and input gradients ",
           worst);
-  CHECK(worst < tol);
+  CHECK(worst <= tol);
 }
 
 inline bool& gpu_tests_skipped() {

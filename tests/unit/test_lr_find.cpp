@@ -26,7 +26,7 @@ struct LinearSource {
     tgt[0] = static_cast<float>(y);
   }
 };
-using Net = nn::Sequential<nn::Flatten, nn::Linear<16, 8>, nn::ReLU, nn::Linear<8, 1>>;
+using Net = nn::Sequential<nn::Flatten, nn::Linear<16, 8>, nn::ReLU, nn::Dropout<0.25>, nn::Linear<8, 1>>;
 
 std::vector<float> snapshot(auto& model) {
   std::vector<float> w;
@@ -66,7 +66,8 @@ TEST_CASE("lr_find suggestions: minimum/10, steepest fall and valley sit where f
 
 TEST_CASE("lr_find: exponential sweep, early stop on divergence, model and optimizer restored") {
   // Two identical runs of two SGD steps with momentum; the second sweeps between its steps. With
-  // everything restored (weights, momentum buffers, step count, lr) both end bit-identical.
+  // everything restored (weights, momentum buffers, step count, lr, the generator that draws
+  // the dropout masks) both end bit-identical.
   auto two_steps = [](bool sweep, train::LRFindResult& r) {
     manual_seed(3);
     nn::layer_t<Net, float> model;
@@ -109,6 +110,32 @@ TEST_CASE("lr_find: exponential sweep, early stop on divergence, model and optim
   CHECK(lowest < r.smoothed.front());  // it learned on the way up
   CHECK(std::isfinite(r.valley));
   CHECK(r.valley < 10);  // below where it blew up
+}
+
+TEST_CASE("lr_find: a sweep that throws midway still restores the model") {
+  /// MSE that fails on its fourth call, as a non-finite target would.
+  struct FailingLoss {
+    nn::MSELoss<float> mse;
+    int calls = 0;
+    float forward(const Tensor<float>& p, const Tensor<float>& y) {
+      if (++calls == 4) fail("FailingLoss: a non-finite target");
+      return mse.forward(p, y);
+    }
+    const Tensor<float>& backward() const { return mse.backward(); }
+  };
+  manual_seed(5);
+  nn::layer_t<Net, float> model;
+  optim::SGD<float> opt(nn::parameters(model), {.lr = 0.05, .momentum = 0.9});
+  LinearSource src;
+  data::DataLoader loader(src, {}, {.batch_size = 16, .seed = 1});
+  const auto before = snapshot(model);
+  FailingLoss loss;
+  CHECK_THROWS_WITH(train::lr_find(model, opt, loss, loader, {.start_lr = 1e-3, .end_lr = 1, .num_it = 10}),
+                    doctest::Contains("non-finite target"));
+  const auto after = snapshot(model);
+  CHECK(std::memcmp(after.data(), before.data(), after.size() * sizeof(float)) == 0);
+  CHECK(opt.lr() == doctest::Approx(0.05));
+  CHECK(opt.steps() == 0);
 }
 
 TEST_CASE("lr_find: bad options are errors that say which") {

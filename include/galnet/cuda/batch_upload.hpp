@@ -3,10 +3,10 @@
 //
 // Each call copies the host tensor into a page-locked (pinned) staging buffer — a host memcpy —
 // and enqueues an asynchronous copy to the device on galnet's stream, ordered after the kernels
-// already queued there and before the forward pass that reads it. The host returns at once, so
-// while the GPU is still busy with queued work the host goes on to the next batch; a copy from
-// pinned memory also runs at full PCIe/NVLink bandwidth, where pageable memory takes a bounce
-// through a driver buffer. The staging buffer is rewritten only after its previous copy has
+// already queued there and before the forward pass that reads it; the host does not wait for
+// it. A copy from pinned memory runs at full PCIe/NVLink bandwidth, where pageable memory takes
+// a bounce through a driver buffer. (How far the host runs ahead is bounded today by the loss
+// value, which comes back to the host every step.) The staging buffer is rewritten only after its previous copy has
 // finished (an event), and the device tensor stays valid until the next call (layers keep
 // their inputs for backward). Counted as a transfer (transfer_count()).
 #pragma once

@@ -14,6 +14,8 @@
 #pragma once
 #include <cuda_runtime_api.h>
 
+#include <atomic>
+
 #include <cstddef>
 #include <map>
 #include <mutex>
@@ -130,6 +132,14 @@ private:
 inline MemoryStats memory_stats() { return CachingAllocator::instance().stats(); }
 inline void empty_cache() { CachingAllocator::instance().empty_cache(); }
 
+namespace detail {
+/// Host ↔ device copies so far (transfer_count() in transfer.hpp); every path that crosses counts.
+inline std::atomic<long long>& transfer_counter() {
+  static std::atomic<long long> n{0};
+  return n;
+}
+}  // namespace detail
+
 /// Page-locked host memory of `bytes`, for cudaMemcpyAsync that overlaps with compute.
 class PinnedBuffer {
 public:
@@ -178,12 +188,14 @@ struct DeviceMemory<Cuda> {
   /// Synchronous, so `host` may be a temporary (initialisation, not the training loop).
   static void upload(void* dst, const void* host, std::size_t bytes) {
     if (bytes == 0) return;
+    ++cuda::detail::transfer_counter();
     GALNET_CUDA_CHECK(cudaMemcpyAsync(dst, host, bytes, cudaMemcpyHostToDevice, cuda::stream()));
     GALNET_CUDA_CHECK(cudaStreamSynchronize(cuda::stream()));
   }
   /// Synchronous: `host` holds the data on return (saving, checking; not the training loop).
   static void download(void* host, const void* src, std::size_t bytes) {
     if (bytes == 0) return;
+    ++cuda::detail::transfer_counter();
     GALNET_CUDA_CHECK(cudaMemcpyAsync(host, src, bytes, cudaMemcpyDeviceToHost, cuda::stream()));
     GALNET_CUDA_CHECK(cudaStreamSynchronize(cuda::stream()));
   }

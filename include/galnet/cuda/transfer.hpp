@@ -19,10 +19,6 @@
 namespace galnet::cuda {
 
 namespace detail {
-inline std::atomic<long long>& transfer_counter() {
-  static std::atomic<long long> n{0};
-  return n;
-}
 template <class D>
 constexpr cudaMemcpyKind kind_from(bool to_device) {
   if constexpr (std::is_same_v<D, Cuda>) return to_device ? cudaMemcpyDeviceToDevice : cudaMemcpyDeviceToHost;

@@ -44,7 +44,7 @@ struct FitHooks {
 /// Puts a loader's host tensors on device D, one uploader per stream of batches (images,
 /// targets): `up(host)` returns a tensor on D that stays valid until the next call. On the CPU
 /// that is the host tensor itself; BatchUpload<Cuda> (galnet/cuda/batch_upload.hpp, included
-/// by galnet/cuda.hpp) stages it in pinned memory and copies it asynchronously.
+/// by galnet/cuda.cuh) stages it in pinned memory and copies it asynchronously.
 template <class D>
 class BatchUpload;
 

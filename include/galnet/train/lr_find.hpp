@@ -4,10 +4,11 @@
 // over epochs if the loader is shorter) while the learning rate of every group grows
 // exponentially from start_lr to end_lr, records each batch's loss and its exponentially
 // smoothed, bias-corrected value (beta 0.98, as fastai), and stops early once the smoothed loss
-// exceeds 4 × its minimum or is not finite (stop_div). Afterwards model parameters, buffers
-// (batch-norm statistics) and the optimizer (state, step counters, hyper-parameters such as
-// each group's lr) are restored, so the test leaves no trace. Any device: a GPU model gets
-// its batches uploaded as in fit(). It returns the curve and fastai's three suggestions, computed on the
+// exceeds 4 × its minimum or is not finite (stop_div). Afterwards — also when it throws — model
+// parameters, buffers (batch-norm statistics), the optimizer (state, step counters,
+// hyper-parameters such as each group's lr), the default generator (dropout) and the train/eval
+// mode are restored and the gradients zeroed, so a later fit() runs as if there had been no
+// sweep. Any device: a GPU model gets its batches uploaded as in fit(). It returns the curve and fastai's three suggestions, computed on the
 // smoothed curve without its first tenth and last five points:
 //   valley  — the default since fastai 2.5: the lr two thirds down the longest stretch over which
 //             the loss keeps falling (longest decreasing subsequence);
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "galnet/core/error.hpp"
+#include "galnet/core/rng.hpp"
 #include "galnet/data/loader.hpp"
 #include "galnet/nn/module.hpp"
 #include "galnet/train/fit.hpp"
@@ -57,7 +59,7 @@ inline void lr_suggestions(LRFindResult& r) {
     if (loss[i] < loss[imin]) imin = i;
     if (i > 0) {
       const double g = (loss[i] - loss[i - 1]) / (std::log(lr[i]) - std::log(lr[i - 1]));
-      if (g < steepest) steepest = g, isteep = i;
+      if (g < steepest) steepest = g, isteep = i - 1;  // the segment's start, as fastai
     }
   }
   r.minimum = lr[imin] / 10.0;
@@ -74,6 +76,48 @@ inline void lr_suggestions(LRFindResult& r) {
   r.valley = lr[std::min(idx, n - 1)];
 }
 
+/// Everything a sweep changes, copied aside: parameters and buffers, the optimizer's state,
+/// step counters and hyper-parameters (each group's lr…), the default generator (dropout keys)
+/// and train/eval mode. restore() puts it back and zeroes the gradients.
+template <class Model, class Opt>
+class TrainingSnapshot {
+public:
+  TrainingSnapshot(Model& model, Opt& opt) : model_(model), opt_(opt), rng_(default_generator().state()) {
+    for (auto& [name, t] : nn::state_dict(model)) copy_of(*t, state_);
+    opt.visit_state([&](const std::string&, auto& t) { copy_of(t, opt_state_); });
+    opt.visit_counters([&](const std::string&, std::int64_t& v) { counters_.push_back(v); });
+    opt.visit_hypers([&](const std::string&, double& v) { hypers_.push_back(v); });
+    training_ = model.training();
+  }
+  void restore() {
+    std::size_t i = 0;
+    for (auto& [name, t] : nn::state_dict(model_)) t->copy_from(state_[i++]);
+    i = 0;
+    opt_.visit_state([&](const std::string&, auto& t) { t.copy_from(opt_state_[i++]); });
+    i = 0;
+    opt_.visit_counters([&](const std::string&, std::int64_t& v) { v = counters_[i++]; });
+    i = 0;
+    opt_.visit_hypers([&](const std::string&, double& v) { v = hypers_[i++]; });
+    opt_.zero_grad();
+    default_generator().set_state(rng_);
+    model_.train(training_);
+  }
+
+private:
+  using TensorT = Tensor<typename Model::value_type, typename Model::device_type>;
+  static void copy_of(const TensorT& t, std::vector<TensorT>& into) {
+    into.emplace_back(t.shape());
+    into.back().copy_from(t);
+  }
+  Model& model_;
+  Opt& opt_;
+  Generator::State rng_;
+  std::vector<TensorT> state_, opt_state_;
+  std::vector<std::int64_t> counters_;
+  std::vector<double> hypers_;
+  bool training_ = true;
+};
+
 }  // namespace detail
 
 template <class Model, class Opt, class Loss, class Source>
@@ -82,63 +126,43 @@ LRFindResult lr_find(Model& model, Opt& opt, Loss& loss, data::DataLoader<Source
                o.start_lr, " and ", o.end_lr);
   GALNET_CHECK(o.num_it >= 2, "galnet::train::lr_find: num_it must be at least 2, got ", o.num_it);
   GALNET_CHECK(loader.batches_per_epoch() > 0, "galnet::train::lr_find: the loader yields no batches");
-  // Snapshot everything the sweep changes.
-  using TensorT = std::remove_pointer_t<typename decltype(nn::state_dict(model))::value_type::second_type>;
-  std::vector<TensorT> saved;
-  for (auto& [name, t] : nn::state_dict(model)) {
-    saved.emplace_back(t->shape());
-    saved.back().copy_from(*t);
-  }
-  std::vector<TensorT> opt_state;
-  std::vector<std::int64_t> counters;
-  std::vector<double> hypers;
-  opt.visit_state([&](const std::string&, auto& t) {
-    opt_state.emplace_back(t.shape());
-    opt_state.back().copy_from(t);
-  });
-  opt.visit_counters([&](const std::string&, std::int64_t& v) { counters.push_back(v); });
-  opt.visit_hypers([&](const std::string&, double& v) { hypers.push_back(v); });
-  const bool was_training = model.training();
-
+  detail::TrainingSnapshot<Model, Opt> snapshot(model, opt);  // put back however the sweep ends
   LRFindResult r;
   double avg = 0, best = std::numeric_limits<double>::infinity();
   data::Batch b;
   BatchUpload<typename Model::device_type> images, targets;
   model.train();
-  for (int it = 0, epoch = 0; it < o.num_it; ++epoch) {
-    loader.start_epoch(epoch);
-    bool any = false;
-    while (it < o.num_it && loader.next(b)) {
-      if (b.size() == 0) continue;
-      any = true;
-      const double lr = o.start_lr * std::pow(o.end_lr / o.start_lr, static_cast<double>(it) / (o.num_it - 1));
-      opt.set_lr(lr);
-      opt.zero_grad();
-      const auto& pred = model.forward(images(b.images));
-      const double l = loss.forward(pred, targets(b.targets));
-      ++it;
-      avg = o.beta * avg + (1 - o.beta) * l;
-      const double smooth = avg / (1 - std::pow(o.beta, it));
-      r.lrs.push_back(lr), r.losses.push_back(l), r.smoothed.push_back(smooth);
-      if (std::isfinite(smooth)) best = std::min(best, smooth);
-      if (o.stop_div && (!std::isfinite(smooth) || smooth > 4 * best)) {
-        r.diverged = true;
-        break;
+  try {
+    for (int it = 0, epoch = 0; it < o.num_it; ++epoch) {
+      loader.start_epoch(epoch);
+      bool any = false;
+      while (it < o.num_it && loader.next(b)) {
+        if (b.size() == 0) continue;
+        any = true;
+        const double lr = o.start_lr * std::pow(o.end_lr / o.start_lr, static_cast<double>(it) / (o.num_it - 1));
+        opt.set_lr(lr);
+        opt.zero_grad();
+        const auto& pred = model.forward(images(b.images));
+        const double l = loss.forward(pred, targets(b.targets));
+        ++it;
+        avg = o.beta * avg + (1 - o.beta) * l;
+        const double smooth = avg / (1 - std::pow(o.beta, it));
+        r.lrs.push_back(lr), r.losses.push_back(l), r.smoothed.push_back(smooth);
+        if (std::isfinite(smooth)) best = std::min(best, smooth);
+        if (o.stop_div && (!std::isfinite(smooth) || smooth > 4 * best)) {
+          r.diverged = true;
+          break;
+        }
+        model.backward(loss.backward());
+        opt.step();
       }
-      model.backward(loss.backward());
-      opt.step();
+      if (r.diverged || !any) break;
     }
-    if (r.diverged || !any) break;
+  } catch (...) {
+    snapshot.restore();
+    throw;
   }
-  std::size_t i = 0;
-  for (auto& [name, t] : nn::state_dict(model)) t->copy_from(saved[i++]);
-  i = 0;
-  opt.visit_state([&](const std::string&, auto& t) { t.copy_from(opt_state[i++]); });
-  i = 0;
-  opt.visit_counters([&](const std::string&, std::int64_t& v) { v = counters[i++]; });
-  i = 0;
-  opt.visit_hypers([&](const std::string&, double& v) { v = hypers[i++]; });
-  model.train(was_training);
+  snapshot.restore();
   detail::lr_suggestions(r);
   return r;
 }
