@@ -1,8 +1,9 @@
 // GPU benchmarks, timed with CUDA events (manual time: the span between two events on galnet's
 // stream, so host overhead between launches counts only as far as it delays the GPU): GEMM, the
 // models' convolution shapes (forward, data and weight gradients), batch norm, top-k, and a
-// train step and inference pass of each CNN at the papers' batch sizes, float32 exact mode (no
-// TF32). Without a GPU every case reports "no CUDA device" and skips.
+// train step and inference pass of each CNN at the papers' batch sizes. Float32 exact mode (no
+// TF32) unless a case's `mode` argument says 1 (TF32) or 2 (bf16 mixed precision, as PyTorch's
+// autocast). Without a GPU every case reports "no CUDA device" and skips.
 //   build/bin/bench_cuda --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 
@@ -23,6 +24,18 @@ bool have_gpu(benchmark::State& state) {
   }
   return false;
 }
+
+/// Sets the math mode named by argument `index` (0 exact, 1 tf32, 2 bf16) for the case's scope.
+struct ModeArg {
+  ModeArg(benchmark::State& state, int index) {
+    const auto m = state.range(index);
+    cuda::set_math_mode(m == 2 ? cuda::MathMode::bf16 : m == 1 ? cuda::MathMode::tf32 : cuda::MathMode::exact);
+    state.SetLabel(m == 2 ? "bf16" : m == 1 ? "tf32" : "exact");
+  }
+  ModeArg(const ModeArg&) = delete;
+  ModeArg& operator=(const ModeArg&) = delete;
+  ~ModeArg() { cuda::set_math_mode(cuda::MathMode::exact); }
+};
 
 /// Runs `step` once to warm up (cuDNN algorithm choice, allocator), then times each iteration
 /// between two CUDA events.
@@ -56,6 +69,7 @@ void gflops(benchmark::State& state, double flop_per_iteration) {
 void BM_CudaGemm(benchmark::State& state) {
   if (!have_gpu(state)) return;
   const std::int64_t n = state.range(0);
+  const ModeArg mode(state, 1);
   auto a = device_tensor(Shape{n, n}, 1), b = device_tensor(Shape{n, n}, 1), c = device_tensor(Shape{n, n}, 0);
   timed(state, [&] { ops::Gemm<Cuda>::run<float>(false, false, n, n, n, 1.f, a.data(), b.data(), 0.f, c.data()); });
   gflops(state, 2.0 * n * n * n);
@@ -129,43 +143,48 @@ constexpr double kSpinGflop = 1.87, kSfnetGflop = 1.58, kWuBoadaGflop = 2.39;
 
 void BM_CudaSpinCNN_TrainStep(benchmark::State& state) {
   if (!have_gpu(state)) return;
+  const ModeArg mode(state, 0);
   models::SpinCNN<float, Cuda> model;
   optim::Adam<float, Cuda> opt(nn::parameters(model), {.lr = 1e-3});
   train_step(state, model, opt, Shape{32, 3, 80, 80}, 1, kSpinGflop);
 }
 void BM_CudaSFNet_TrainStep(benchmark::State& state) {
   if (!have_gpu(state)) return;
+  const ModeArg mode(state, 0);
   models::SFNet<float, Cuda> model(4);
   auto opt = optim::ranger(nn::parameters(model), {.lr = 0.02});
   train_step(state, model, opt, Shape{64, 3, 144, 144}, 1, kSfnetGflop);
 }
 void BM_CudaWuBoada_TrainStep(benchmark::State& state) {
   if (!have_gpu(state)) return;
+  const ModeArg mode(state, 0);
   models::WuBoada<float, Cuda> model;
   optim::SGD<float, Cuda> opt(nn::parameters(model), {.lr = 0.1, .momentum = 0.9});
   train_step(state, model, opt, Shape{128, 3, 128, 128}, 1, kWuBoadaGflop);
 }
 void BM_CudaSFNet_Inference(benchmark::State& state) {
   if (!have_gpu(state)) return;
+  const ModeArg mode(state, 0);
   models::SFNet<float, Cuda> model(4);
   inference(state, model, Shape{64, 3, 144, 144}, kSfnetGflop);
 }
 void BM_CudaSpinCNN_Inference(benchmark::State& state) {
   if (!have_gpu(state)) return;
+  const ModeArg mode(state, 0);
   models::SpinCNN<float, Cuda> model;
   inference(state, model, Shape{32, 3, 80, 80}, kSpinGflop);
 }
 }  // namespace
 
-BENCHMARK(BM_CudaGemm)->Arg(1024)->Arg(4096)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_CudaGemm)->ArgNames({"n", "mode"})->ArgsProduct({{1024, 4096}, {0, 1, 2}})->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_CudaConv<0>)->Name("BM_CudaConv_Forward")->Apply(conv_shapes)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_CudaConv<1>)->Name("BM_CudaConv_BackwardData")->Apply(conv_shapes)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_CudaConv<2>)->Name("BM_CudaConv_BackwardWeight")->Apply(conv_shapes)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_CudaBatchNorm2d)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_CudaTopK)->Arg(64)->Arg(4096)->UseManualTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_CudaSpinCNN_TrainStep)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_CudaSFNet_TrainStep)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_CudaWuBoada_TrainStep)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_CudaSpinCNN_Inference)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_CudaSFNet_Inference)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CudaSpinCNN_TrainStep)->ArgName("mode")->DenseRange(0, 2)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CudaSFNet_TrainStep)->ArgName("mode")->DenseRange(0, 2)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CudaWuBoada_TrainStep)->ArgName("mode")->DenseRange(0, 2)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CudaSpinCNN_Inference)->ArgName("mode")->DenseRange(0, 2)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CudaSFNet_Inference)->ArgName("mode")->DenseRange(0, 2)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

@@ -70,7 +70,7 @@ struct Args {
   std::string schedule, optimizer;          // a paper's alternative regimen, e.g. wu_boada one-cycle
   std::uint64_t seed = 0;
   std::string device = "cpu";
-  bool resume = false, tta = false, progress = true, tf32 = false;
+  bool resume = false, tta = false, progress = true, tf32 = false, bf16 = false;
 };
 
 /// The outputs a model file records, so evaluate/predict rebuild the same network.

@@ -12,7 +12,7 @@ namespace galnet::app {
 template <class Recipe, int N>
 void run_on_cuda(const PaperDefaults& P, Args& a, const std::optional<data::Normalization>& norm) {
   cuda::require_device(P.name);
-  cuda::set_math_mode(a.tf32 ? cuda::MathMode::tf32 : cuda::MathMode::exact);
+  cuda::set_math_mode(a.bf16 ? cuda::MathMode::bf16 : a.tf32 ? cuda::MathMode::tf32 : cuda::MathMode::exact);
   run_on<Recipe, Cuda, N>(P, a, norm);
 }
 

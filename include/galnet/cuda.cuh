@@ -6,6 +6,7 @@
 #include "galnet/cuda/batch_upload.hpp"
 #include "galnet/ops/cuda/activation.cuh"
 #include "galnet/ops/cuda/batchnorm.cuh"
+#include "galnet/ops/cuda/bf16.cuh"
 #include "galnet/ops/cuda/bias.cuh"
 #include "galnet/ops/cuda/conv2d.hpp"
 #include "galnet/ops/cuda/dropout.cuh"

@@ -19,6 +19,13 @@ Tensor<T> wave(const Shape& s, double a, double b, double scale = 1.0, double of
     t[i] = static_cast<T>(scale * std::sin(a * static_cast<double>(i) + b) + offset);
   return t;
 }
+/// Sets a math mode for a scope and puts the exact mode back, also when a check throws.
+struct MathModeScope {
+  explicit MathModeScope(cuda::MathMode m) { cuda::set_math_mode(m); }
+  MathModeScope(const MathModeScope&) = delete;
+  MathModeScope& operator=(const MathModeScope&) = delete;
+  ~MathModeScope() { cuda::set_math_mode(cuda::MathMode::exact); }
+};
 /// max |ref − got| / max |ref|: the parity measure of the CUDA tests.
 template <class T>
 double max_rel_diff(const Tensor<T>& ref, const Tensor<T>& got) {

@@ -87,8 +87,13 @@ private:
 /// How cuBLAS and cuDNN compute in float32. exact (the default, the parity tests' mode): FMA
 /// only, no tensor cores, as the CPU. tf32 (fast): tensor cores round each product's inputs to
 /// TF32's 10-bit mantissa (about 1e-3 relative per product; Ampere and later), several times the
-/// throughput. Process-wide; layers pick it up at their next call.
-enum class MathMode { exact, tf32 };
+/// throughput. bf16 (fast, mixed precision as PyTorch's autocast): convolutions and GEMMs take
+/// bfloat16 copies of their float32 operands (8-bit mantissa, about 4e-3 relative per value;
+/// convolution operands channels-last, cuDNN's tensor-core layout) and accumulate in float32;
+/// weights, gradients, batch norm, activations, losses and optimizer state stay float32. No loss
+/// scaling: bfloat16 has float32's exponent range, so gradients do not underflow as in float16.
+/// Double tensors always compute exactly. Process-wide; layers pick it up at their next call.
+enum class MathMode { exact, tf32, bf16 };
 
 namespace detail {
 inline std::atomic<MathMode>& math_mode_setting() {
@@ -129,7 +134,11 @@ inline cublasHandle_t cublas() {
   auto& c = detail::context();
   const MathMode m = detail::math_mode_setting().load();
   if (c.cublas_mode != m) {
-    GALNET_CUBLAS_CHECK(cublasSetMathMode(c.cublas, m == MathMode::tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
+    // bf16 GEMMs name their compute type (32F) in cublasGemmEx; default math lets them use tensor cores.
+    const cublasMath_t math = m == MathMode::tf32   ? CUBLAS_TF32_TENSOR_OP_MATH
+                              : m == MathMode::bf16 ? CUBLAS_DEFAULT_MATH
+                                                    : CUBLAS_PEDANTIC_MATH;
+    GALNET_CUBLAS_CHECK(cublasSetMathMode(c.cublas, math));
     c.cublas_mode = m;
   }
   return c.cublas;
