@@ -83,15 +83,53 @@ void BM_WuBoada_Inference(benchmark::State& state) {
   models::WuBoada<float> model;
   inference(state, model, Shape{128, 3, 128, 128}, kWuBoadaGflop);
 }
+// One line prediction: Linear(12→64), (64→128), (128→64), (64→1) = 17,216 MACs.
+constexpr double kLineFlop = 2.0 * (12 * 64 + 64 * 128 + 128 * 64 + 64);
+
 void BM_LineEW_TenLines(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));
   models::LineEWNet<float> net;
   const std::int64_t batch = state.range(1);
   Tensor<float> x(Shape{batch, 12});
   fill_input<decltype(net)>(x);
-  net.eval();
+  net.eval();  // the fused path (ops::SeluMlp) where the build has AVX-512
   for (auto _ : state) benchmark::DoNotOptimize(net.forward(x).data());
   state.SetItemsProcessed(state.iterations() * batch * 10);  // line predictions
+  state.counters["GFLOP/s"] = benchmark::Counter(kLineFlop * 10 * static_cast<double>(batch * state.iterations()),
+                                                 benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
+// The float32 FMA peak of this machine in the same run, for the peak fractions quoted in
+// docs/performance.md: 16 independent chains of 64-byte vector FMAs per thread (GCC vector
+// extensions: zmm FMAs under AVX-512, ymm pairs under AVX2), one thread per core.
+using vfloat = float __attribute__((vector_size(64)));
+float fma_chains(long iterations, float start) {
+  vfloat a[16];
+  for (int i = 0; i < 16; ++i) a[i] = vfloat{} + (start + static_cast<float>(i) * 1e-7f);
+  const vfloat m = vfloat{} + 0.9999999f, c = vfloat{} + 1e-7f;
+  for (long k = 0; k < iterations; ++k) {
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) a[i] = a[i] * m + c;
+  }
+  float s = 0;
+  for (int i = 0; i < 16; ++i)
+    for (int j = 0; j < 16; ++j) s += a[i][j];
+  return s;
+}
+void BM_FmaPeak(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  constexpr long kIterations = 1'000'000;
+  for (auto _ : state) {
+    float start = 1.0f, sink = 0;
+    benchmark::DoNotOptimize(start);  // an input the compiler cannot know: no hoisting, no folding
+#if defined(_OPENMP)
+#pragma omp parallel for num_threads(threads) reduction(+ : sink)
+#endif
+    for (int t = 0; t < threads; ++t) sink += fma_chains(kIterations, start);
+    benchmark::DoNotOptimize(sink);
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * 16 * 16 * kIterations * threads * static_cast<double>(state.iterations()),
+                                                 benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 }  // namespace
 
@@ -101,5 +139,6 @@ BENCHMARK(BM_WuBoada_TrainStep)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealT
 BENCHMARK(BM_SpinCNN_Inference)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SFNet_Inference)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_WuBoada_Inference)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_LineEW_TenLines)->Args({1, 1})->Args({2, 4096})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_LineEW_TenLines)->Args({1, 1})->Args({2, 1})->Args({1, 4096})->Args({2, 4096})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_FmaPeak)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();

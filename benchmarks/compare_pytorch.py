@@ -65,12 +65,16 @@ def run_galnet(bench, rows, min_time):
     if not patterns:
         return {}
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        names = sorted({p.split("/")[0] for p in patterns})
+        names = sorted({p.split("/")[0] for p in patterns} | {"BM_FmaPeak"})
         cmd = [bench, "--benchmark_filter=" + "|".join(names), f"--benchmark_min_time={min_time}", f"--benchmark_out={out.name}", "--benchmark_out_format=json"]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         data = json.load(open(out.name))
     got = {}
     for b in data["benchmarks"]:
+        if b["name"].startswith("BM_FmaPeak/"):  # the machine's float32 FMA peak, this run
+            got["peak " + b["name"].split("/")[1]] = b["GFLOP/s"] / 1e9  # the counter is in FLOP/s
+        if b["name"].startswith("BM_LineEW_TenLines/2/4096/"):
+            got["lines batch GFLOP/s"] = b["GFLOP/s"] / 1e9
         for prefix, row in GALNET_CASES.items():
             if b["name"].startswith(prefix) and row in rows:
                 got[row] = b["items_per_second"]
@@ -285,6 +289,14 @@ def main():
         best = max((v for v in vals if v), default=None)
         ratio = f"**{g / best:.2f}×**" if g and best else "—"
         print(f"| {label} | {unit} | {fmt(g)} | " + " | ".join(fmt(v) for v in vals) + f" | {ratio} |")
+    g = results["galnet"]
+    peak = g.get(f"peak {a.threads}") or g.get("peak 2")
+    if peak:
+        print(f"\nfloat32 FMA peak measured in this run (BM_FmaPeak): {g.get('peak 1', 0):.0f} GFLOP/s on 1 thread, "
+              f"{g.get('peak 2', 0):.0f} on 2")
+        if "lines batch GFLOP/s" in g:
+            print(f"line-EW batch: {g['lines batch GFLOP/s']:.0f} GFLOP/s = {100 * g['lines batch GFLOP/s'] / g['peak 2']:.0f} % "
+                  "of the 2-thread peak")
     json.dump(results, open(os.path.join(tempfile.gettempdir(), "galnet_compare.json"), "w"), indent=1)
     return 0
 

@@ -11,15 +11,24 @@
 // LINE.luminosity_scaler.mean/scale) before its MLP (LINE.layers.K.*), so the published
 // safetensors (../shared/data/emission-lines) load with load_state_dict as they are.
 // Differentiable with respect to the raw features.
+//
+// Inference: in eval mode a float32 CPU net runs every line through ops::SeluMlp (fused,
+// AVX-512, allocation-free once its buffers have grown, reading the layers' own weights), where
+// the build has it; otherwise, and in training mode, layer by layer. backward() after a fused
+// forward first re-runs the layered forward on the same input, so gradients are always
+// available (at the cost of that pass).
 #pragma once
 #include <array>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
+#include "galnet/core/parallel.hpp"
 #include "galnet/nn/activation.hpp"
 #include "galnet/nn/init.hpp"
 #include "galnet/nn/linear.hpp"
 #include "galnet/nn/sequential.hpp"
+#include "galnet/ops/cpu/selu_mlp.hpp"
 
 namespace galnet::models {
 
@@ -58,6 +67,16 @@ public:
   void summarize(nn::Summary& s, const std::string& prefix, const Shape& in) const {
     net_.summarize(s, prefix, in);
   }
+  /// Views of layers.0 … layers.3 for ops::SeluMlp (float32, CPU).
+  std::array<ops::DenseRef, 4> dense()
+    requires(std::is_same_v<T, float> && std::is_same_v<D, Cpu>)
+  {
+    auto ref = [](auto& linear, int in, int out) {
+      return ops::DenseRef{linear.weight().value.data(), linear.bias().value.data(), in, out};
+    };
+    return {ref(net_.template get<0>(), In, 64), ref(net_.template get<2>(), 64, 128),
+            ref(net_.template get<4>(), 128, 64), ref(net_.template get<6>(), 64, 1)};
+  }
 
 private:
   nn::layer_t<nn::Sequential<nn::Linear<In, 64>, nn::SELU, nn::Linear<64, 128>, nn::SELU,
@@ -93,20 +112,21 @@ public:
 
   const tensor& forward(const tensor& x) {
     y_.resize(output_shape(x.shape()));
-    const std::int64_t n = x.dim(0);
-    for (int l = 0; l < lines; ++l) {
-      auto& ln = line_[l];
-      ln.z.resize(Shape{n, inputs});
-      for (std::int64_t i = 0; i < n; ++i)
-        for (int j = 0; j < inputs; ++j) ln.z[i * inputs + j] = (x[i * inputs + j] - mean(ln, j)) / scale(ln, j);
-      const tensor& out = ln.mlp.forward(ln.z);
-      for (std::int64_t i = 0; i < n; ++i) y_[i * lines + l] = out[i];
+#if defined(GALNET_SELU_MLP_FUSED)
+    if constexpr (kFusable) {
+      if (!training_) {
+        forward_fused(x);
+        return y_;
+      }
     }
+#endif
+    forward_layered(x);
     return y_;
   }
 
   const tensor& backward(const tensor& dy) {
     check_shape(dy, y_.shape(), "LineEWNet", "output gradient");
+    if (fused_input_) forward_layered(*fused_input_);  // the layers' caches for their backward
     const std::int64_t n = dy.dim(0);
     dx_.resize(Shape{n, inputs});
     dx_.zero();
@@ -153,11 +173,57 @@ private:
     tensor colour_mean, colour_scale, lum_mean, lum_scale, z, dy;
     LineEWMLP<T, D, inputs> mlp;
   };
+  static constexpr bool kFusable = ops::kSeluMlpFused && std::is_same_v<T, float> && std::is_same_v<D, Cpu>;
+
+  /// Every line through ops::SeluMlp, straight from x into column l of y_. The input is kept
+  /// (by pointer, as the layers keep theirs) for a backward() that may follow.
+#if defined(GALNET_SELU_MLP_FUSED)
+  void forward_fused(const tensor& x)
+    requires kFusable
+  {
+    const std::int64_t n = x.dim(0);
+    // Few rows: the lines share out the threads (each line's weights, 69 KB, stream from that
+    // core's cache); many rows: the lines run in turn, each splitting its row tiles.
+    const bool by_line = n < 4 * ops::SeluMlp::kTile;
+    auto run_line = [&](int l) {
+      auto& ln = line_[l];
+      float centre[inputs], spread[inputs];
+      for (int j = 0; j < inputs; ++j) centre[j] = mean(ln, j), spread[j] = scale(ln, j);
+      const auto layers = ln.mlp.dense();
+      ops::SeluMlp(layers, centre, spread).forward(n, x.data(), inputs, y_.data() + l, lines, !by_line);
+    };
+#if defined(_OPENMP)
+    if (by_line && num_threads() > 1 && !omp_in_parallel()) {
+#pragma omp parallel for schedule(static)
+      for (int l = 0; l < lines; ++l) run_line(l);
+    } else
+#endif
+    {
+      for (int l = 0; l < lines; ++l) run_line(l);
+    }
+    fused_input_ = &x;
+  }
+#endif
+
+  void forward_layered(const tensor& x) {
+    fused_input_ = nullptr;
+    const std::int64_t n = x.dim(0);
+    for (int l = 0; l < lines; ++l) {
+      auto& ln = line_[l];
+      ln.z.resize(Shape{n, inputs});
+      for (std::int64_t i = 0; i < n; ++i)
+        for (int j = 0; j < inputs; ++j) ln.z[i * inputs + j] = (x[i * inputs + j] - mean(ln, j)) / scale(ln, j);
+      const tensor& out = ln.mlp.forward(ln.z);
+      for (std::int64_t i = 0; i < n; ++i) y_[i * lines + l] = out[i];
+    }
+  }
+
   static T mean(const Line& l, int j) { return j < colours ? l.colour_mean[j] : l.lum_mean[0]; }
   static T scale(const Line& l, int j) { return j < colours ? l.colour_scale[j] : l.lum_scale[0]; }
 
   std::array<Line, lines> line_;
   tensor y_, dx_;
+  const tensor* fused_input_ = nullptr;  ///< the input of the last forward, when it was fused
 };
 
 }  // namespace galnet::models
