@@ -1,4 +1,5 @@
-// Kernels: GEMM and the convolution shapes of the models (forward, data and weight gradients).
+// Kernels: GEMM, the convolution shapes of the models (forward, data and weight gradients) and
+// the ResNet stem's max pooling.
 #include <benchmark/benchmark.h>
 
 #include <galnet/galnet.hpp>
@@ -40,10 +41,26 @@ void BM_Conv(benchmark::State& state) {
                                                  benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 
+/// The ResNet stem's 3×3/2 max pooling (padding 1) at the papers' batches: SFNet 64 × 64 × 72².
+void BM_MaxPool2d(benchmark::State& state) {
+  set_num_threads(2);
+  const std::int64_t n = state.range(0), c = 64, hw = state.range(1), out = (hw + 2 - 3) / 2 + 1;
+  ops::Pool2dGeometry g{n, c, hw, hw, out, out, 3, 2, 1, false};
+  Tensor<float> x(Shape{n, c, hw, hw}), y(Shape{n, c, out, out});
+  Generator gen(1);
+  for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(gen.uniform());
+  std::vector<std::int32_t> arg(static_cast<std::size_t>(y.numel()));
+  for (auto _ : state) {
+    ops::maxpool2d_forward(g, x.data(), y.data(), arg.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * (x.numel() + 2 * y.numel()) * 4);
+}
 }  // namespace
 
 BENCHMARK(BM_Gemm)->Args({512, 1})->Args({512, 2})->Args({2048, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Conv<0>)->Name("BM_Conv_Forward")->Apply(conv_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Conv<1>)->Name("BM_Conv_BackwardData")->Apply(conv_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Conv<2>)->Name("BM_Conv_BackwardWeight")->Apply(conv_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MaxPool2d)->Args({64, 72})->Args({128, 64})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();

@@ -38,6 +38,15 @@ TEST_CASE("gradcheck Conv2d: stride, padding, bias, 1x1 and ResNet stem") {
   check_spec<nn::Conv2d<2, 3, 6>>(Shape{2, 2, 8, 8});
 }
 
+TEST_CASE("gradcheck Conv2d on small maps, where samples share one GEMM (groups of 3 and 2)") {
+  set_num_threads(2);  // 5 samples, 2 threads: groups of up to 3 samples
+  check_spec<nn::Conv2d<4, 6, 3, 1, 1>>(Shape{5, 4, 4, 4});
+  check_spec<nn::Conv2d<3, 5, 3, 2, 1, false>>(Shape{5, 3, 7, 7});
+  set_num_threads(1);  // one thread: all five samples in one group
+  check_spec<nn::Conv2d<4, 6, 3, 1, 1>>(Shape{5, 4, 4, 4});
+  set_num_threads(2);
+}
+
 TEST_CASE("gradcheck BatchNorm2d and BatchNorm1d in train and eval mode") {
   nn::layer_t<nn::BatchNorm2d<3>, double> bn;
   Generator g(3);

@@ -5,6 +5,10 @@
 // with its own column buffer), otherwise over the GEMM inside Eigen. Reductions over samples
 // (weight gradient) use a fixed per-thread partition summed in thread order: results are
 // bit-identical run to run for a given thread count.
+// Small feature maps (the last ResNet stage: 5×5 at 144 px) give per-sample GEMMs of a few
+// dozen columns, which run at a fraction of the GEMM's speed; there the forward and data-gradient
+// passes group samples side by side in one column matrix (at least kGroupColumns columns, at
+// most a thread's share of the batch) and copy the result into place.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -29,13 +33,15 @@ struct Conv2dGeometry {
   [[nodiscard]] bool pointwise() const { return kh == 1 && kw == 1 && stride == 1 && pad == 0; }
 };
 
-/// Unfolds one sample x_n [C, H, W] into col [C·KH·KW, Ho·Wo] (zeros where padding).
+/// Unfolds one sample x_n [C, H, W] into col [C·KH·KW, Ho·Wo] (zeros where padding); row r
+/// starts at col + r·ld (ld = Ho·Wo by default; wider when samples share one column matrix).
 template <class T>
-void im2col(const Conv2dGeometry& g, const T* x, T* col) {
+void im2col(const Conv2dGeometry& g, const T* x, T* col, std::int64_t ld = 0) {
+  if (ld == 0) ld = g.ho * g.wo;
   for (std::int64_t c = 0; c < g.c; ++c)
     for (std::int64_t ki = 0; ki < g.kh; ++ki)
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
-        T* row = col + ((c * g.kh + ki) * g.kw + kj) * g.ho * g.wo;
+        T* row = col + ((c * g.kh + ki) * g.kw + kj) * ld;
         for (std::int64_t oy = 0; oy < g.ho; ++oy) {
           const std::int64_t iy = oy * g.stride - g.pad + ki;
           T* out = row + oy * g.wo;
@@ -61,13 +67,15 @@ void im2col(const Conv2dGeometry& g, const T* x, T* col) {
       }
 }
 
-/// Folds col [C·KH·KW, Ho·Wo] back, adding into dx_n [C, H, W] (which the caller zeroes).
+/// Folds col [C·KH·KW, Ho·Wo] (row stride ld, as im2col) back, adding into dx_n [C, H, W]
+/// (which the caller zeroes).
 template <class T>
-void col2im(const Conv2dGeometry& g, const T* col, T* dx) {
+void col2im(const Conv2dGeometry& g, const T* col, T* dx, std::int64_t ld = 0) {
+  if (ld == 0) ld = g.ho * g.wo;
   for (std::int64_t c = 0; c < g.c; ++c)
     for (std::int64_t ki = 0; ki < g.kh; ++ki)
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
-        const T* row = col + ((c * g.kh + ki) * g.kw + kj) * g.ho * g.wo;
+        const T* row = col + ((c * g.kh + ki) * g.kw + kj) * ld;
         for (std::int64_t oy = 0; oy < g.ho; ++oy) {
           const std::int64_t iy = oy * g.stride - g.pad + ki;
           if (iy < 0 || iy >= g.h) continue;
@@ -84,12 +92,17 @@ void col2im(const Conv2dGeometry& g, const T* col, T* dx) {
 /// Per-thread scratch a convolution reuses from batch to batch.
 template <class T>
 struct Conv2dWorkspace {
-  std::vector<Tensor<T, Cpu>> col;      ///< one column buffer per thread
+  std::vector<Tensor<T, Cpu>> col;      ///< one column buffer per thread (a group's columns)
+  std::vector<Tensor<T, Cpu>> stage;    ///< grouped passes: a group's output (or output gradient)
   std::vector<Tensor<T, Cpu>> partial;  ///< per-thread weight-gradient partial sums
 
-  void reserve(const Conv2dGeometry& g, int threads, bool partials) {
+  void reserve(const Conv2dGeometry& g, int threads, bool partials, std::int64_t group = 1) {
     if (static_cast<int>(col.size()) < threads) col.resize(threads);
-    for (int t = 0; t < threads; ++t) col[t].resize(Shape{g.col_rows(), g.col_cols()});
+    for (int t = 0; t < threads; ++t) col[t].resize(Shape{g.col_rows(), group * g.col_cols()});
+    if (group > 1) {
+      if (static_cast<int>(stage.size()) < threads) stage.resize(threads);
+      for (int t = 0; t < threads; ++t) stage[t].resize(Shape{g.o, group * g.col_cols()});
+    }
     if (partials) {
       if (static_cast<int>(partial.size()) < threads) partial.resize(threads);
       for (int t = 0; t < threads; ++t) partial[t].resize(Shape{g.o, g.col_rows() + 1});
@@ -117,14 +130,54 @@ inline int sample_threads(std::int64_t n) {
   const int threads = num_threads();
   return (threads > 1 && n >= threads) ? threads : 1;
 }
+
+/// Grouping (bench_kernels, ResNet-18 at 144 px, 2 threads): 5×5 outputs (25 columns) go from
+/// 95–130 to 185–250 GFLOP/s in the forward and data-gradient passes; 9×9 outputs (81 columns)
+/// gain nothing measurable and lose some to the copies, so only maps below kSmallColumns
+/// outputs are grouped, up to kGroupColumns columns per GEMM.
+inline constexpr std::int64_t kSmallColumns = 64, kGroupColumns = 1024;
+/// Samples per GEMM for geometry g: 1 for feature maps of kSmallColumns outputs or more (and
+/// 1×1 stride-1 convolutions, which need no column matrix), else enough to reach
+/// kGroupColumns, at most a thread's share of the batch.
+inline std::int64_t group_size(const Conv2dGeometry& g) {
+  const std::int64_t cols = g.col_cols();
+  if (g.pointwise() || cols >= kSmallColumns) return 1;
+  const int threads = sample_threads(g.n);
+  const std::int64_t share = (g.n + threads - 1) / threads;
+  return std::clamp<std::int64_t>((kGroupColumns + cols - 1) / cols, 1, share);
+}
+/// Runs body(first, count, thread) over groups of `group` consecutive samples.
+template <class F>
+void for_each_group(std::int64_t n, std::int64_t group, F&& body) {
+  const std::int64_t groups = (n + group - 1) / group;
+  for_each_sample(groups, [&](std::int64_t i, int t) { body(i * group, std::min(group, n - i * group), t); });
+}
 }  // namespace detail
 
 /// y = conv(x, w) + b (b may be null).
 template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y,
                     Conv2dWorkspace<T>& ws) {
-  ws.reserve(g, detail::sample_threads(g.n), false);
   const std::int64_t cols = g.col_cols();
+  if (const std::int64_t group = detail::group_size(g); group > 1) {
+    ws.reserve(g, detail::sample_threads(g.n), false, group);
+    detail::for_each_group(g.n, group, [&](std::int64_t first, std::int64_t count, int t) {
+      const std::int64_t width = count * cols;
+      T* col = ws.col[t].data();
+      T* out = ws.stage[t].data();
+      for (std::int64_t s = 0; s < count; ++s) im2col(g, x + (first + s) * g.c * g.h * g.w, col + s * cols, width);
+      gemm<T>(false, false, g.o, width, g.col_rows(), T(1), w, col, T(0), out);
+      for (std::int64_t s = 0; s < count; ++s)
+        for (std::int64_t o = 0; o < g.o; ++o) {
+          const T* from = out + o * width + s * cols;
+          T* to = y + ((first + s) * g.o + o) * cols;
+          const T bo = b ? b[o] : T(0);
+          for (std::int64_t i = 0; i < cols; ++i) to[i] = from[i] + bo;
+        }
+    });
+    return;
+  }
+  ws.reserve(g, detail::sample_threads(g.n), false);
   detail::for_each_sample(g.n, [&](std::int64_t n, int t) {
     const T* xn = x + n * g.c * g.h * g.w;
     T* yn = y + n * g.o * cols;
@@ -147,8 +200,26 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
 template <class T>
 void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx,
                           Conv2dWorkspace<T>& ws) {
-  ws.reserve(g, detail::sample_threads(g.n), false);
   const std::int64_t cols = g.col_cols();
+  if (const std::int64_t group = detail::group_size(g); group > 1) {
+    ws.reserve(g, detail::sample_threads(g.n), false, group);
+    detail::for_each_group(g.n, group, [&](std::int64_t first, std::int64_t count, int t) {
+      const std::int64_t width = count * cols;
+      T* col = ws.col[t].data();
+      T* grads = ws.stage[t].data();
+      for (std::int64_t s = 0; s < count; ++s)
+        for (std::int64_t o = 0; o < g.o; ++o)
+          std::copy_n(dy + ((first + s) * g.o + o) * cols, cols, grads + o * width + s * cols);
+      gemm<T>(true, false, g.col_rows(), width, g.o, T(1), w, grads, T(0), col);
+      for (std::int64_t s = 0; s < count; ++s) {
+        T* dxn = dx + (first + s) * g.c * g.h * g.w;
+        std::fill_n(dxn, g.c * g.h * g.w, T(0));
+        col2im(g, col + s * cols, dxn, width);
+      }
+    });
+    return;
+  }
+  ws.reserve(g, detail::sample_threads(g.n), false);
   detail::for_each_sample(g.n, [&](std::int64_t n, int t) {
     T* dxn = dx + n * g.c * g.h * g.w;
     const T* dyn = dy + n * g.o * cols;

@@ -53,22 +53,42 @@ void maxpool2d_forward(const Pool2dGeometry& g, const T* x, T* y, std::int32_t* 
     std::int32_t* ap = argmax + pl * g.oh * g.ow;
     for (std::int64_t oy = 0; oy < g.oh; ++oy) {
       const auto wy = g.window(oy, g.h, g.oh);
+      T* best = yp + oy * g.ow;
+      std::int32_t* arg = ap + oy * g.ow;
       for (std::int64_t ox = 0; ox < g.ow; ++ox) {
-        const auto wx = g.window(ox, g.w, g.ow);
-        T best = -std::numeric_limits<T>::infinity();
-        std::int64_t arg = wy.begin * g.w + wx.begin;
+        best[ox] = -std::numeric_limits<T>::infinity();
+        arg[ox] = static_cast<std::int32_t>(wy.begin * g.w + g.window(ox, g.w, g.ow).begin);
+      }
+      // Window positions in row-major order, each over the whole output row (a loop the
+      // compiler vectorises; branch-free, since comparisons of random data mispredict): a
+      // larger value, or the first NaN (which then stays: NaN propagates, as in PyTorch),
+      // takes the place, so the first maximum wins, as before.
+      auto visit = [&](std::int64_t iy, std::int64_t ox_lo, std::int64_t ox_hi, auto column) {
+        const T* row = xp + iy * g.w;
+        for (std::int64_t ox = ox_lo; ox < ox_hi; ++ox) {
+          const std::int64_t ix = column(ox);
+          const T v = row[ix], b = best[ox];
+          const bool take = v > b || (v != v && b == b);
+          best[ox] = take ? v : b;
+          arg[ox] = take ? static_cast<std::int32_t>(iy * g.w + ix) : arg[ox];
+        }
+      };
+      if (!g.adaptive) {
         for (std::int64_t iy = wy.begin; iy < wy.end; ++iy)
-          for (std::int64_t ix = wx.begin; ix < wx.end; ++ix) {
-            const T v = xp[iy * g.w + ix];
-            if (v > best || v != v) {  // NaN propagates, as in PyTorch
-              best = v;
-              arg = iy * g.w + ix;
-              if (v != v) goto done;
-            }
+          for (std::int64_t kx = 0; kx < g.kernel; ++kx) {
+            // Outputs whose window column kx falls inside the input: ox·s − p + kx ∈ [0, w).
+            const std::int64_t lo = std::max<std::int64_t>(0, (g.pad - kx + g.stride - 1) / g.stride);
+            const std::int64_t hi = std::min<std::int64_t>(g.ow, (g.w - 1 + g.pad - kx) / g.stride + 1);
+            const std::int64_t s = g.stride, off = kx - g.pad;
+            visit(iy, lo, hi, [s, off](std::int64_t ox) { return ox * s + off; });
           }
-      done:
-        yp[oy * g.ow + ox] = best;
-        ap[oy * g.ow + ox] = static_cast<std::int32_t>(arg);
+      } else {
+        for (std::int64_t ox = 0; ox < g.ow; ++ox) {
+          const auto wx = g.window(ox, g.w, g.ow);
+          for (std::int64_t iy = wy.begin; iy < wy.end; ++iy)
+            for (std::int64_t ix = wx.begin; ix < wx.end; ++ix)
+              visit(iy, ox, ox + 1, [ix](std::int64_t) { return ix; });
+        }
       }
     }
   }
