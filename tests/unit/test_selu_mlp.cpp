@@ -11,7 +11,7 @@
 
 using namespace galnet;
 
-#if defined(__AVX512F__)
+#if defined(GALNET_SELU_MLP_FUSED)
 namespace {
 Tensor<float> features(std::int64_t n, std::uint64_t seed) {
   Tensor<float> x(Shape{n, 12});

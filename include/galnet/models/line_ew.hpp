@@ -114,7 +114,7 @@ public:
     y_.resize(output_shape(x.shape()));
 #if defined(GALNET_SELU_MLP_FUSED)
     if constexpr (kFusable) {
-      if (!training_) {
+      if (!training_ && nn::fused_inference()) {
         forward_fused(x);
         return y_;
       }

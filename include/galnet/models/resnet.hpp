@@ -10,6 +10,7 @@
 #pragma once
 #include <array>
 #include <string>
+#include <type_traits>
 
 #include "galnet/nn/activation.hpp"
 #include "galnet/nn/basic_block.hpp"
@@ -45,10 +46,21 @@ public:
     return layer4_.output_shape(layer3_.output_shape(layer2_.output_shape(layer1_.output_shape(s))));
   }
   const tensor& forward(const tensor& x) {
-    const tensor& h = maxpool_.forward(relu_.forward(bn1_.forward(conv1_.forward(x))));
+    const tensor* stem = nullptr;
+    stem_input_ = nullptr;
+    if constexpr (std::is_same_v<D, Cpu>) {
+      if (!training_ && nn::fused_inference()) {  // inference: bn1 and ReLU in one pass (as the blocks do)
+        stem = &bn1_.forward_fused(conv1_.forward(x), nullptr, true);
+        stem_input_ = &x;
+      }
+    }
+    if (!stem) stem = &relu_.forward(bn1_.forward(conv1_.forward(x)));
+    const tensor& h = maxpool_.forward(*stem);
     return layer4_.forward(layer3_.forward(layer2_.forward(layer1_.forward(h))));
   }
   const tensor& backward(const tensor& dy) {
+    if (stem_input_) relu_.forward(bn1_.forward(conv1_.forward(*stem_input_)));  // caches for backward
+    stem_input_ = nullptr;
     const tensor& d = layer1_.backward(layer2_.backward(layer3_.backward(layer4_.backward(dy))));
     return conv1_.backward(bn1_.backward(relu_.backward(maxpool_.backward(d))));
   }
@@ -91,6 +103,7 @@ private:
   nn::layer_t<nn::Conv2d<3, W, 7, 2, 3, false>, T, D> conv1_;
   nn::layer_t<nn::BatchNorm2d<W>, T, D> bn1_;
   nn::layer_t<nn::ReLU, T, D> relu_;
+  const tensor* stem_input_ = nullptr;  ///< the input of the last forward, when its stem was fused
   nn::layer_t<nn::MaxPool2d<3, 2, 1>, T, D> maxpool_;
   nn::ResNetStage<T, D, W, W, 1> layer1_;
   nn::ResNetStage<T, D, W, 2 * W, 2> layer2_;

@@ -6,8 +6,12 @@
 // `downsample` = conv 1×1/Stride (unbiased) + BatchNorm2d when Stride ≠ 1 or In ≠ Out.
 // State-dict keys are torchvision's: conv1.weight, bn1.*, conv2.weight, bn2.*,
 // downsample.0.weight, downsample.1.*. A stage names its blocks "0", "1", … (layer1.0.conv1…).
+// Inference on the CPU (eval mode): each batch norm runs fused with the residual add and ReLU
+// that follow it (one pass over the activations instead of three; the same bits); backward
+// after such a forward first re-runs the layered forward on the same input.
 #pragma once
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "galnet/nn/activation.hpp"
@@ -33,15 +37,20 @@ public:
   }
 
   const tensor& forward(const tensor& x) {
-    const tensor& main = bn2_.forward(conv2_.forward(relu1_.forward(bn1_.forward(conv1_.forward(x)))));
-    const tensor* shortcut = &x;
-    if constexpr (has_downsample) shortcut = &ds_bn_.forward(ds_conv_.forward(x));
-    sum_.resize(main.shape());
-    ops::Elementwise<D>::add(sum_.numel(), main.data(), shortcut->data(), sum_.data());
-    return relu2_.forward(sum_);
+    if constexpr (std::is_same_v<D, Cpu>) {
+      if (!training_ && fused_inference()) {
+        const tensor& a = bn1_.forward_fused(conv1_.forward(x), nullptr, true);
+        const tensor* shortcut = &x;
+        if constexpr (has_downsample) shortcut = &ds_bn_.forward_fused(ds_conv_.forward(x), nullptr, false);
+        fused_input_ = &x;
+        return bn2_.forward_fused(conv2_.forward(a), shortcut, true);
+      }
+    }
+    return forward_layered(x);
   }
 
   const tensor& backward(const tensor& dy) {
+    if (fused_input_) forward_layered(*fused_input_);  // the layers' caches for their backward
     const tensor& dsum = relu2_.backward(dy);
     const tensor& dmain = conv1_.backward(bn1_.backward(relu1_.backward(conv2_.backward(bn2_.backward(dsum)))));
     if constexpr (has_downsample) {
@@ -91,6 +100,16 @@ public:
   }
 
 private:
+  const tensor& forward_layered(const tensor& x) {
+    fused_input_ = nullptr;
+    const tensor& main = bn2_.forward(conv2_.forward(relu1_.forward(bn1_.forward(conv1_.forward(x)))));
+    const tensor* shortcut = &x;
+    if constexpr (has_downsample) shortcut = &ds_bn_.forward(ds_conv_.forward(x));
+    sum_.resize(main.shape());
+    ops::Elementwise<D>::add(sum_.numel(), main.data(), shortcut->data(), sum_.data());
+    return relu2_.forward(sum_);
+  }
+
   Conv2dLayer<T, D, In, Out, 3, Stride, 1, false> conv1_;
   BatchNormLayer<T, D, Out, true> bn1_;
   ReLULayer<T, D> relu1_;
@@ -101,6 +120,7 @@ private:
   std::conditional_t<has_downsample, Conv2dLayer<T, D, In, Out, 1, Stride, 0, false>, None> ds_conv_;
   std::conditional_t<has_downsample, BatchNormLayer<T, D, Out, true>, None> ds_bn_;
   tensor sum_, dx_;
+  const tensor* fused_input_ = nullptr;  ///< the input of the last forward, when it was fused
 };
 
 template <int In, int Out, int Stride = 1>

@@ -5,6 +5,7 @@
 #pragma once
 #include <cmath>
 #include <string>
+#include <type_traits>
 
 #include "galnet/nn/module.hpp"
 #include "galnet/ops/cpu/batchnorm.hpp"
@@ -64,6 +65,21 @@ public:
     return y_;
   }
 
+  /// Inference (eval mode, CPU): relu?(bn(x) + residual?) in one pass (residual may be null),
+  /// for blocks that fuse what follows their batch norm. Keeps no state for backward: a caller
+  /// that needs gradients runs forward() again first.
+  const tensor& forward_fused(const tensor& x, const tensor* residual, bool relu)
+    requires std::is_same_v<D, Cpu>
+  {
+    GALNET_CHECK(!training_, describe(), ": forward_fused is for eval mode");
+    y_.resize(output_shape(x.shape()));
+    if (residual) check_shape(*residual, x.shape(), describe().c_str(), "residual");
+    ops::batchnorm_forward_eval_fused(geometry(x.shape()), x.data(), weight_.value.data(), bias_.value.data(), eps,
+                                      running_mean_.data(), running_var_.data(), residual ? residual->data() : nullptr,
+                                      relu, y_.data());
+    x_ = nullptr;
+    return y_;
+  }
   const tensor& backward(const tensor& dy) {
     GALNET_CHECK(x_ != nullptr, describe(), ": backward called before forward");
     check_shape(dy, y_.shape(), describe().c_str(), "output gradient");

@@ -77,6 +77,47 @@ void batchnorm_forward_eval(const BatchNormGeometry& g, const T* x, const T* gam
   }
 }
 
+/// Eval forward fused with what follows batch norm in a ResNet block, y = relu?(bn(x) + r)
+/// (`residual` r may be null): one pass over the tensor instead of two or three. The same
+/// operations in the same order as forward_eval, then Elementwise::add, then relu_forward, so
+/// the result is the layered one, bit for bit.
+template <class T>
+void batchnorm_forward_eval_fused(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta,
+                                  double eps, const T* running_mean, const T* running_var, const T* residual,
+                                  bool relu, T* y) {
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (g.c * g.count() > 32768)
+#endif
+  for (std::int64_t c = 0; c < g.c; ++c) {
+    const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps);
+    const T scale = static_cast<T>(gamma[c] * invstd);
+    const T shift = static_cast<T>(beta[c] - running_mean[c] * gamma[c] * invstd);
+    for (std::int64_t n = 0; n < g.n; ++n) {
+      const std::int64_t at = (n * g.c + c) * g.s;
+      const T* p = x + at;
+      T* q = y + at;
+      if (residual) {
+        const T* r = residual + at;
+        if (relu) {
+          for (std::int64_t i = 0; i < g.s; ++i) {
+            const T v = static_cast<T>(p[i] * scale + shift) + r[i];
+            q[i] = v > T(0) ? v : T(0);
+          }
+        } else {
+          for (std::int64_t i = 0; i < g.s; ++i) q[i] = static_cast<T>(p[i] * scale + shift) + r[i];
+        }
+      } else if (relu) {
+        for (std::int64_t i = 0; i < g.s; ++i) {
+          const T v = p[i] * scale + shift;
+          q[i] = v > T(0) ? v : T(0);
+        }
+      } else {
+        for (std::int64_t i = 0; i < g.s; ++i) q[i] = p[i] * scale + shift;
+      }
+    }
+  }
+}
+
 /// Backward. `mean`/`invstd` are the saved batch statistics (training) or the running ones
 /// converted (eval, where the statistics are constants). dgamma/dbeta accumulate (may be null
 /// when frozen); dx is overwritten (may be null when not needed).

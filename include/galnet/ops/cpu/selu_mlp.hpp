@@ -19,7 +19,8 @@
 //     from each other and from the layered path by a few ulp (SELU's exponential is galnet's
 //     own polynomial: within 2 ulp of expm1 for float). The parity tests bound the difference.
 //   - kSeluMlpFused (and the macro GALNET_SELU_MLP_FUSED): whether this build has the fused
-//     path (__AVX512F__); elsewhere SeluMlp does not exist and callers use the layered layers.
+//     path (__AVX512F__, not nvcc); elsewhere SeluMlp does not exist and callers use the
+//     layered layers.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -29,7 +30,10 @@
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
-#if defined(__AVX512F__)
+// Not under nvcc: a .cu file's host code runs the layered path (nvcc's front end knows neither
+// GCC's unroll pragmas nor, per docs/cuda.md, vectorises CPU code well).
+#if defined(__AVX512F__) && !defined(__CUDACC__)
+#define GALNET_SELU_MLP_FUSED 1  // for code that names SeluMlp (it exists only with AVX-512)
 #include <immintrin.h>
 #endif
 
@@ -41,8 +45,7 @@ struct DenseRef {
   int in, out;
 };
 
-#if defined(__AVX512F__)
-#define GALNET_SELU_MLP_FUSED 1  // for code that names SeluMlp (it exists only with AVX-512)
+#if defined(GALNET_SELU_MLP_FUSED)
 inline constexpr bool kSeluMlpFused = true;
 
 namespace selu_mlp_detail {
