@@ -1,11 +1,26 @@
 // Helpers shared by galnet's unit tests.
 #pragma once
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
 #include <functional>
 #include <string>
 
 #include "galnet/core/error.hpp"
+#include "galnet/core/tensor.hpp"
 
 namespace galnet::test {
+
+/// max |ref − got| / max |ref|: the parity measure of the fast paths (and of the CUDA tests).
+template <class T>
+double max_rel_diff(const Tensor<T>& ref, const Tensor<T>& got) {
+  REQUIRE(ref.shape() == got.shape());
+  double scale = 1e-30, worst = 0;
+  for (std::int64_t i = 0; i < ref.numel(); ++i) scale = std::max(scale, std::abs(double(ref[i])));
+  for (std::int64_t i = 0; i < ref.numel(); ++i) worst = std::max(worst, std::abs(double(ref[i]) - double(got[i])));
+  return worst / scale;
+}
 
 /// The message of the galnet::Error that `f` throws, or "(no error)".
 inline std::string error_of(const std::function<void()>& f) {

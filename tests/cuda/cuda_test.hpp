@@ -10,6 +10,8 @@
 #include <map>
 #include <string>
 
+#include "../support.hpp"  // max_rel_diff
+
 namespace galnet::test {
 /// A deterministic test input: scale · sin(a·i + b) + offset over the elements of `s`.
 template <class T>
@@ -26,15 +28,6 @@ struct MathModeScope {
   MathModeScope& operator=(const MathModeScope&) = delete;
   ~MathModeScope() { cuda::set_math_mode(cuda::MathMode::exact); }
 };
-/// max |ref − got| / max |ref|: the parity measure of the CUDA tests.
-template <class T>
-double max_rel_diff(const Tensor<T>& ref, const Tensor<T>& got) {
-  REQUIRE(ref.shape() == got.shape());
-  double scale = 1e-30, worst = 0;
-  for (std::int64_t i = 0; i < ref.numel(); ++i) scale = std::max(scale, std::abs(double(ref[i])));
-  for (std::int64_t i = 0; i < ref.numel(); ++i) worst = std::max(worst, std::abs(double(ref[i]) - double(got[i])));
-  return worst / scale;
-}
 /// Layer Spec on the CPU and the GPU with the same parameters and buffers (copied by state-dict
 /// name): two forward/backward steps compare outputs, input gradients, parameter gradients
 /// (accumulated) and buffers within `tol` (max_rel_diff).

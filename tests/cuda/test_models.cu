@@ -10,6 +10,8 @@
 #include <galnet/models.hpp>
 #include <galnet/nn/loss.hpp>
 #include <galnet/optim.hpp>
+#include <initializer_list>
+#include <vector>
 
 #include "cuda_test.hpp"
 
@@ -161,13 +163,13 @@ TEST_CASE("cuda: GPU models and optimizers save and load through the CPU's files
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("cuda: the TF32 fast mode stays within its documented tolerance; exact mode comes back") {
-  GALNET_REQUIRE_GPU();
-  // WuBoada at 1/8 width: convolutions, GEMMs and batch norm, and no top-k (whose kept set could
-  // flip on a near-tie and turn a small difference into a jump).
+namespace {
+/// WuBoada at 1/8 width in eval mode (convolutions, GEMMs and batch norm, and no top-k, whose
+/// kept set could flip on a near-tie and turn a small difference into a jump): the relative
+/// difference of the GPU's output from the CPU's in each math mode asked for, in that order.
+std::vector<double> wu_boada_mode_differences(std::initializer_list<cuda::MathMode> modes) {
   test::MathModeScope exact_after(cuda::MathMode::exact);
-  const Shape in{4, 3, 64, 64};
-  const auto x = wave<float>(in, 0.0137, 0.4, 0.5, 0.2);
+  const auto x = wave<float>(Shape{4, 3, 64, 64}, 0.0137, 0.4, 0.5, 0.2);
   manual_seed(12);
   models::WuBoada<float, Cpu, 2, 8> cpu;
   models::WuBoada<float, Cuda, 2, 8> gpu;
@@ -176,10 +178,19 @@ TEST_CASE("cuda: the TF32 fast mode stays within its documented tolerance; exact
   gpu.eval();
   const auto ref = cpu.forward(x);
   const auto xd = cuda::to_device(x);
-  cuda::set_math_mode(cuda::MathMode::tf32);
-  const double tf32 = max_rel_diff(ref, cuda::to_host(gpu.forward(xd)));
-  cuda::set_math_mode(cuda::MathMode::exact);
-  const double exact = max_rel_diff(ref, cuda::to_host(gpu.forward(xd)));
+  std::vector<double> d;
+  for (const auto m : modes) {
+    cuda::set_math_mode(m);
+    d.push_back(max_rel_diff(ref, cuda::to_host(gpu.forward(xd))));
+  }
+  return d;
+}
+}  // namespace
+
+TEST_CASE("cuda: the TF32 fast mode stays within its documented tolerance; exact mode comes back") {
+  GALNET_REQUIRE_GPU();
+  const auto d = wu_boada_mode_differences({cuda::MathMode::tf32, cuda::MathMode::exact});
+  const double tf32 = d[0], exact = d[1];
   MESSAGE("WuBoada/8 eval forward vs CPU: TF32 ", tf32, ", exact ", exact);
   CHECK(tf32 < 2e-2);  // docs/cuda.md: TF32 mode within 2e-2 of float32 at a model's output
   CHECK(exact < 1e-4);
@@ -188,22 +199,12 @@ TEST_CASE("cuda: the TF32 fast mode stays within its documented tolerance; exact
 
 TEST_CASE("cuda: the bf16 mixed-precision mode stays within its documented tolerance") {
   GALNET_REQUIRE_GPU();
+  // WuBoada/8's eval forward, as the TF32 case: bfloat16 keeps 8 mantissa bits to TF32's 11.
+  const double d = wu_boada_mode_differences({cuda::MathMode::bf16})[0];
+  MESSAGE("WuBoada/8 eval forward vs CPU, bf16: ", d);
+  CHECK(d < 5e-2);  // docs/cuda.md: bf16 mode within 5e-2 of float32 at a model's output
+  CHECK(d > 1e-4);  // bfloat16 really engaged
   test::MathModeScope bf16(cuda::MathMode::bf16);
-  // Eval forward of WuBoada/8 (as the TF32 case): bfloat16 keeps 8 mantissa bits to TF32's 11.
-  {
-    const Shape in{4, 3, 64, 64};
-    const auto x = wave<float>(in, 0.0137, 0.4, 0.5, 0.2);
-    manual_seed(12);
-    models::WuBoada<float, Cpu, 2, 8> cpu;
-    models::WuBoada<float, Cuda, 2, 8> gpu;
-    copy_state(cpu, gpu);
-    cpu.eval();
-    gpu.eval();
-    const double d = max_rel_diff(cpu.forward(x), cuda::to_host(gpu.forward(cuda::to_device(x))));
-    MESSAGE("WuBoada/8 eval forward vs CPU, bf16: ", d);
-    CHECK(d < 5e-2);  // docs/cuda.md: bf16 mode within 5e-2 of float32 at a model's output
-    CHECK(d > 1e-4);  // bfloat16 really engaged
-  }
   // A SpinCNN training step: losses, outputs, gradients and weights after Adam within 5e-2.
   manual_seed(8);
   models::SpinCNN<float, Cpu> cpu;

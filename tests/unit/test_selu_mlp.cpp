@@ -9,7 +9,10 @@
 #include <galnet/core/rng.hpp>
 #include <galnet/models/line_ew.hpp>
 
+#include "../support.hpp"
+
 using namespace galnet;
+using galnet::test::max_rel_diff;
 
 #if defined(GALNET_SELU_MLP_FUSED)
 namespace {
@@ -18,13 +21,6 @@ Tensor<float> features(std::int64_t n, std::uint64_t seed) {
   Generator g(seed);
   for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(g.uniform() * 4 - 2);
   return x;
-}
-double max_rel_diff(const Tensor<float>& ref, const Tensor<float>& got) {
-  REQUIRE(ref.shape() == got.shape());
-  double scale = 1e-30, worst = 0;
-  for (std::int64_t i = 0; i < ref.numel(); ++i) scale = std::max(scale, std::abs(double(ref[i])));
-  for (std::int64_t i = 0; i < ref.numel(); ++i) worst = std::max(worst, std::abs(double(ref[i]) - double(got[i])));
-  return worst / scale;
 }
 /// Non-trivial scalers, so that the fused standardisation is exercised too.
 void set_scalers(models::LineEWNet<float, Cpu, true>& net) {

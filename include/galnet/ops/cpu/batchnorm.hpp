@@ -58,28 +58,9 @@ void batchnorm_forward_train(const BatchNormGeometry& g, const T* x, const T* ga
   }
 }
 
-/// Eval forward with running statistics.
-template <class T>
-void batchnorm_forward_eval(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta,
-                            double eps, const T* running_mean, const T* running_var, T* y) {
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) if (g.c * g.count() > 32768)
-#endif
-  for (std::int64_t c = 0; c < g.c; ++c) {
-    const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps);
-    const T scale = static_cast<T>(gamma[c] * invstd);
-    const T shift = static_cast<T>(beta[c] - running_mean[c] * gamma[c] * invstd);
-    for (std::int64_t n = 0; n < g.n; ++n) {
-      const T* p = x + (n * g.c + c) * g.s;
-      T* q = y + (n * g.c + c) * g.s;
-      for (std::int64_t i = 0; i < g.s; ++i) q[i] = p[i] * scale + shift;
-    }
-  }
-}
-
-/// Eval forward fused with what follows batch norm in a ResNet block, y = relu?(bn(x) + r)
-/// (`residual` r may be null): one pass over the tensor instead of two or three. The same
-/// operations in the same order as forward_eval, then Elementwise::add, then relu_forward, so
+/// Eval forward, fused with what follows batch norm in a ResNet block: y = relu?(bn(x) + r)
+/// (`residual` r may be null), one pass over the tensor instead of two or three. The same
+/// operations in the same order as batch norm, then Elementwise::add, then relu_forward, so
 /// the result is the layered one, bit for bit.
 template <class T>
 void batchnorm_forward_eval_fused(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta,
@@ -116,6 +97,14 @@ void batchnorm_forward_eval_fused(const BatchNormGeometry& g, const T* x, const 
       }
     }
   }
+}
+
+/// Eval forward with running statistics.
+template <class T>
+void batchnorm_forward_eval(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta,
+                            double eps, const T* running_mean, const T* running_var, T* y) {
+  batchnorm_forward_eval_fused(g, x, gamma, beta, eps, running_mean, running_var, static_cast<const T*>(nullptr),
+                               false, y);
 }
 
 /// Backward. `mean`/`invstd` are the saved batch statistics (training) or the running ones
