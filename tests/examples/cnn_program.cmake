@@ -68,4 +68,9 @@ run(${PROGRAM} train --data ${WORK}/data --images ${WORK}/no-such-folder --epoch
 if(NOT rc OR NOT err MATCHES "no-such-folder" OR EXISTS ${WORK}/bad/model.safetensors)
   message(FATAL_ERROR "a missing image folder must fail clearly (rc ${rc}): ${err}")
 endif()
-message(STATUS "${PROGRAM}: summary, lr-find, train, resume, evaluate, predict and a bad input all behave")
+# A GPU mode without --device cuda: non-zero exit, a message saying what to give, no model.
+run(${PROGRAM} train --data ${WORK}/data --epochs 1 --out ${WORK}/bf16 --bf16 --no-progress)
+if(NOT rc OR NOT err MATCHES "--bf16 is a GPU mode; give it with --device cuda" OR EXISTS ${WORK}/bf16/model.safetensors)
+  message(FATAL_ERROR "--bf16 on the CPU must fail clearly (rc ${rc}): ${err}")
+endif()
+message(STATUS "${PROGRAM}: summary, lr-find, train, resume, evaluate, predict and bad input all behave")
