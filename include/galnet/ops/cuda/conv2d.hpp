@@ -228,10 +228,10 @@ private:
       Algorithms a{};
       bool chosen = false;
       if (want_bf16) {
-        describe(g, true);
         try {
+          describe(g, true);
           a = choose(true), chosen = true;
-        } catch (const Error&) {  // no bfloat16 algorithm for this shape: float32 it is
+        } catch (const Error&) {  // cuDNN refuses bfloat16 for this shape: float32 it is
         }
       }
       if (!chosen) describe(g, false), a = choose(false);
