@@ -5,6 +5,8 @@
 # build only (nvcc does not take the sanitizer flags).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# ccache: paths relative to the checkout, so that a fresh clone elsewhere (CI) hits the cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S "$root" -B "$root/build-asan" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Debug \
