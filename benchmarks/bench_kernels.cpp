@@ -21,10 +21,12 @@ void BM_Gemm(benchmark::State& state) {
                                                  benchmark::Counter::kIs1000);
 }
 
-/// Conv shape: batch, in channels, out channels, spatial size, kernel, stride, padding.
-template <int Which>  // 0 forward, 1 data gradient, 2 weight gradient
+/// Conv shape: batch, in channels, out channels, spatial size, kernel, stride, padding. The
+/// GFLOP/s count direct convolution's multiplications, also for Winograd (which does fewer).
+template <int Which, bool Winograd = true>  // 0 forward, 1 data gradient, 2 weight gradient
 void BM_Conv(benchmark::State& state) {
   set_num_threads(2);
+  ops::set_winograd(Winograd);
   const auto r = [&](int i) { return state.range(i); };
   const std::int64_t n = r(0), c = r(1), o = r(2), hw = r(3), k = r(4), s = r(5), p = r(6);
   const std::int64_t out = (hw + 2 * p - k) / s + 1;
@@ -39,6 +41,7 @@ void BM_Conv(benchmark::State& state) {
   }
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * o * out * out * c * k * k * state.iterations(),
                                                  benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+  ops::set_winograd(true);
 }
 
 /// The ResNet stem's 3×3/2 max pooling (padding 1) at the papers' batches: SFNet 64 × 64 × 72².
@@ -62,5 +65,8 @@ BENCHMARK(BM_Gemm)->Args({512, 1})->Args({512, 2})->Args({2048, 2})->Unit(benchm
 BENCHMARK(BM_Conv<0>)->Name("BM_Conv_Forward")->Apply(conv_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Conv<1>)->Name("BM_Conv_BackwardData")->Apply(conv_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Conv<2>)->Name("BM_Conv_BackwardWeight")->Apply(conv_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Conv<0, false>)->Name("BM_Conv_Forward_Im2col")->Apply(winograd_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Conv<1, false>)->Name("BM_Conv_BackwardData_Im2col")->Apply(winograd_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Conv<2, false>)->Name("BM_Conv_BackwardWeight_Im2col")->Apply(winograd_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_MaxPool2d)->Args({64, 72})->Args({128, 64})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();

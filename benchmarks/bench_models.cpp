@@ -46,6 +46,13 @@ void inference(benchmark::State& state, Model& model, const Shape& in, double fo
                                                  benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 
+/// Second argument of the ResNet cases: 1 = Winograd for the 3×3 stride-1 convolutions (the
+/// default), 0 = im2col + GEMM everywhere (the A/B of docs/performance.md).
+struct WinogradScope {
+  explicit WinogradScope(bool on) { ops::set_winograd(on); }
+  ~WinogradScope() { ops::set_winograd(true); }
+};
+
 // Forward cost per sample (MODELS.md, 1 MAC = 2 FLOP); SFNet at its 144-px crop.
 constexpr double kSpinGflop = 1.87, kSfnetGflop = 1.58,
                  kWuBoadaGflop = 2.39;
@@ -58,12 +65,14 @@ void BM_SpinCNN_TrainStep(benchmark::State& state) {
 }
 void BM_SFNet_TrainStep(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));
+  const WinogradScope winograd(state.range(1) != 0);
   models::SFNet<float> model(4);
   auto opt = optim::ranger(nn::parameters(model), {.lr = 0.1});
   train_step(state, model, opt, Shape{64, 3, 144, 144}, 1, kSfnetGflop);
 }
 void BM_WuBoada_TrainStep(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));
+  const WinogradScope winograd(state.range(1) != 0);
   models::WuBoada<float> model;
   optim::SGD<float> opt(nn::parameters(model), {.lr = 0.1, .momentum = 0.9});
   train_step(state, model, opt, Shape{128, 3, 128, 128}, 1, kWuBoadaGflop);
@@ -75,11 +84,13 @@ void BM_SpinCNN_Inference(benchmark::State& state) {
 }
 void BM_SFNet_Inference(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));
+  const WinogradScope winograd(state.range(1) != 0);
   models::SFNet<float> model(4);
   inference(state, model, Shape{64, 3, 144, 144}, kSfnetGflop);
 }
 void BM_WuBoada_Inference(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));
+  const WinogradScope winograd(state.range(1) != 0);
   models::WuBoada<float> model;
   inference(state, model, Shape{128, 3, 128, 128}, kWuBoadaGflop);
 }
@@ -134,11 +145,11 @@ void BM_FmaPeak(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_SpinCNN_TrainStep)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5);
-BENCHMARK(BM_SFNet_TrainStep)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(10);
-BENCHMARK(BM_WuBoada_TrainStep)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(10);
+BENCHMARK(BM_SFNet_TrainStep)->Args({2, 1})->Args({2, 0})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(10);
+BENCHMARK(BM_WuBoada_TrainStep)->Args({2, 1})->Args({2, 0})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(10);
 BENCHMARK(BM_SpinCNN_Inference)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_SFNet_Inference)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_WuBoada_Inference)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SFNet_Inference)->Args({2, 1})->Args({2, 0})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_WuBoada_Inference)->Args({2, 1})->Args({2, 0})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LineEW_TenLines)->Args({1, 1})->Args({2, 1})->Args({1, 4096})->Args({2, 4096})->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_FmaPeak)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();

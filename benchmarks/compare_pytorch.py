@@ -50,11 +50,11 @@ def rate(fn, items, min_time, warmup=2, min_runs=3):
 # ---------------------------------------------------------------- galnet
 GALNET_CASES = {  # benchmark name prefix -> (row, items per iteration are reported by galnet)
     "BM_SpinCNN_TrainStep": "spin train",
-    "BM_SFNet_TrainStep": "sfnet train",
-    "BM_WuBoada_TrainStep": "wu train",
+    "BM_SFNet_TrainStep/2/1/": "sfnet train",
+    "BM_WuBoada_TrainStep/2/1/": "wu train",
     "BM_SpinCNN_Inference": "spin infer",
-    "BM_SFNet_Inference": "sfnet infer",
-    "BM_WuBoada_Inference": "wu infer",
+    "BM_SFNet_Inference/2/1/": "sfnet infer",
+    "BM_WuBoada_Inference/2/1/": "wu infer",
     "BM_LineEW_TenLines/1/1/": "lines one",
     "BM_LineEW_TenLines/2/4096/": "lines batch",
 }
@@ -65,7 +65,7 @@ def run_galnet(bench, rows, min_time):
     if not patterns:
         return {}
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        names = sorted({p.split("/")[0] for p in patterns} | {"BM_FmaPeak"})
+        names = sorted(set(patterns) | {"BM_FmaPeak"})  # regexes; ResNet cases: Winograd on (/2/1/)
         cmd = [bench, "--benchmark_filter=" + "|".join(names), f"--benchmark_min_time={min_time}", f"--benchmark_out={out.name}", "--benchmark_out_format=json"]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         data = json.load(open(out.name))

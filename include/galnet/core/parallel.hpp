@@ -9,6 +9,14 @@
 #include <omp.h>
 #endif
 
+/// Asks the compiler to vectorise the loop that follows (OpenMP's `simd`; nothing without
+/// OpenMP, and nothing in CUDA translation units, whose front end rejects host pragmas).
+#if defined(_OPENMP) && !defined(__CUDACC__)
+#define GALNET_SIMD _Pragma("omp simd")
+#else
+#define GALNET_SIMD
+#endif
+
 namespace galnet {
 
 inline int num_threads() {

@@ -9,6 +9,9 @@
 // dozen columns, which run at a fraction of the GEMM's speed; there the forward and data-gradient
 // passes group samples side by side in one column matrix (at least kGroupColumns columns, at
 // most a thread's share of the batch) and copy the result into place.
+// Large maps build and use their column matrix in bands of output rows that fit in L2.
+// 3×3, stride-1, padding-1 convolutions (most of a ResNet's work) take Winograd F(2×2, 3×3)
+// instead, in all three passes (winograd.hpp; ops::set_winograd(false) turns it off).
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -18,6 +21,7 @@
 #include "galnet/core/parallel.hpp"
 #include "galnet/core/tensor.hpp"
 #include "galnet/ops/cpu/gemm.hpp"
+#include "galnet/ops/cpu/winograd.hpp"
 
 namespace galnet::ops {
 
@@ -31,18 +35,26 @@ struct Conv2dGeometry {
   [[nodiscard]] std::int64_t col_cols() const { return ho * wo; }
   /// A 1×1, stride-1, unpadded convolution reads its input as the column matrix directly.
   [[nodiscard]] bool pointwise() const { return kh == 1 && kw == 1 && stride == 1 && pad == 0; }
+  /// 3×3, stride 1, padding 1 (the ResNet blocks' convolutions) take Winograd F(2×2, 3×3)
+  /// (winograd.hpp) unless set_winograd(false).
+  [[nodiscard]] bool winograd() const {
+    return winograd_enabled() && kh == 3 && kw == 3 && stride == 1 && pad == 1 && ho == h && wo == w;
+  }
 };
 
 /// Unfolds one sample x_n [C, H, W] into col [C·KH·KW, Ho·Wo] (zeros where padding); row r
 /// starts at col + r·ld (ld = Ho·Wo by default; wider when samples share one column matrix).
+/// Output rows [oy0, oy1) only (a band) when given: col then holds (oy1 − oy0)·Wo columns.
 template <class T>
-void im2col(const Conv2dGeometry& g, const T* x, T* col, std::int64_t ld = 0) {
-  if (ld == 0) ld = g.ho * g.wo;
+void im2col(const Conv2dGeometry& g, const T* x, T* col, std::int64_t ld = 0, std::int64_t oy0 = 0,
+            std::int64_t oy1 = -1) {
+  if (oy1 < 0) oy1 = g.ho;
+  if (ld == 0) ld = (oy1 - oy0) * g.wo;
   for (std::int64_t c = 0; c < g.c; ++c)
     for (std::int64_t ki = 0; ki < g.kh; ++ki)
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
-        T* row = col + ((c * g.kh + ki) * g.kw + kj) * ld;
-        for (std::int64_t oy = 0; oy < g.ho; ++oy) {
+        T* row = col + ((c * g.kh + ki) * g.kw + kj) * ld - oy0 * g.wo;
+        for (std::int64_t oy = oy0; oy < oy1; ++oy) {
           const std::int64_t iy = oy * g.stride - g.pad + ki;
           T* out = row + oy * g.wo;
           if (iy < 0 || iy >= g.h) {
@@ -67,16 +79,18 @@ void im2col(const Conv2dGeometry& g, const T* x, T* col, std::int64_t ld = 0) {
       }
 }
 
-/// Folds col [C·KH·KW, Ho·Wo] (row stride ld, as im2col) back, adding into dx_n [C, H, W]
-/// (which the caller zeroes).
+/// Folds col [C·KH·KW, Ho·Wo] (row stride ld, as im2col; a band of output rows [oy0, oy1)
+/// when given) back, adding into dx_n [C, H, W] (which the caller zeroes).
 template <class T>
-void col2im(const Conv2dGeometry& g, const T* col, T* dx, std::int64_t ld = 0) {
-  if (ld == 0) ld = g.ho * g.wo;
+void col2im(const Conv2dGeometry& g, const T* col, T* dx, std::int64_t ld = 0, std::int64_t oy0 = 0,
+            std::int64_t oy1 = -1) {
+  if (oy1 < 0) oy1 = g.ho;
+  if (ld == 0) ld = (oy1 - oy0) * g.wo;
   for (std::int64_t c = 0; c < g.c; ++c)
     for (std::int64_t ki = 0; ki < g.kh; ++ki)
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
-        const T* row = col + ((c * g.kh + ki) * g.kw + kj) * ld;
-        for (std::int64_t oy = 0; oy < g.ho; ++oy) {
+        const T* row = col + ((c * g.kh + ki) * g.kw + kj) * ld - oy0 * g.wo;
+        for (std::int64_t oy = oy0; oy < oy1; ++oy) {
           const std::int64_t iy = oy * g.stride - g.pad + ki;
           if (iy < 0 || iy >= g.h) continue;
           T* out = dx + (c * g.h + iy) * g.w;
@@ -95,10 +109,13 @@ struct Conv2dWorkspace {
   std::vector<Tensor<T, Cpu>> col;      ///< one column buffer per thread (a group's columns)
   std::vector<Tensor<T, Cpu>> stage;    ///< grouped passes: a group's output (or output gradient)
   std::vector<Tensor<T, Cpu>> partial;  ///< per-thread weight-gradient partial sums
+  WinogradWorkspace<T> winograd;        ///< the Winograd path's buffers
 
-  void reserve(const Conv2dGeometry& g, int threads, bool partials, std::int64_t group = 1) {
+  /// Column buffers of `columns` columns (default: a group's).
+  void reserve(const Conv2dGeometry& g, int threads, bool partials, std::int64_t group = 1, std::int64_t columns = 0) {
+    if (columns == 0) columns = group * g.col_cols();
     if (static_cast<int>(col.size()) < threads) col.resize(threads);
-    for (int t = 0; t < threads; ++t) col[t].resize(Shape{g.col_rows(), group * g.col_cols()});
+    for (int t = 0; t < threads; ++t) col[t].resize(Shape{g.col_rows(), columns});
     if (group > 1) {
       if (static_cast<int>(stage.size()) < threads) stage.resize(threads);
       for (int t = 0; t < threads; ++t) stage[t].resize(Shape{g.o, group * g.col_cols()});
@@ -146,6 +163,21 @@ inline std::int64_t group_size(const Conv2dGeometry& g) {
   const std::int64_t share = (g.n + threads - 1) / threads;
   return std::clamp<std::int64_t>((kGroupColumns + cols - 1) / cols, 1, share);
 }
+/// A sample's column matrix above kBandBytes (SpinCNN's 5×5 layer: 32 MB) is built and used in
+/// bands of output rows, so that it stays in L2 between im2col and the GEMM.
+inline constexpr std::int64_t kBandBytes = std::int64_t(1) << 20;
+/// Output rows per band for geometry g (all rows when the whole matrix fits).
+template <class T>
+std::int64_t band_rows(const Conv2dGeometry& g) {
+  const auto row_bytes = static_cast<std::int64_t>(g.col_rows() * g.wo * sizeof(T));
+  return std::clamp<std::int64_t>(kBandBytes / std::max<std::int64_t>(row_bytes, 1), 1, g.ho);
+}
+/// Runs body(oy0, oy1) over the bands of output rows.
+template <class F>
+void for_each_band(const Conv2dGeometry& g, std::int64_t band, F&& body) {
+  for (std::int64_t oy0 = 0; oy0 < g.ho; oy0 += band) body(oy0, std::min(g.ho, oy0 + band));
+}
+
 /// Runs body(first, count, thread) over groups of `group` consecutive samples.
 template <class F>
 void for_each_group(std::int64_t n, std::int64_t group, F&& body) {
@@ -158,6 +190,7 @@ void for_each_group(std::int64_t n, std::int64_t group, F&& body) {
 template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y,
                     Conv2dWorkspace<T>& ws) {
+  if (g.winograd()) return winograd_forward(g.n, g.c, g.o, g.h, g.w, x, w, b, y, ws.winograd);
   const std::int64_t cols = g.col_cols();
   if (const std::int64_t group = detail::group_size(g); group > 1) {
     ws.reserve(g, detail::sample_threads(g.n), false, group);
@@ -177,16 +210,21 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
     });
     return;
   }
-  ws.reserve(g, detail::sample_threads(g.n), false);
+  const std::int64_t band = detail::band_rows<T>(g), k = g.col_rows();
+  ws.reserve(g, detail::sample_threads(g.n), false, 1, band * g.wo);
   detail::for_each_sample(g.n, [&](std::int64_t n, int t) {
     const T* xn = x + n * g.c * g.h * g.w;
     T* yn = y + n * g.o * cols;
-    const T* col = xn;
-    if (!g.pointwise()) {
-      im2col(g, xn, ws.col[t].data());
-      col = ws.col[t].data();
+    if (g.pointwise()) {
+      gemm<T>(false, false, g.o, cols, k, T(1), w, xn, T(0), yn);
+    } else {
+      T* col = ws.col[t].data();
+      detail::for_each_band(g, band, [&](std::int64_t oy0, std::int64_t oy1) {
+        const std::int64_t width = (oy1 - oy0) * g.wo;
+        im2col(g, xn, col, 0, oy0, oy1);
+        gemm<T>(false, false, g.o, width, k, T(1), w, k, col, width, T(0), yn + oy0 * g.wo, cols);
+      });
     }
-    gemm<T>(false, false, g.o, cols, g.col_rows(), T(1), w, col, T(0), yn);
     if (b)
       for (std::int64_t o = 0; o < g.o; ++o) {
         T* row = yn + o * cols;
@@ -200,6 +238,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
 template <class T>
 void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx,
                           Conv2dWorkspace<T>& ws) {
+  if (g.winograd()) return winograd_backward_data(g.n, g.c, g.o, g.h, g.w, dy, w, dx, ws.winograd);
   const std::int64_t cols = g.col_cols();
   if (const std::int64_t group = detail::group_size(g); group > 1) {
     ws.reserve(g, detail::sample_threads(g.n), false, group);
@@ -219,18 +258,22 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
     });
     return;
   }
-  ws.reserve(g, detail::sample_threads(g.n), false);
+  const std::int64_t band = detail::band_rows<T>(g), k = g.col_rows();
+  ws.reserve(g, detail::sample_threads(g.n), false, 1, band * g.wo);
   detail::for_each_sample(g.n, [&](std::int64_t n, int t) {
     T* dxn = dx + n * g.c * g.h * g.w;
     const T* dyn = dy + n * g.o * cols;
     if (g.pointwise()) {
-      gemm<T>(true, false, g.col_rows(), cols, g.o, T(1), w, dyn, T(0), dxn);
+      gemm<T>(true, false, k, cols, g.o, T(1), w, dyn, T(0), dxn);
       return;
     }
     T* col = ws.col[t].data();
-    gemm<T>(true, false, g.col_rows(), cols, g.o, T(1), w, dyn, T(0), col);
     std::fill_n(dxn, g.c * g.h * g.w, T(0));
-    col2im(g, col, dxn);
+    detail::for_each_band(g, band, [&](std::int64_t oy0, std::int64_t oy1) {
+      const std::int64_t width = (oy1 - oy0) * g.wo;
+      gemm<T>(true, false, k, width, g.o, T(1), w, k, dyn + oy0 * g.wo, cols, T(0), col, width);
+      col2im(g, col, dxn, 0, oy0, oy1);
+    });
   });
 }
 
@@ -238,19 +281,24 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
 template <class T>
 void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* db,
                             Conv2dWorkspace<T>& ws) {
+  if (g.winograd()) return winograd_backward_weight(g.n, g.c, g.o, g.h, g.w, x, dy, dw, db, ws.winograd);
   const int threads = detail::sample_threads(g.n);
-  ws.reserve(g, threads, threads > 1);
+  const std::int64_t band = detail::band_rows<T>(g);
+  ws.reserve(g, threads, threads > 1, 1, band * g.wo);
   const std::int64_t cols = g.col_cols(), rows = g.col_rows();
   auto accumulate = [&](std::int64_t n, T* dw_out, T* db_out) {
     const T* xn = x + n * g.c * g.h * g.w;
     const T* dyn = dy + n * g.o * cols;
-    const T* col = xn;
-    if (!g.pointwise()) {
+    if (g.pointwise()) {
+      gemm<T>(false, true, g.o, rows, cols, T(1), dyn, xn, T(1), dw_out);
+    } else {
       T* buf = ws.col[thread_index()].data();
-      im2col(g, xn, buf);
-      col = buf;
+      detail::for_each_band(g, band, [&](std::int64_t oy0, std::int64_t oy1) {
+        const std::int64_t width = (oy1 - oy0) * g.wo;
+        im2col(g, xn, buf, 0, oy0, oy1);
+        gemm<T>(false, true, g.o, rows, width, T(1), dyn + oy0 * g.wo, cols, buf, width, T(1), dw_out, rows);
+      });
     }
-    gemm<T>(false, true, g.o, rows, cols, T(1), dyn, col, T(1), dw_out);
     if (db_out)
       for (std::int64_t o = 0; o < g.o; ++o) {
         const T* row = dyn + o * cols;
