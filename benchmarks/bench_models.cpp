@@ -17,6 +17,11 @@ void fill_input(Tensor<float>& x) {
   for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(g.uniform());
 }
 
+/// Untimed calls before the timed ones, as compare_pytorch.py gives its frameworks: the first
+/// call touches every buffer for the first time (page faults: a quarter of a Wu & Boada train
+/// step), and at 1–10 s a call Google Benchmark would otherwise time that very call.
+constexpr int kWarmup = 2;
+
 template <class Model, class Opt>
 void train_step(benchmark::State& state, Model& model, Opt& opt, const Shape& in, int outputs,
                 double forward_gflop_per_sample) {
@@ -24,12 +29,14 @@ void train_step(benchmark::State& state, Model& model, Opt& opt, const Shape& in
   fill_input<Model>(x);
   nn::RMSELoss<float> loss;
   model.train();
-  for (auto _ : state) {
+  auto step = [&] {
     opt.zero_grad();
     loss.forward(model.forward(x), y);
     model.backward(loss.backward());
     opt.step();
-  }
+  };
+  for (int i = 0; i < kWarmup; ++i) step();
+  for (auto _ : state) step();
   state.SetItemsProcessed(state.iterations() * in[0]);
   state.counters["GFLOP/s"] = benchmark::Counter(3 * forward_gflop_per_sample * 1e9 * in[0] * state.iterations(),
                                                  benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
@@ -40,6 +47,7 @@ void inference(benchmark::State& state, Model& model, const Shape& in, double fo
   Tensor<float> x(in);
   fill_input<Model>(x);
   model.eval();
+  for (int i = 0; i < kWarmup; ++i) model.forward(x);
   for (auto _ : state) benchmark::DoNotOptimize(model.forward(x).data());
   state.SetItemsProcessed(state.iterations() * in[0]);
   state.counters["GFLOP/s"] = benchmark::Counter(forward_gflop_per_sample * 1e9 * in[0] * state.iterations(),

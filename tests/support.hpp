@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -11,6 +12,12 @@
 #include "galnet/core/tensor.hpp"
 
 namespace galnet::test {
+
+/// tests/fixtures (the committed PyTorch references) and ../shared (the project's data), as
+/// configured; defined in support_paths.cpp, the one translation unit whose compile line
+/// carries these absolute paths (so that ccache serves the others to a fresh clone).
+std::filesystem::path fixture_dir();
+std::filesystem::path shared_dir();
 
 /// max |ref − got| / max |ref|: the parity measure of the fast paths (and of the CUDA tests).
 template <class T>

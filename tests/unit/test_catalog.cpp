@@ -16,9 +16,7 @@
 #include "galnet/data/catalog.hpp"
 #include "galnet/data/samples.hpp"
 
-#ifndef GALNET_SHARED_DIR
-#define GALNET_SHARED_DIR "../shared"
-#endif
+#include "../support.hpp"
 
 namespace fs = std::filesystem;
 using galnet::data::Catalog;
@@ -372,7 +370,7 @@ TEST_CASE("catalog: a larger generated catalog round-trips") {
 }
 
 TEST_CASE("catalog: the real SDSS metallicity sample") {
-  const fs::path file = fs::path(GALNET_SHARED_DIR) / "data/sdss-metallicity-sample/train.csv";
+  const fs::path file = galnet::test::shared_dir() / "data/sdss-metallicity-sample/train.csv";
   if (!fs::exists(file)) {
     MESSAGE("skipped: ", file.string(), " is absent");
     return;

@@ -14,16 +14,14 @@
 #include <utility>
 #include <vector>
 
-#ifndef GALNET_FIXTURE_DIR
-#define GALNET_FIXTURE_DIR "tests/fixtures"
-#endif
+#include "../support.hpp"
 
 using namespace galnet;
 
 namespace {
 
 std::filesystem::path export_fixture(const std::string& name) {
-  return std::filesystem::path(GALNET_FIXTURE_DIR) / (name + ".safetensors");
+  return galnet::test::fixture_dir() / (name + ".safetensors");
 }
 
 /// A temporary copy of `src` with `edit` applied to its tensors (name -> tensor), removed on scope exit.

@@ -14,6 +14,8 @@
 #include "galnet/core/rng.hpp"
 #include "galnet/data/image.hpp"
 
+#include "../support.hpp"
+
 #ifdef STBI_INCLUDE_STB_IMAGE_H
 #error "galnet/data/image.hpp leaked stb_image.h's include guard"
 #endif
@@ -21,9 +23,6 @@
 #error "galnet/data/image.hpp leaked STB_IMAGE_IMPLEMENTATION"
 #endif
 
-#ifndef GALNET_SHARED_DIR
-#define GALNET_SHARED_DIR "../shared"
-#endif
 
 namespace fs = std::filesystem;
 using namespace galnet::data;
@@ -83,7 +82,7 @@ std::string read_error(const fs::path& p, int want = 0) {
 }
 
 const fs::path kCutout =
-    fs::path(GALNET_SHARED_DIR) / "data/sdss-metallicity-sample/images/1237648704043942146.jpg";
+    galnet::test::shared_dir() / "data/sdss-metallicity-sample/images/1237648704043942146.jpg";
 
 }  // namespace
 

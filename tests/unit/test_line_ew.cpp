@@ -22,8 +22,8 @@ using models::LineEW;
 
 namespace {
 
-const std::filesystem::path kFixtures = GALNET_FIXTURE_DIR;
-const std::filesystem::path kData = std::filesystem::path(GALNET_FIXTURE_DIR) / ".." / ".." / "data" / "line_ew";
+const std::filesystem::path kFixtures = galnet::test::fixture_dir();
+const std::filesystem::path kData = galnet::test::fixture_dir() / ".." / ".." / "data" / "line_ew";
 
 struct Table {
   std::vector<std::string> ids;

@@ -10,10 +10,6 @@
 #include <galnet/models.hpp>
 #include <galnet/optim.hpp>
 
-#ifndef GALNET_SHARED_DIR
-#define GALNET_SHARED_DIR "../shared"
-#endif
-
 using namespace galnet;
 using galnet::test::error_of;
 
@@ -135,7 +131,7 @@ TEST_CASE("a wrong weight file names every bad key") {
 }
 
 TEST_CASE("the published line-EW weights load strictly and predict finite EWs") {
-  const auto path = std::filesystem::path(GALNET_SHARED_DIR) / "data/emission-lines/line_ew_with_luminosity.safetensors";
+  const auto path = galnet::test::shared_dir() / "data/emission-lines/line_ew_with_luminosity.safetensors";
   if (!std::filesystem::exists(path)) {
     MESSAGE("published weights not found at ", path.string(), "; not checked");
     return;

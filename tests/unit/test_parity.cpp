@@ -14,16 +14,14 @@
 #include <galnet/io/state_dict.hpp>
 #include <galnet/models.hpp>
 
-#ifndef GALNET_FIXTURE_DIR
-#define GALNET_FIXTURE_DIR "tests/fixtures"
-#endif
+#include "../support.hpp"
 
 using namespace galnet;
 
 namespace {
 
 std::filesystem::path fixture(const std::string& name) {
-  return std::filesystem::path(GALNET_FIXTURE_DIR) / (name + ".safetensors");
+  return galnet::test::fixture_dir() / (name + ".safetensors");
 }
 
 template <class T>
@@ -152,7 +150,7 @@ TEST_CASE("parity with PyTorch: Wu & Boada (ResNet-34 + fastai head, 1/8 width)"
 }
 
 TEST_CASE("parity with PyTorch: full-size SFNet and SpinCNN when generated locally") {
-  const auto dir = std::filesystem::path(GALNET_FIXTURE_DIR) / "local";
+  const auto dir = galnet::test::fixture_dir() / "local";
   if (!std::filesystem::exists(dir / "model_sfnet_full.safetensors")) {
     MESSAGE("full-size fixtures absent (tools/make_fixtures.py --full writes them); not compared");
     return;

@@ -18,12 +18,7 @@
 #include "galnet/io/safetensors.hpp"
 #include "galnet/io/state_dict.hpp"
 
-#ifndef GALNET_FIXTURE_DIR
-#define GALNET_FIXTURE_DIR "tests/fixtures"
-#endif
-#ifndef GALNET_SHARED_DIR
-#define GALNET_SHARED_DIR "/work/shared"
-#endif
+#include "../support.hpp"
 
 namespace fs = std::filesystem;
 using galnet::Cpu;
@@ -192,7 +187,7 @@ TEST_CASE("safetensors: round trips for F32, F64, F16 and BF16") {
 }
 
 TEST_CASE("safetensors: reads a file written by the Python safetensors library") {
-  const fs::path path = fs::path(GALNET_FIXTURE_DIR) / "safetensors_reference.safetensors";
+  const fs::path path = galnet::test::fixture_dir() / "safetensors_reference.safetensors";
   REQUIRE_MESSAGE(fs::exists(path), "fixture missing: " << path);
   const auto f = SafetensorsFile::read(path);
   CHECK(f.size() == 8);
@@ -524,9 +519,9 @@ TEST_CASE("state_dict: strict load reports every problem at once and loads nothi
 }
 
 TEST_CASE("safetensors: reads the emission-line model weights from the shared data") {
-  const fs::path path = fs::path(GALNET_SHARED_DIR) / "data/emission-lines/line_ew_with_luminosity.safetensors";
+  const fs::path path = galnet::test::shared_dir() / "data/emission-lines/line_ew_with_luminosity.safetensors";
   if (!fs::exists(path)) {
-    MESSAGE("skipped: " << path << " not found (set GALNET_SHARED_DIR)");
+    MESSAGE("skipped: " << path << " not found (../shared beside the checkout)");
     return;
   }
   const auto f = SafetensorsFile::read(path);
