@@ -17,6 +17,40 @@ struct BatchNormGeometry {
   [[nodiscard]] std::int64_t count() const { return n * s; }
 };
 
+namespace detail {
+/// Double sums in 16 lanes: element i of each full block of 16 goes to lane i % 16, the tail to
+/// lanes 0, 1, …; then the lanes are added in order. One double accumulator is one add per
+/// latency (4 cycles): the per-channel sums were 10 % of an SFNet train step. The lanes let the
+/// compiler vectorise; the order is fixed, so results repeat run to run.
+struct LaneSums {
+  double lane[16] = {};
+  [[nodiscard]] double total() const {
+    double s = 0;
+    for (double v : lane) s += v;
+    return s;
+  }
+};
+/// Adds term_a(i) to a and term_b(i) to b for i < count (term_b may add into a second LaneSums
+/// or be a no-op through `b == nullptr`).
+template <class A, class B>
+void add_lanes(std::int64_t count, LaneSums& a, A&& term_a, LaneSums* b, B&& term_b) {
+  std::int64_t i = 0;
+  for (; i + 16 <= count; i += 16) {
+    for (int j = 0; j < 16; ++j) a.lane[j] += term_a(i + j);
+    if (b)
+      for (int j = 0; j < 16; ++j) b->lane[j] += term_b(i + j);
+  }
+  for (int j = 0; i < count; ++i, ++j) {
+    a.lane[j] += term_a(i);
+    if (b) b->lane[j] += term_b(i);
+  }
+}
+template <class A>
+void add_lanes(std::int64_t count, LaneSums& a, A&& term_a) {
+  add_lanes(count, a, term_a, nullptr, [](std::int64_t) { return 0.0; });
+}
+}  // namespace detail
+
 /// Training forward; saves mean and 1/std per channel for backward.
 template <class T>
 void batchnorm_forward_train(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta,
@@ -29,20 +63,20 @@ void batchnorm_forward_train(const BatchNormGeometry& g, const T* x, const T* ga
 #pragma omp parallel for schedule(static) if (g.c * m > 32768)
 #endif
   for (std::int64_t c = 0; c < g.c; ++c) {
-    double sum = 0, sq = 0;
+    detail::LaneSums sum, sq;
     for (std::int64_t n = 0; n < g.n; ++n) {
       const T* p = x + (n * g.c + c) * g.s;
-      for (std::int64_t i = 0; i < g.s; ++i) sum += p[i];
+      detail::add_lanes(g.s, sum, [&](std::int64_t i) { return static_cast<double>(p[i]); });
     }
-    const double mean = sum / m;
-    for (std::int64_t n = 0; n < g.n; ++n) {
+    const double mean = sum.total() / m;
+    for (std::int64_t n = 0; n < g.n; ++n) {  // two passes: no cancellation when |mean| ≫ std
       const T* p = x + (n * g.c + c) * g.s;
-      for (std::int64_t i = 0; i < g.s; ++i) {
+      detail::add_lanes(g.s, sq, [&](std::int64_t i) {
         const double d = p[i] - mean;
-        sq += d * d;
-      }
+        return d * d;
+      });
     }
-    const double var = sq / m;
+    const double var = sq.total() / m;
     const double invstd = 1.0 / std::sqrt(var + eps);
     save_mean[c] = static_cast<T>(mean);
     save_invstd[c] = static_cast<T>(invstd);
@@ -119,15 +153,15 @@ void batchnorm_backward(const BatchNormGeometry& g, bool training, const T* x, c
 #endif
   for (std::int64_t c = 0; c < g.c; ++c) {
     const double mu = mean[c], is = invstd[c];
-    double sum_dy = 0, sum_dy_xhat = 0;
+    detail::LaneSums dy_sum, dy_xhat_sum;
     for (std::int64_t n = 0; n < g.n; ++n) {
       const T* p = x + (n * g.c + c) * g.s;
       const T* d = dy + (n * g.c + c) * g.s;
-      for (std::int64_t i = 0; i < g.s; ++i) {
-        sum_dy += d[i];
-        sum_dy_xhat += d[i] * (p[i] - mu) * is;
-      }
+      detail::add_lanes(
+          g.s, dy_sum, [&](std::int64_t i) { return static_cast<double>(d[i]); }, &dy_xhat_sum,
+          [&](std::int64_t i) { return d[i] * (p[i] - mu) * is; });
     }
+    const double sum_dy = dy_sum.total(), sum_dy_xhat = dy_xhat_sum.total();
     if (dgamma) dgamma[c] += static_cast<T>(sum_dy_xhat);
     if (dbeta) dbeta[c] += static_cast<T>(sum_dy);
     if (!dx) continue;

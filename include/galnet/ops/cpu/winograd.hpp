@@ -16,6 +16,7 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <utility>
 #include <cstdint>
 #include <vector>
 
@@ -41,7 +42,7 @@ struct WinogradWorkspace {
   std::vector<Tensor<T, Cpu>> input;   ///< per thread: V [16, C·chunk (+ skew)]
   std::vector<Tensor<T, Cpu>> product; ///< per thread: M [16, O·chunk (+ skew)] (weight gradient: A dy Aᵀ)
   std::vector<Tensor<T, Cpu>> partial; ///< per thread: Σ (A dy Aᵀ)·Vᵀ [16, O·C (+ skew)]
-  std::vector<Tensor<T, Cpu>> rows;    ///< per thread: a tile row's de-interleaved input rows
+  std::vector<Tensor<T, Cpu>> rows;    ///< per thread: row-transformed input rows (transform_input)
 };
 
 namespace winograd {
@@ -118,77 +119,109 @@ void split_row(const T* image, std::int64_t h, std::int64_t w, std::int64_t y, T
   if (w % 2) even[tw] = T(0);
 }
 
+/// The row half of Bᵀ d B for image row y and every tile of a tile row: rt[b·tw + j] = (d B)_b
+/// of tile j's four pixels in that row. Each input row serves two tile rows; computed once.
+template <class T>
+void transform_row(const Plan& p, const T* image, std::int64_t y, T* even, T* odd, T* rt) {
+  split_row(image, p.h, p.w, y, even, odd);
+  const std::int64_t tw = p.tw;
+  GALNET_SIMD
+  for (std::int64_t i = 0; i < tw; ++i) {
+    const T d0 = even[i], d1 = odd[i], d2 = even[i + 1], d3 = odd[i + 1];
+    rt[i] = d0 - d2;
+    rt[tw + i] = d1 + d2;
+    rt[2 * tw + i] = d2 - d1;
+    rt[3 * tw + i] = d1 - d3;
+  }
+}
+
+/// Scratch transform_input needs per thread (transform_output and transform_gradient need less).
+inline std::int64_t scratch_size(const Plan& p) { return 16 * p.tw + 2 * (p.tw + 1); }
+
 /// V[ξ, ch, i] = (Bᵀ d B)_ξ for the tiles i of tile rows [first, first + count), all channels.
 template <class T>
 void transform_input(const Plan& p, const T* x, std::int64_t first, std::int64_t count, T* v, T* scratch) {
-  const std::int64_t tiles = count * p.tw, plane = skewed(p.c * tiles), tw = p.tw, span = tw + 1;
-  T* e = scratch;             // e[a·span + j], a = patch row
-  T* od = scratch + 4 * span;
-  for (std::int64_t ch = 0; ch < p.c; ++ch)
+  const std::int64_t tiles = count * p.tw, plane = skewed(p.c * tiles), tw = p.tw;
+  T* even = scratch + 16 * tw;
+  T* odd = even + tw + 1;
+  for (std::int64_t ch = 0; ch < p.c; ++ch) {
+    T* rows[4] = {scratch, scratch + 4 * tw, scratch + 8 * tw, scratch + 12 * tw};  // patch rows 0–3
     for (std::int64_t r = 0; r < count; ++r) {
-      const std::int64_t row = first + r, s = row / p.th, y0 = 2 * (row % p.th) - 1;
+      const std::int64_t row = first + r, s = row / p.th, ty = row % p.th, y0 = 2 * ty - 1;
       const T* image = x + (s * p.c + ch) * p.h * p.w;
-      for (int a = 0; a < 4; ++a) split_row(image, p.h, p.w, y0 + a, e + a * span, od + a * span);
+      if (r > 0 && ty > 0) {  // the previous tile row's patch rows 2, 3 are this one's 0, 1
+        std::swap(rows[0], rows[2]);
+        std::swap(rows[1], rows[3]);
+        for (int a = 2; a < 4; ++a) transform_row(p, image, y0 + a, even, odd, rows[a]);
+      } else {
+        for (int a = 0; a < 4; ++a) transform_row(p, image, y0 + a, even, odd, rows[a]);
+      }
       T* out = v + ch * tiles + r * tw;
-GALNET_SIMD
-      for (std::int64_t i = 0; i < tw; ++i) {
-        T t[4][4];
-        for (int a = 0; a < 4; ++a) {
-          const T d0 = e[a * span + i], d1 = od[a * span + i], d2 = e[a * span + i + 1], d3 = od[a * span + i + 1];
-          t[a][0] = d0 - d2;
-          t[a][1] = d1 + d2;
-          t[a][2] = d2 - d1;
-          t[a][3] = d1 - d3;
-        }
-        for (int b = 0; b < 4; ++b) {
-          out[(0 * 4 + b) * plane + i] = t[0][b] - t[2][b];
-          out[(1 * 4 + b) * plane + i] = t[1][b] + t[2][b];
-          out[(2 * 4 + b) * plane + i] = t[2][b] - t[1][b];
-          out[(3 * 4 + b) * plane + i] = t[1][b] - t[3][b];
+      for (int b = 0; b < 4; ++b) {
+        const T* t0 = rows[0] + b * tw;
+        const T* t1 = rows[1] + b * tw;
+        const T* t2 = rows[2] + b * tw;
+        const T* t3 = rows[3] + b * tw;
+        T* o0 = out + b * plane;
+        T* o1 = out + (4 + b) * plane;
+        T* o2 = out + (8 + b) * plane;
+        T* o3 = out + (12 + b) * plane;
+        GALNET_SIMD
+        for (std::int64_t i = 0; i < tw; ++i) {
+          o0[i] = t0[i] - t2[i];
+          o1[i] = t1[i] + t2[i];
+          o2[i] = t2[i] - t1[i];
+          o3[i] = t1[i] - t3[i];
         }
       }
     }
+  }
 }
 
-/// y tiles = Aᵀ m A (+ bias) from M[ξ, och, i], dropping outputs past the map's edge.
+/// y tiles = Aᵀ m A (+ bias) from M[ξ, och, i], dropping outputs past the map's edge. The tile
+/// outputs are computed into four rows first and interleaved into y afterwards: computed and
+/// stored in one loop, the stride-2 stores kept the compiler from vectorising (16 % of a
+/// 36×36 forward pass).
 template <class T>
 void transform_output(const Plan& p, const T* m, const T* bias, std::int64_t first, std::int64_t count, T* y,
                       T* scratch) {
   const std::int64_t tiles = count * p.tw, plane = skewed(p.o * tiles), tw = p.tw, pairs = p.w / 2;
+  T* q0 = scratch;  // tile outputs (0, 0), (0, 1), (1, 0), (1, 1) along the tile row
+  T* q1 = q0 + tw;
+  T* q2 = q1 + tw;
+  T* q3 = q2 + tw;
+  T* discard = q3 + tw;  // the bottom output row past the map's last row
   for (std::int64_t och = 0; och < p.o; ++och) {
     const T bo = bias ? bias[och] : T(0);
     for (std::int64_t r = 0; r < count; ++r) {
       const T* in = m + och * tiles + r * tw;
-      const std::int64_t row = first + r, smp = row / p.th, y0 = 2 * (row % p.th);
-      T* top = y + ((smp * p.o + och) * p.h + y0) * p.w;
-      T* bottom = y0 + 1 < p.h ? top + p.w : scratch;  // past the last row: thrown away
-      auto tile = [&](std::int64_t i, T out[4]) {
-        T s[4][2];
+      GALNET_SIMD
+      for (std::int64_t i = 0; i < tw; ++i) {
+        T s0[4], s1[4];
         for (int a = 0; a < 4; ++a) {
           const T m0 = in[(4 * a) * plane + i], m1 = in[(4 * a + 1) * plane + i];
           const T m2 = in[(4 * a + 2) * plane + i], m3 = in[(4 * a + 3) * plane + i];
-          s[a][0] = m0 + m1 + m2;
-          s[a][1] = m1 - m2 - m3;
+          s0[a] = m0 + m1 + m2;
+          s1[a] = m1 - m2 - m3;
         }
-        out[0] = s[0][0] + s[1][0] + s[2][0] + bo;
-        out[1] = s[0][1] + s[1][1] + s[2][1] + bo;
-        out[2] = s[1][0] - s[2][0] - s[3][0] + bo;
-        out[3] = s[1][1] - s[2][1] - s[3][1] + bo;
-      };
-GALNET_SIMD
+        q0[i] = s0[0] + s0[1] + s0[2] + bo;
+        q1[i] = s1[0] + s1[1] + s1[2] + bo;
+        q2[i] = s0[1] - s0[2] - s0[3] + bo;
+        q3[i] = s1[1] - s1[2] - s1[3] + bo;
+      }
+      const std::int64_t row = first + r, smp = row / p.th, y0 = 2 * (row % p.th);
+      T* top = y + ((smp * p.o + och) * p.h + y0) * p.w;
+      T* bottom = y0 + 1 < p.h ? top + p.w : discard;
+      GALNET_SIMD
       for (std::int64_t i = 0; i < pairs; ++i) {
-        T out[4];
-        tile(i, out);
-        top[2 * i] = out[0];
-        top[2 * i + 1] = out[1];
-        bottom[2 * i] = out[2];
-        bottom[2 * i + 1] = out[3];
+        top[2 * i] = q0[i];
+        top[2 * i + 1] = q1[i];
+        bottom[2 * i] = q2[i];
+        bottom[2 * i + 1] = q3[i];
       }
       if (pairs < tw) {  // odd width: the last tile's left column only
-        T out[4];
-        tile(pairs, out);
-        top[2 * pairs] = out[0];
-        bottom[2 * pairs] = out[2];
+        top[2 * pairs] = q0[pairs];
+        bottom[2 * pairs] = q2[pairs];
       }
     }
   }
@@ -297,7 +330,7 @@ void convolve(const Plan& p, const T* x, const T* u, const T* bias, T* y, Winogr
   const std::int64_t most = p.chunk_tiles(), filters = skewed(p.o * p.c);
   reserve(ws.input, p.threads, Shape{16, skewed(p.c * most)});
   reserve(ws.product, p.threads, Shape{16, skewed(p.o * most)});
-  reserve(ws.rows, p.threads, Shape{8 * (p.tw + 1)});
+  reserve(ws.rows, p.threads, Shape{scratch_size(p)});
   for_each_chunk(p, [&](std::int64_t first, std::int64_t count, int t) {
     const std::int64_t tiles = count * p.tw;
     T* v = ws.input[t].data();
@@ -352,7 +385,7 @@ void winograd_backward_weight(std::int64_t n, std::int64_t c, std::int64_t o, st
   winograd::reserve(ws.input, p.threads, Shape{16, winograd::skewed(c * most)});
   winograd::reserve(ws.product, p.threads, Shape{16, winograd::skewed(o * most)});
   winograd::reserve(ws.partial, p.threads, Shape{16, filters});
-  winograd::reserve(ws.rows, p.threads, Shape{8 * (p.tw + 1)});
+  winograd::reserve(ws.rows, p.threads, Shape{winograd::scratch_size(p)});
   for (int t = 0; t < p.threads; ++t) ws.partial[t].zero();
   winograd::for_each_chunk(p, [&](std::int64_t first, std::int64_t count, int t) {
     const std::int64_t tiles = count * p.tw;
