@@ -5,7 +5,10 @@
 #include <galnet/models.hpp>
 #include <galnet/testing/gradcheck.hpp>
 
+#include "../support.hpp"
+
 using namespace galnet;
+using galnet::test::error_of;
 using testing::gradcheck;
 
 namespace {
@@ -88,6 +91,17 @@ TEST_CASE("gradcheck Linear and Dropout (mask repeated by reseeding)") {
   testing::GradcheckOptions opt;
   opt.before_forward = [&] { g.seed_with(42); };
   check(drop, Shape{4, 6}, opt);
+}
+
+TEST_CASE("Dropout in eval mode hands back its input and output gradient themselves (no copy)") {
+  nn::layer_t<nn::Dropout<0.3>, double> drop;
+  drop.eval();
+  Tensor<double> x(Shape{4, 6}, 1.5), dy(Shape{4, 6}, -2.0);
+  CHECK(&drop.forward(x) == &x);
+  CHECK(&drop.backward(dy) == &dy);
+  CHECK(error_of([&] { drop.backward(Tensor<double>(Shape{3, 6})); }).find("output gradient") != std::string::npos);
+  drop.train();
+  CHECK(&drop.forward(x) != &x);
 }
 
 TEST_CASE("gradcheck BasicBlock with and without downsample, and a ResNet stage") {
