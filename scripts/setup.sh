@@ -2,7 +2,7 @@
 # Installs what galnet needs on Debian (12 or later) that is not there yet. Idempotent.
 set -euo pipefail
 packages=(cmake g++ make ccache clang libclang-rt-dev libeigen3-dev nlohmann-json3-dev libstb-dev doctest-dev
-          libbenchmark-dev libcli11-dev libcfitsio-dev libcairo2-dev)
+          libbenchmark-dev libcli11-dev libcfitsio-dev libcairo2-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
