@@ -13,6 +13,7 @@
 #include <galnet/data/image_source.hpp>
 #include <galnet/data/loader.hpp>
 #include <galnet/data/samples.hpp>
+#include <galnet/dist/shard.hpp>
 #include <galnet/eval/metrics.hpp>
 #include <galnet/galnet.hpp>
 #include <galnet/io/atomic_file.hpp>
@@ -61,6 +62,17 @@ struct PaperDefaults {
 };
 
 /// Everything the command line sets.
+/// The processes of an `mpirun -np N` job (one otherwise): evaluate and predict split the
+/// catalog's rows into N contiguous shares and add the parts (zeros elsewhere: exact), so the
+/// predictions are the single process's; rank 0 writes the outputs. `sum` is MPI_Allreduce
+/// (run_app.hpp sets it where the program links galnet::mpi), kept behind a function so that
+/// the nvcc half of a program never sees MPI.
+struct Ranks {
+  int rank = 0, size = 1;
+  std::function<void(float*, std::int64_t)> sum;
+  [[nodiscard]] bool root() const { return rank == 0; }
+};
+
 struct Args {
   std::string command;
   fs::path data, catalog, images, weights, out = "galnet-run";
@@ -71,6 +83,7 @@ struct Args {
   std::uint64_t seed = 0;
   std::string device = "cpu";
   bool resume = false, tta = false, progress = true, tf32 = false, bf16 = false;
+  Ranks ranks;  ///< under mpirun (built with galnet::mpi): this process's place in the job
 };
 
 /// The outputs a model file records, so evaluate/predict rebuild the same network.

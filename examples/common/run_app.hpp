@@ -9,11 +9,18 @@
 //     static void add_options(CLI::App&, Args&) {}                  // the paper's own options
 //   };
 // --device cuda runs run_on<Recipe, Cuda, N>, compiled by nvcc in the program's cuda.cu
-// (run_cuda.cuh), where CMake found galnet::cuda (GALNET_EXAMPLES_CUDA).
+// (run_cuda.cuh), where CMake found galnet::cuda (GALNET_EXAMPLES_CUDA). Launched by mpirun
+// (where the program links galnet::mpi), evaluate and predict split the rows across ranks.
 #pragma once
 #include <numeric>
 
 #include "image_app.hpp"
+// MPI in main.cpp's translation unit only (run() below is instantiated there), never in the
+// nvcc half.
+#if defined(GALNET_WITH_MPI) && !defined(__CUDACC__)
+#define GALNET_APP_MPI 1
+#include <galnet/dist/mpi.hpp>
+#endif
 
 namespace galnet::app {
 
@@ -44,11 +51,23 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
     data::CatalogImageSource src(cat, so);
     std::vector<std::size_t> rows(cat.size());
     std::iota(rows.begin(), rows.end(), std::size_t{0});
-    const auto pred = predict_rows(*model, src, rows, a.batch_size, a.workers, N, a.tta ? 5 : 1);
+    const auto n = static_cast<std::int64_t>(rows.size());
+    const auto [begin, end] = dist::shard(n, a.ranks.rank, a.ranks.size);
+    const std::vector<std::size_t> mine(rows.begin() + begin, rows.begin() + end);
+    Tensor<float> pred(Shape{n, N}, 0.f);
+    if (!mine.empty()) {
+      const auto part = predict_rows(*model, src, mine, a.batch_size, a.workers, N, a.tta ? 5 : 1);
+      std::copy_n(part.data(), part.numel(), pred.data() + begin * N);
+    }
+    if (a.ranks.size > 1) a.ranks.sum(pred.data(), pred.numel());
+    if (!a.ranks.root()) return;
     write_results(a.out, cat, rows, a.targets, pred, labelled);
-    std::printf("%s %s: %zu galaxies; outputs in %s\n", P.name.c_str(), a.command.c_str(), rows.size(), a.out.string().c_str());
+    std::printf("%s %s: %zu galaxies%s; outputs in %s\n", P.name.c_str(), a.command.c_str(), rows.size(),
+                a.ranks.size > 1 ? (" on " + std::to_string(a.ranks.size) + " ranks").c_str() : "", a.out.string().c_str());
     return;
   }
+  GALNET_CHECK(a.ranks.size == 1, P.name, " ", a.command, ": under mpirun only evaluate and predict are split across ranks "
+               "so far; run ", a.command, " as one process");
   // train
   const auto split = data::random_split(cat.size(), a.valid_pct / 100.0, 0.0, a.seed);
   if (P.normalization == NormalizationKind::imagenet) so.normalization = data::Normalization::imagenet();
@@ -111,6 +130,13 @@ int run(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines appear as they happen, also in logs
   const PaperDefaults P = Recipe::defaults();
   Args a;
+#if defined(GALNET_APP_MPI)
+  std::optional<dist::World> world;  // only when mpirun started us: a plain run stays MPI-free
+  if (dist::launched_by_mpirun()) {
+    world.emplace(&argc, &argv);
+    a.ranks = {world->rank(), world->size(), [&](float* v, std::int64_t n) { world->allreduce_sum(v, n); }};
+  }
+#endif
   a.seed = P.seed;
   CLI::App cli{P.description};
   cli.require_subcommand(1);
@@ -190,6 +216,11 @@ int run(int argc, char** argv) {
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: error: %s\n", P.name.c_str(), e.what());
+#if defined(GALNET_APP_MPI)
+    // The other ranks may be waiting in a collective: stop them all rather than hang in
+    // MPI_Finalize.
+    if (world && world->size() > 1) world->abort(P.name + ": error above; stopping every rank");
+#endif
     return 1;
   }
 }

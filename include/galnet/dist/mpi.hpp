@@ -33,6 +33,7 @@
 
 #include "galnet/core/error.hpp"
 #include "galnet/core/tensor.hpp"
+#include "galnet/dist/shard.hpp"
 #include "galnet/nn/module.hpp"
 
 namespace galnet::dist {
@@ -120,11 +121,16 @@ private:
   bool owner_ = false;
 };
 
-/// Rank `rank` of `ranks`'s contiguous share [begin, end) of n items: shares differ by at most
-/// one item, lower ranks first; concatenated in rank order they are 0 … n − 1.
-[[nodiscard]] inline std::pair<std::int64_t, std::int64_t> shard(std::int64_t n, int rank, int ranks) {
-  return {n * rank / ranks, n * (rank + 1) / ranks};
+/// Whether this process was started by an MPI launcher (mpirun / mpiexec of OpenMPI or MPICH,
+/// srun with PMI), so that a program can stay a plain process otherwise: an MPI singleton
+/// start is slow and, as root, refused by OpenMPI.
+[[nodiscard]] inline bool launched_by_mpirun() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK"})
+    if (std::getenv(v)) return true;
+  return false;
 }
+
+/// This rank's share of n items (shard.hpp).
 [[nodiscard]] inline std::pair<std::int64_t, std::int64_t> shard(std::int64_t n, const World& world) {
   return shard(n, world.rank(), world.size());
 }
