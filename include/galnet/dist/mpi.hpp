@@ -91,20 +91,16 @@ public:
   /// Element-wise sum over the ranks, in place (every rank ends with the sum).
   template <class T>
   void allreduce_sum(T* data, std::int64_t count) const {
-    for (std::int64_t done = 0; done < count;) {  // MPI counts are int
-      const int n = static_cast<int>(std::min<std::int64_t>(count - done, INT_MAX / 2));
-      check(MPI_Allreduce(MPI_IN_PLACE, data + done, n, datatype<T>(), MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
-      done += n;
-    }
+    in_pieces(count, [&](std::int64_t at, int n) {
+      check(MPI_Allreduce(MPI_IN_PLACE, data + at, n, datatype<T>(), MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+    });
   }
   /// Rank `from`'s values everywhere.
   template <class T>
   void broadcast(T* data, std::int64_t count, int from = 0) const {
-    for (std::int64_t done = 0; done < count;) {
-      const int n = static_cast<int>(std::min<std::int64_t>(count - done, INT_MAX / 2));
-      check(MPI_Bcast(data + done, n, datatype<T>(), from, MPI_COMM_WORLD), "MPI_Bcast");
-      done += n;
-    }
+    in_pieces(count, [&](std::int64_t at, int n) {
+      check(MPI_Bcast(data + at, n, datatype<T>(), from, MPI_COMM_WORLD), "MPI_Bcast");
+    });
   }
 
   /// Stops every rank: prints "galnet rank R: why" and MPI_Abort(code), which makes mpirun end
@@ -117,6 +113,16 @@ public:
   }
 
 private:
+  /// Calls call(offset, n) over [0, count) in pieces that fit MPI's int counts.
+  template <class F>
+  static void in_pieces(std::int64_t count, F&& call) {
+    for (std::int64_t at = 0; at < count;) {
+      const int n = static_cast<int>(std::min<std::int64_t>(count - at, INT_MAX / 2));
+      call(at, n);
+      at += n;
+    }
+  }
+
   int rank_ = 0, size_ = 1;
   bool owner_ = false;
 };
