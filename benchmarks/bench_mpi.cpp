@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   const std::int64_t local = end - begin;
 
   models::SFNet<float> model(4);
-  dist::broadcast_parameters(model, world);
+  dist::broadcast_state(model, world);
   auto opt = optim::ranger(nn::parameters(model), {.lr = 0.1});
   dist::GradientAverager average(nn::parameters(model));
   Tensor<float> x(Shape{local, 3, 144, 144}), y(Shape{local, 1}, 0.5f);

@@ -1,6 +1,6 @@
 // Data-parallel training on MPI (galnet/dist/mpi.hpp), run by ctest as `mpirun -np 2`: N ranks
 // with batch B each reach the weights of one process with batch N·B, step for step; shards
-// partition the rows; broadcast_parameters makes differently initialised ranks agree.
+// partition the rows; broadcast_state makes differently initialised ranks agree.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -42,7 +42,7 @@ TEST_CASE("N ranks x batch B take the same SGD steps as one process with batch N
   const std::int64_t per_rank = 4, batch = per_rank * world.size();
   manual_seed(7 + static_cast<std::uint64_t>(world.rank()));  // different weights on each rank…
   Model model;
-  dist::broadcast_parameters(model, world);                  // …until rank 0's are broadcast
+  dist::broadcast_state(model, world);                  // …until rank 0's are broadcast
   manual_seed(7);
   Model reference;  // rank 0's initial weights, computed locally on every rank
   CHECK(weight_difference(reference, model) == 0);

@@ -6,6 +6,7 @@
 #include <galnet/galnet.hpp>
 #include <galnet/io/checkpoint.hpp>
 #include <galnet/optim.hpp>
+#include <memory>
 #include <set>
 
 using namespace galnet;
@@ -65,6 +66,36 @@ TEST_CASE("DataLoader: epochs differ, drop_last, subsets") {
   CHECK(e0.size() == 8);
   CHECK(e0 != e1);
   for (auto i : e0) CHECK(i < 10);
+}
+
+TEST_CASE("DataLoader: ranks load contiguous shares of one process's batches of batch_size x ranks") {
+  BlobSource src;  // 100 samples: global batches of 3 x 8 = 24 -> 4 full and one of 4 (shares 1, 1, 2)
+  data::DataLoader one(src, {}, {.batch_size = 24, .seed = 4, .workers = 2});
+  std::vector<std::unique_ptr<data::DataLoader<BlobSource>>> ranks;
+  for (int r = 0; r < 3; ++r)
+    ranks.push_back(std::make_unique<data::DataLoader<BlobSource>>(
+        src, std::vector<std::size_t>{}, data::LoaderOptions{.batch_size = 8, .seed = 4, .workers = 2, .rank = r, .ranks = 3}));
+  for (auto& r : ranks) CHECK(r->batches_per_epoch() == one.batches_per_epoch());
+  one.start_epoch(1);
+  for (auto& r : ranks) r->start_epoch(1);
+  data::Batch whole, part;
+  std::vector<std::int64_t> last_shares;
+  while (one.next(whole)) {
+    std::vector<std::size_t> indices;
+    std::vector<float> images;
+    last_shares.clear();
+    for (auto& r : ranks) {
+      REQUIRE(r->next(part));
+      indices.insert(indices.end(), part.indices.begin(), part.indices.end());
+      images.insert(images.end(), part.images.data(), part.images.data() + part.images.numel());
+      last_shares.push_back(part.size());
+    }
+    CHECK(indices == whole.indices);  // the same samples, in order
+    CHECK(images == std::vector<float>(whole.images.data(), whole.images.data() + whole.images.numel()));
+  }
+  CHECK(last_shares == std::vector<std::int64_t>{1, 1, 2});
+  for (auto& r : ranks) CHECK_FALSE(r->next(part));
+  CHECK_THROWS_WITH_AS(data::DataLoader(src, {}, {.rank = 2, .ranks = 2}), doctest::Contains("rank 2 of 2"), Error);
 }
 
 TEST_CASE("DataLoader: unreadable samples stop the epoch or are skipped and counted") {

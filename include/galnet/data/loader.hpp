@@ -11,6 +11,11 @@
 //     batches are the same whatever the number of workers and however threads are scheduled.
 //   - Batches arrive in order. At most `prefetch` batches are built ahead; their buffers are
 //     reused, so a steady-state epoch allocates nothing.
+//   - Data-parallel (rank, ranks): the epoch's order and every sample's augmentation stay one
+//     process's; a batch is then batch_size × ranks samples of that order (the global batch),
+//     of which this rank loads its contiguous share (dist::shard). Every rank sees the same
+//     number of batches; a share may be empty at the end of an epoch. So N ranks × batch B
+//     visit exactly the samples of one process × batch N·B, in the same batches.
 //   - Unreadable samples: BadSamplePolicy::stop rethrows the first error from next();
 //     BadSamplePolicy::skip leaves the sample out of its batch and counts it (skipped()).
 #pragma once
@@ -27,6 +32,7 @@
 #include "galnet/core/error.hpp"
 #include "galnet/core/rng.hpp"
 #include "galnet/core/tensor.hpp"
+#include "galnet/dist/shard.hpp"
 
 namespace galnet::data {
 
@@ -48,6 +54,7 @@ struct LoaderOptions {
   int workers = 2;
   int prefetch = 4;
   BadSamplePolicy on_error = BadSamplePolicy::stop;
+  int rank = 0, ranks = 1;  ///< data-parallel: this process's place in the job (see the contract)
 };
 
 struct Batch {
@@ -76,6 +83,8 @@ public:
     }
     GALNET_CHECK(opt_.batch_size > 0, "DataLoader: batch_size must be positive, got ", opt_.batch_size);
     GALNET_CHECK(opt_.workers >= 1 && opt_.prefetch >= 1, "DataLoader: needs at least one worker and one prefetch slot");
+    GALNET_CHECK(opt_.ranks >= 1 && opt_.rank >= 0 && opt_.rank < opt_.ranks, "DataLoader: rank ", opt_.rank,
+                 " of ", opt_.ranks, " ranks is not a place in the job");
     for (auto i : subset_)
       GALNET_CHECK(i < source_.size(), "DataLoader: sample index ", i, " out of range (", source_.size(), " samples)");
     slots_.resize(static_cast<std::size_t>(opt_.prefetch));
@@ -85,8 +94,9 @@ public:
   ~DataLoader() { stop_workers(); }
 
   [[nodiscard]] std::size_t samples() const { return subset_.size(); }
+  /// Batches per epoch: the same on every rank (global batches of batch_size × ranks).
   [[nodiscard]] std::size_t batches_per_epoch() const {
-    const std::size_t b = static_cast<std::size_t>(opt_.batch_size);
+    const std::size_t b = global_batch();
     return opt_.drop_last ? subset_.size() / b : (subset_.size() + b - 1) / b;
   }
   [[nodiscard]] std::size_t skipped() const { return skipped_total_; }
@@ -177,9 +187,14 @@ private:
     }
   }
 
+  [[nodiscard]] std::size_t global_batch() const {
+    return static_cast<std::size_t>(opt_.batch_size) * static_cast<std::size_t>(opt_.ranks);
+  }
+
   void build(std::size_t b, Batch& batch) {
-    const std::size_t bs = static_cast<std::size_t>(opt_.batch_size);
-    const std::size_t begin = b * bs, end = std::min(begin + bs, order_.size());
+    const std::size_t first = b * global_batch(), last = std::min(first + global_batch(), order_.size());
+    const auto [from, to] = dist::shard(static_cast<std::int64_t>(last - first), opt_.rank, opt_.ranks);
+    const std::size_t begin = first + static_cast<std::size_t>(from), end = first + static_cast<std::size_t>(to);
     const Shape ss = source_.sample_shape();
     const std::int64_t per_image = ss.numel();
     const int nt = source_.target_count();

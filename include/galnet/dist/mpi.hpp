@@ -1,23 +1,24 @@
 // galnet/dist/mpi.hpp — data-parallel training over MPI (the optional galnet::mpi target).
 //
 // Built where CMake finds MPI (Debian: libopenmpi-dev, openmpi-bin); link galnet::mpi. Launched
-// by `mpirun -np N`, a program runs as N processes (ranks). galnet::dist gives each rank its
-// number, a deterministic share of the data, and gradient averaging, so that every rank takes
-// the same optimizer step as one process on the whole batch would (PyTorch's
-// DistributedDataParallel, on MPI's own collectives — no home-made transport):
+// by `mpirun -np N`, a program runs as N processes (ranks). dist::World is MPI_COMM_WORLD as a
+// dist::Communicator: hand it to train::fit (FitOptions::comm) and each rank trains on its share
+// of every global batch, gradients averaged so that every rank takes the step one process would
+// take on the whole batch (PyTorch's DistributedDataParallel, on MPI's own collectives — no
+// home-made transport). By hand, the same loop (galnet/dist/gradients.hpp):
 //
 //   dist::World world(&argc, &argv);              // MPI_Init_thread … MPI_Finalize
-//   dist::broadcast_parameters(model, world);      // rank 0's weights everywhere
+//   dist::broadcast_state(model, world);           // rank 0's weights everywhere
 //   dist::GradientAverager avg(nn::parameters(model));
 //   auto [begin, end] = dist::shard(rows, world);  // this rank's rows of each global batch
 //   … forward, loss, backward on those rows …
 //   avg(world);                                    // one MPI_Allreduce over all gradients
 //   opt.step();
 //
-// With equal shards and a mean loss, the averaged gradient is the whole batch's. MPI errors come
-// back as galnet::Error naming the call (MPI_ERRORS_RETURN on the world communicator); a rank
-// that cannot go on calls World::abort, which stops every rank with its message rather than
-// leaving the others waiting in a collective. CPU tensors; device buffers take NCCL (issue 7).
+// MPI errors come back as galnet::Error naming the call (MPI_ERRORS_RETURN on the world
+// communicator); a rank that cannot go on calls World::abort, which stops every rank with its
+// message rather than leaving the others waiting in a collective. Host buffers; device tensors
+// are staged through the host (NCCL would keep them on the device).
 #pragma once
 #include <mpi.h>
 
@@ -33,8 +34,9 @@
 
 #include "galnet/core/error.hpp"
 #include "galnet/core/tensor.hpp"
+#include "galnet/dist/communicator.hpp"
+#include "galnet/dist/gradients.hpp"
 #include "galnet/dist/shard.hpp"
-#include "galnet/nn/module.hpp"
 
 namespace galnet::dist {
 
@@ -59,7 +61,7 @@ MPI_Datatype datatype() {
 
 /// MPI_COMM_WORLD for the life of the object: initialises MPI unless something else already
 /// has (and then leaves finalising to that owner).
-class World {
+class World : public Communicator {
 public:
   World(int* argc, char*** argv) {
     int ready = 0;
@@ -74,17 +76,13 @@ public:
     check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
   }
   World() : World(nullptr, nullptr) {}
-  World(const World&) = delete;
-  World& operator=(const World&) = delete;
-  ~World() {
+  ~World() override {
     int done = 0;
     if (owner_ && MPI_Finalized(&done) == MPI_SUCCESS && !done) MPI_Finalize();
   }
 
-  [[nodiscard]] int rank() const { return rank_; }
-  [[nodiscard]] int size() const { return size_; }
-  /// Rank 0 writes logs, checkpoints and outputs.
-  [[nodiscard]] bool root() const { return rank_ == 0; }
+  [[nodiscard]] int rank() const override { return rank_; }
+  [[nodiscard]] int size() const override { return size_; }
 
   void barrier() const { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
 
@@ -112,6 +110,12 @@ public:
     std::abort();  // MPI_Abort does not return; should it, still stop
   }
 
+protected:
+  void sum_floats(float* v, std::int64_t n) const override { allreduce_sum(v, n); }
+  void sum_doubles(double* v, std::int64_t n) const override { allreduce_sum(v, n); }
+  void broadcast_floats(float* v, std::int64_t n, int from) const override { broadcast(v, n, from); }
+  void broadcast_doubles(double* v, std::int64_t n, int from) const override { broadcast(v, n, from); }
+
 private:
   /// Calls call(offset, n) over [0, count) in pieces that fit MPI's int counts.
   template <class F>
@@ -135,49 +139,5 @@ private:
     if (std::getenv(v)) return true;
   return false;
 }
-
-/// This rank's share of n items (shard.hpp).
-[[nodiscard]] inline std::pair<std::int64_t, std::int64_t> shard(std::int64_t n, const World& world) {
-  return shard(n, world.rank(), world.size());
-}
-
-/// Copies rank 0's parameters and buffers (batch-norm statistics) to every rank, so that all
-/// start from the same weights whatever each initialised.
-template <class L>
-void broadcast_parameters(L& model, const World& world) {
-  for (auto& [name, tensor] : nn::named_state(model)) world.broadcast(tensor->data(), tensor->numel());
-}
-
-/// Averages the gradients of `params` over the ranks: packs them into one buffer (one bucket),
-/// one MPI_Allreduce, unpacks divided by the number of ranks. The buffer is kept between steps.
-/// For a given rank count the reduction is the same every step, so runs repeat bit for bit.
-template <class T>
-class GradientAverager {
-public:
-  explicit GradientAverager(std::vector<nn::Parameter<T, Cpu>*> params) : params_(std::move(params)) {
-    std::int64_t total = 0;
-    for (const auto* p : params_) total += p->grad.numel();
-    bucket_.resize(static_cast<std::size_t>(total));
-  }
-  void operator()(const World& world) {
-    if (world.size() == 1) return;
-    T* at = bucket_.data();
-    for (const auto* p : params_) at = std::copy_n(p->grad.data(), p->grad.numel(), at);
-    world.allreduce_sum(bucket_.data(), static_cast<std::int64_t>(bucket_.size()));
-    const T scale = T(1) / static_cast<T>(world.size());
-    const T* from = bucket_.data();
-    for (auto* p : params_) {
-      T* g = p->grad.data();
-      for (std::int64_t i = 0; i < p->grad.numel(); ++i) g[i] = from[i] * scale;
-      from += p->grad.numel();
-    }
-  }
-  /// Bytes each rank sends per step (docs/scaling.md's model).
-  [[nodiscard]] std::int64_t bytes() const { return static_cast<std::int64_t>(bucket_.size() * sizeof(T)); }
-
-private:
-  std::vector<nn::Parameter<T, Cpu>*> params_;
-  std::vector<T> bucket_;
-};
 
 }  // namespace galnet::dist

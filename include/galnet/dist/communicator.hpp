@@ -1,0 +1,53 @@
+// galnet/dist/communicator.hpp — the processes of a data-parallel job as the training loop sees
+// them, with no MPI in sight: train::fit, evaluate_loss and the example programs take a
+// Communicator; dist::World (galnet/dist/mpi.hpp, the galnet::mpi target) is the MPI one. A plain
+// Communicator is one process, where every collective leaves its values as they are.
+//
+// Collectives are called by every rank in the same order (as MPI's are); a rank that cannot go on
+// must stop the job (World::abort) rather than leave the others waiting.
+#pragma once
+#include <cstdint>
+#include <utility>
+
+#include "galnet/dist/shard.hpp"
+
+namespace galnet::dist {
+
+class Communicator {
+public:
+  Communicator() = default;
+  Communicator(const Communicator&) = delete;
+  Communicator& operator=(const Communicator&) = delete;
+  virtual ~Communicator() = default;
+
+  [[nodiscard]] virtual int rank() const { return 0; }
+  [[nodiscard]] virtual int size() const { return 1; }
+  /// Rank 0 writes logs, checkpoints and outputs.
+  [[nodiscard]] bool root() const { return rank() == 0; }
+
+  /// Element-wise sum over the ranks, in place (every rank ends with the sum).
+  void sum(float* data, std::int64_t count) const { sum_floats(data, count); }
+  void sum(double* data, std::int64_t count) const { sum_doubles(data, count); }
+  /// Rank `from`'s values everywhere.
+  void broadcast(float* data, std::int64_t count, int from = 0) const { broadcast_floats(data, count, from); }
+  void broadcast(double* data, std::int64_t count, int from = 0) const { broadcast_doubles(data, count, from); }
+
+protected:
+  virtual void sum_floats(float*, std::int64_t) const {}
+  virtual void sum_doubles(double*, std::int64_t) const {}
+  virtual void broadcast_floats(float*, std::int64_t, int) const {}
+  virtual void broadcast_doubles(double*, std::int64_t, int) const {}
+};
+
+/// The one-process job.
+inline const Communicator& single_process() {
+  static const Communicator one;
+  return one;
+}
+
+/// This rank's share of n items (shard.hpp).
+[[nodiscard]] inline std::pair<std::int64_t, std::int64_t> shard(std::int64_t n, const Communicator& comm) {
+  return shard(n, comm.rank(), comm.size());
+}
+
+}  // namespace galnet::dist
