@@ -2,15 +2,42 @@
 // [N, C, L]), PyTorch semantics: train() normalises with batch statistics and updates the
 // running ones (momentum 0.1, unbiased running variance), eval() uses the running statistics.
 // Parameters `weight` (1) and `bias` (0); buffers `running_mean` (0), `running_var` (1).
+// While an nn::SyncBatchNorm lives, training mode normalises with the statistics of every rank's
+// batch together (PyTorch's SyncBatchNorm; CPU only so far).
 #pragma once
 #include <cmath>
 #include <string>
 #include <type_traits>
 
+#include "galnet/dist/communicator.hpp"
 #include "galnet/nn/module.hpp"
 #include "galnet/ops/cpu/batchnorm.hpp"
 
 namespace galnet::nn {
+
+namespace detail {
+inline const dist::Communicator* sync_batchnorm = nullptr;  ///< set by SyncBatchNorm
+}  // namespace detail
+
+/// Synchronised batch norm for data-parallel training: while this object lives, every batch-norm
+/// layer in training mode takes its statistics over the whole global batch — the ranks of `comm`
+/// together — at the price of two small allreduces in forward and one in backward per layer,
+/// so that N ranks × batch B normalise as one process × batch N·B does. Every rank must then run
+/// each forward and backward (no empty shares). train::fit makes one with
+/// FitOptions::sync_batchnorm. Without it each rank normalises over its own share (the default,
+/// as in PyTorch DDP).
+class SyncBatchNorm {
+public:
+  explicit SyncBatchNorm(const dist::Communicator& comm) : previous_(detail::sync_batchnorm) {
+    detail::sync_batchnorm = &comm;
+  }
+  SyncBatchNorm(const SyncBatchNorm&) = delete;
+  SyncBatchNorm& operator=(const SyncBatchNorm&) = delete;
+  ~SyncBatchNorm() { detail::sync_batchnorm = previous_; }
+
+private:
+  const dist::Communicator* previous_;
+};
 
 template <class T, class D, int C, bool Spatial>
 class BatchNormLayer : public LayerBase {
@@ -50,10 +77,19 @@ public:
   const tensor& forward(const tensor& x) {
     y_.resize(output_shape(x.shape()));
     const auto g = geometry(x.shape());
+    synced_ = nullptr;
     if (training_) {
-      ops::BatchNorm<D>::forward_train(g, x.data(), weight_.value.data(), bias_.value.data(), eps, momentum,
-                                       running_mean_.data(), running_var_.data(), y_.data(), mean_.data(),
-                                       invstd_.data());
+      if (detail::sync_batchnorm && detail::sync_batchnorm->size() > 1) synced_ = detail::sync_batchnorm;
+      if constexpr (std::is_same_v<D, Cpu>) {
+        ops::BatchNorm<D>::forward_train(g, x.data(), weight_.value.data(), bias_.value.data(), eps, momentum,
+                                         running_mean_.data(), running_var_.data(), y_.data(), mean_.data(),
+                                         invstd_.data(), synced_);
+      } else {
+        GALNET_CHECK(!synced_, describe(), ": synchronised batch norm runs on the CPU only so far");
+        ops::BatchNorm<D>::forward_train(g, x.data(), weight_.value.data(), bias_.value.data(), eps, momentum,
+                                         running_mean_.data(), running_var_.data(), y_.data(), mean_.data(),
+                                         invstd_.data());
+      }
     } else {
       ops::BatchNorm<D>::forward_eval(g, x.data(), weight_.value.data(), bias_.value.data(), eps,
                                       running_mean_.data(), running_var_.data(), y_.data());
@@ -85,10 +121,15 @@ public:
     check_shape(dy, y_.shape(), describe().c_str(), "output gradient");
     if (input_grad_) dx_.resize(x_->shape());
     else dx_.resize(Shape{});
-    ops::BatchNorm<D>::backward(geometry(x_->shape()), trained_forward_, x_->data(), dy.data(), weight_.value.data(),
-                                mean_.data(), invstd_.data(), input_grad_ ? dx_.data() : nullptr,
-                                weight_.requires_grad ? weight_.grad.data() : nullptr,
-                                bias_.requires_grad ? bias_.grad.data() : nullptr);
+    T* dgamma = weight_.requires_grad ? weight_.grad.data() : nullptr;
+    T* dbeta = bias_.requires_grad ? bias_.grad.data() : nullptr;
+    if constexpr (std::is_same_v<D, Cpu>)
+      ops::BatchNorm<D>::backward(geometry(x_->shape()), trained_forward_, x_->data(), dy.data(), weight_.value.data(),
+                                  mean_.data(), invstd_.data(), input_grad_ ? dx_.data() : nullptr, dgamma, dbeta,
+                                  synced_);
+    else
+      ops::BatchNorm<D>::backward(geometry(x_->shape()), trained_forward_, x_->data(), dy.data(), weight_.value.data(),
+                                  mean_.data(), invstd_.data(), input_grad_ ? dx_.data() : nullptr, dgamma, dbeta);
     return dx_;
   }
 
@@ -120,6 +161,7 @@ private:
   tensor running_mean_, running_var_, mean_, invstd_, y_, dx_;
   const tensor* x_ = nullptr;
   bool trained_forward_ = true;
+  const dist::Communicator* synced_ = nullptr;  ///< the ranks the last forward's statistics spanned
 };
 
 template <int C>

@@ -7,15 +7,32 @@
 // options.checkpoint (resume from it with `resume = true`: bit-identical to an uninterrupted
 // run). The loss is any object with T forward(pred, target) and backward() (nn::MSELoss,
 // nn::RMSELoss…). Losses reported per epoch are sample-weighted means over the batches.
+//
+// Data-parallel (options.comm, e.g. dist::World under mpirun): the loaders shard each global
+// batch across the ranks (LoaderOptions::rank/ranks), every rank computes the gradient of its
+// share, the gradients are summed weighted by share (dist::GradientAverager), and every rank
+// takes the same step — so N ranks × batch B follow one process × batch N·B, up to the order of
+// the sums (batch norm keeps per-rank batch statistics, as PyTorch DDP does, or with
+// sync_batchnorm takes them over the global batch). Rank 0's weights
+// are broadcast at the start and its batch-norm running statistics at the end of each epoch,
+// losses are reduced over the ranks, and rank 0 alone prints and writes the checkpoint, which
+// records the rank count; a run resumes on any number of ranks (the step count carries on, so
+// a schedule continues by steps; with another rank count an epoch has another number of them).
+// A rank whose loader or model throws leaves the others waiting in a collective: the caller
+// stops the job (dist::World::abort), as the example programs do.
 #pragma once
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "galnet/data/loader.hpp"
+#include "galnet/dist/communicator.hpp"
+#include "galnet/dist/gradients.hpp"
 #include "galnet/io/checkpoint.hpp"
+#include "galnet/nn/batchnorm.hpp"
 #include "galnet/train/progress.hpp"
 
 namespace galnet::train {
@@ -30,6 +47,12 @@ struct FitOptions {
   std::filesystem::path checkpoint;  ///< written after every epoch when not empty
   bool resume = false;               ///< continue from `checkpoint` if it exists
   bool progress = true;  ///< a progress bar on a terminal; false: only a line per epoch
+  /// The processes of a data-parallel job (null: this one alone); the loaders must shard for
+  /// the same rank and size.
+  const dist::Communicator* comm = nullptr;
+  /// With comm: batch-norm statistics over the whole global batch (nn::SyncBatchNorm) rather
+  /// than each rank's share; a global batch with an empty share is then left out.
+  bool sync_batchnorm = false;
 };
 
 template <class Opt>
@@ -57,9 +80,22 @@ public:
   }
 };
 
-/// Mean loss over a loader in eval mode (no gradients kept).
+namespace detail {
+template <class Source>
+void check_sharding(const data::DataLoader<Source>& loader, const dist::Communicator& comm, const char* which) {
+  const auto& lo = loader.options();
+  GALNET_CHECK(lo.rank == comm.rank() && lo.ranks == comm.size(), "fit: the ", which, " loader shards for rank ",
+               lo.rank, " of ", lo.ranks, ", but this process is rank ", comm.rank(), " of ", comm.size(),
+               " (set LoaderOptions::rank and ranks from the communicator)");
+}
+}  // namespace detail
+
+/// Mean loss over a loader in eval mode (no gradients kept); with a communicator, over every
+/// rank's share (the loader sharded for it).
 template <class Model, class Loss, class Source>
-double evaluate_loss(Model& model, Loss& loss, data::DataLoader<Source>& loader, std::int64_t epoch = 0) {
+double evaluate_loss(Model& model, Loss& loss, data::DataLoader<Source>& loader, std::int64_t epoch = 0,
+                     const dist::Communicator& comm = dist::single_process()) {
+  detail::check_sharding(loader, comm, "evaluation");
   const bool was_training = model.training();
   model.eval();
   data::Batch b;
@@ -74,7 +110,9 @@ double evaluate_loss(Model& model, Loss& loss, data::DataLoader<Source>& loader,
     n += b.size();
   }
   model.train(was_training);
-  return n ? sum / static_cast<double>(n) : NAN;
+  double totals[2] = {sum, static_cast<double>(n)};
+  comm.sum(totals, 2);
+  return totals[1] > 0 ? totals[0] / totals[1] : NAN;
 }
 
 /// The history rows a checkpoint carries (see fit), for a resumed run.
@@ -98,53 +136,98 @@ template <class Model, class Opt, class Loss, class Source>
 std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoader<Source>& train_loader,
                              data::DataLoader<Source>* valid_loader, const FitOptions& o, FitHooks<Opt> hooks = {},
                              std::vector<EpochRecord> history = {}) {
+  const dist::Communicator& comm = o.comm ? *o.comm : dist::single_process();
+  detail::check_sharding(train_loader, comm, "training");
+  if (valid_loader) detail::check_sharding(*valid_loader, comm, "validation");
   int start = 0;
   std::int64_t step = 0;
-  if (o.resume && !o.checkpoint.empty() && std::filesystem::exists(o.checkpoint)) {
-    const auto p = io::load_checkpoint(o.checkpoint, model, opt);
-    start = static_cast<int>(p.epoch);
-    step = p.step;
-    if (hooks.load_state) hooks.load_state(p.extra);
-    history = history_from(p.extra, start);
+  if (o.resume && !o.checkpoint.empty()) {
+    const bool here = std::filesystem::exists(o.checkpoint);
+    double seen = here ? 1 : 0;  // every rank must see the same file, or ranks would diverge
+    comm.sum(&seen, 1);
+    GALNET_CHECK(seen == 0 || seen == comm.size(), "fit: ", o.checkpoint.string(), " exists for ", seen, " of ",
+                 comm.size(), " ranks: the checkpoint must be on a filesystem that every rank shares");
+    if (here) {
+      const auto p = io::load_checkpoint(o.checkpoint, model, opt);
+      start = static_cast<int>(p.epoch);
+      step = p.step;
+      if (hooks.load_state) hooks.load_state(p.extra);
+      history = history_from(p.extra, start);
+      const auto ranks = p.extra.count("fit.ranks") ? std::stoi(p.extra.at("fit.ranks")) : 1;
+      if (ranks != comm.size() && comm.root())
+        std::fprintf(stderr, "fit: resuming a run of %d rank(s) on %d: the global batch and the steps per epoch change\n",
+                     ranks, comm.size());
+    }
   }
-  Progress progress(stderr, o.progress);
+  dist::broadcast_state(model, comm);  // one set of weights everywhere, whatever each rank initialised
+  Progress progress(stderr, o.progress && comm.root());
   data::Batch b;
   BatchUpload<typename Model::device_type> images, targets;
+  using Averager = dist::GradientAverager<typename Model::value_type, typename Model::device_type>;
+  std::optional<Averager> average;
+  decltype(nn::parameters(model)) averaged;
+  std::optional<nn::SyncBatchNorm> sync;
+  if (o.sync_batchnorm && comm.size() > 1) sync.emplace(comm);
   for (int e = start; e < o.epochs; ++e) {
     model.train();
+    if (auto trainable = nn::parameters(model); !average || trainable != averaged) {  // freezing phases
+      averaged = trainable;
+      average.emplace(std::move(trainable));
+    }
     train_loader.start_epoch(e);
     progress.start(e, o.epochs, train_loader.batches_per_epoch());
     double sum = 0;
     std::int64_t n = 0;
     while (train_loader.next(b)) {
-      if (b.size() == 0) continue;
+      double global = static_cast<double>(b.size());  // the global batch, after any skipped samples
+      if (sync) {  // every rank must reach each batch norm's allreduces: leave out a batch with an empty share
+        double shares[2] = {global, b.size() == 0 ? 1.0 : 0.0};
+        comm.sum(shares, 2);
+        if (shares[1] > 0) continue;
+        global = shares[0];
+      }
       if (hooks.before_step) hooks.before_step(step);
       opt.zero_grad();
-      const auto& pred = model.forward(images(b.images));
-      const double l = loss.forward(pred, targets(b.targets));
-      GALNET_CHECK(std::isfinite(l), "fit: the training loss became ", l, " at epoch ", e + 1, ", step ", step,
-                   " (learning rate too high?)");
-      model.backward(loss.backward());
+      double l = 0;
+      if (b.size() > 0) {  // a rank's share may be empty at the end of an epoch
+        const auto& pred = model.forward(images(b.images));
+        l = loss.forward(pred, targets(b.targets));
+        GALNET_CHECK(std::isfinite(l), "fit: the training loss became ", l, " at epoch ", e + 1, ", step ", step,
+                     comm.size() > 1 ? " on rank " + std::to_string(comm.rank()) : std::string(),
+                     " (learning rate too high?)");
+        model.backward(loss.backward());
+      }
+      if (!sync) comm.sum(&global, 1);
+      if (global == 0) continue;
+      (*average)(comm, b.size(), static_cast<std::int64_t>(global));
       opt.step();
       ++step;
       sum += l * static_cast<double>(b.size());
       n += b.size();
-      progress.update(static_cast<std::size_t>(b.size()), sum / static_cast<double>(n));
+      progress.update(static_cast<std::size_t>(global), sum / static_cast<double>(std::max<std::int64_t>(n, 1)));
     }
+    double totals[2] = {sum, static_cast<double>(n)};
+    comm.sum(totals, 2);
+    // Batch-norm running statistics differ per rank: evaluate and save rank 0's.
+    dist::broadcast_buffers(model, comm);
     EpochRecord rec;
     rec.epoch = e + 1;
-    rec.train_loss = n ? sum / static_cast<double>(n) : NAN;
+    rec.train_loss = totals[1] > 0 ? totals[0] / totals[1] : NAN;
     rec.lr = opt.groups().empty() ? 0.0 : opt.groups().back().lr;
-    if (valid_loader) rec.valid_loss = evaluate_loss(model, loss, *valid_loader, e);
+    if (valid_loader) rec.valid_loss = evaluate_loss(model, loss, *valid_loader, e, comm);
     rec.seconds = progress.seconds();
     if (hooks.after_epoch) hooks.after_epoch(rec);
     history.push_back(rec);
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "train loss %.5f  valid loss %.5f  lr %.3g", rec.train_loss, rec.valid_loss, rec.lr);
-    progress.finish(buf);
-    if (!o.checkpoint.empty()) {
+    if (comm.root()) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "train loss %.5f  valid loss %.5f  lr %.3g", rec.train_loss, rec.valid_loss,
+                    rec.lr);
+      progress.finish(buf);
+    }
+    if (!o.checkpoint.empty() && comm.root()) {
       io::TrainingProgress p{.epoch = e + 1, .step = step};
       if (hooks.save_state) hooks.save_state(p.extra);
+      p.extra["fit.ranks"] = std::to_string(comm.size());
       // The history so far rides along, so a resumed run writes the whole history.csv.
       for (const auto& h : history) {
         const std::string k = "history." + std::to_string(h.epoch) + ".";

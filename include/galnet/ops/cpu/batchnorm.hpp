@@ -2,13 +2,17 @@
 //
 // PyTorch semantics: training normalises with the batch mean and biased variance and updates
 // running_mean/var with momentum, the running variance taking the unbiased estimate; eval
-// normalises with the running statistics. Sums are taken in double for float inputs.
+// normalises with the running statistics. Sums are taken in double for float inputs. Training
+// passes take an optional dist::Communicator for synchronised batch norm over ranks.
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "galnet/core/device.hpp"
 #include "galnet/core/error.hpp"
+#include "galnet/dist/communicator.hpp"
 
 namespace galnet::ops {
 
@@ -51,45 +55,104 @@ void add_lanes(std::int64_t count, LaneSums& a, A&& term_a) {
 }
 }  // namespace detail
 
-/// Training forward; saves mean and 1/std per channel for backward.
+namespace detail {
+/// Σ x over channel c.
+template <class T>
+double channel_sum(const BatchNormGeometry& g, const T* x, std::int64_t c) {
+  LaneSums sum;
+  for (std::int64_t n = 0; n < g.n; ++n) {
+    const T* p = x + (n * g.c + c) * g.s;
+    add_lanes(g.s, sum, [&](std::int64_t i) { return static_cast<double>(p[i]); });
+  }
+  return sum.total();
+}
+/// Σ (x − mean)² over channel c (the second of two passes: no cancellation when |mean| ≫ std).
+template <class T>
+double channel_squares(const BatchNormGeometry& g, const T* x, std::int64_t c, double mean) {
+  LaneSums sq;
+  for (std::int64_t n = 0; n < g.n; ++n) {
+    const T* p = x + (n * g.c + c) * g.s;
+    add_lanes(g.s, sq, [&](std::int64_t i) {
+      const double d = p[i] - mean;
+      return d * d;
+    });
+  }
+  return sq.total();
+}
+/// Channel c from its statistics over m values: saved mean and 1/std, running statistics, y.
+template <class T>
+void channel_normalise(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta, double eps,
+                       double momentum, T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd,
+                       std::int64_t c, double mean, double var, double m) {
+  const double invstd = 1.0 / std::sqrt(var + eps);
+  save_mean[c] = static_cast<T>(mean);
+  save_invstd[c] = static_cast<T>(invstd);
+  running_mean[c] = static_cast<T>((1 - momentum) * running_mean[c] + momentum * mean);
+  running_var[c] = static_cast<T>((1 - momentum) * running_var[c] + momentum * var * m / (m - 1));
+  const T scale = static_cast<T>(gamma[c] * invstd);
+  const T shift = static_cast<T>(beta[c] - mean * gamma[c] * invstd);
+  for (std::int64_t n = 0; n < g.n; ++n) {
+    const T* p = x + (n * g.c + c) * g.s;
+    T* q = y + (n * g.c + c) * g.s;
+    for (std::int64_t i = 0; i < g.s; ++i) q[i] = p[i] * scale + shift;
+  }
+}
+/// Sums `sums` over the ranks in place, with this rank's count appended: returns the total count.
+inline double sum_over_ranks(std::vector<double>& sums, double count, const dist::Communicator& across) {
+  sums.push_back(count);
+  across.sum(sums.data(), static_cast<std::int64_t>(sums.size()));
+  const double total = sums.back();
+  sums.pop_back();
+  return total;
+}
+}  // namespace detail
+
+/// Training forward; saves mean and 1/std per channel for backward. With `across` (synchronised
+/// batch norm, nn::SyncBatchNorm), the statistics are those of every rank's batch together: the
+/// per-channel sums, then the squared deviations from the global mean, are summed over the ranks
+/// (the same two-pass arithmetic, in three sweeps instead of one per channel).
 template <class T>
 void batchnorm_forward_train(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta,
                              double eps, double momentum, T* running_mean, T* running_var, T* y,
-                             T* save_mean, T* save_invstd) {
+                             T* save_mean, T* save_invstd, const dist::Communicator* across = nullptr) {
   const std::int64_t m = g.count();
-  GALNET_CHECK(m > 1, "BatchNorm: training needs more than one value per channel, got input [",
-               g.n, ", ", g.c, ", ", g.s, "]");
+  [[maybe_unused]] const bool big = g.c * m > 32768;
+  if (!across || across->size() == 1) {
+    GALNET_CHECK(m > 1, "BatchNorm: training needs more than one value per channel, got input [",
+                 g.n, ", ", g.c, ", ", g.s, "]");
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(static) if (g.c * m > 32768)
+#pragma omp parallel for schedule(static) if (big)
 #endif
-  for (std::int64_t c = 0; c < g.c; ++c) {
-    detail::LaneSums sum, sq;
-    for (std::int64_t n = 0; n < g.n; ++n) {
-      const T* p = x + (n * g.c + c) * g.s;
-      detail::add_lanes(g.s, sum, [&](std::int64_t i) { return static_cast<double>(p[i]); });
+    for (std::int64_t c = 0; c < g.c; ++c) {  // each channel's passes while it is in cache
+      const double mean = detail::channel_sum(g, x, c) / static_cast<double>(m);
+      const double var = detail::channel_squares(g, x, c, mean) / static_cast<double>(m);
+      detail::channel_normalise(g, x, gamma, beta, eps, momentum, running_mean, running_var, y, save_mean, save_invstd,
+                                c, mean, var, static_cast<double>(m));
     }
-    const double mean = sum.total() / m;
-    for (std::int64_t n = 0; n < g.n; ++n) {  // two passes: no cancellation when |mean| ≫ std
-      const T* p = x + (n * g.c + c) * g.s;
-      detail::add_lanes(g.s, sq, [&](std::int64_t i) {
-        const double d = p[i] - mean;
-        return d * d;
-      });
-    }
-    const double var = sq.total() / m;
-    const double invstd = 1.0 / std::sqrt(var + eps);
-    save_mean[c] = static_cast<T>(mean);
-    save_invstd[c] = static_cast<T>(invstd);
-    running_mean[c] = static_cast<T>((1 - momentum) * running_mean[c] + momentum * mean);
-    running_var[c] = static_cast<T>((1 - momentum) * running_var[c] + momentum * var * m / (m - 1));
-    const T scale = static_cast<T>(gamma[c] * invstd);
-    const T shift = static_cast<T>(beta[c] - mean * gamma[c] * invstd);
-    for (std::int64_t n = 0; n < g.n; ++n) {
-      const T* p = x + (n * g.c + c) * g.s;
-      T* q = y + (n * g.c + c) * g.s;
-      for (std::int64_t i = 0; i < g.s; ++i) q[i] = p[i] * scale + shift;
-    }
+    return;
   }
+  thread_local std::vector<double> sums, squares;
+  sums.resize(static_cast<std::size_t>(g.c));
+  squares.resize(static_cast<std::size_t>(g.c));
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (big)
+#endif
+  for (std::int64_t c = 0; c < g.c; ++c) sums[static_cast<std::size_t>(c)] = detail::channel_sum(g, x, c);
+  const double total = detail::sum_over_ranks(sums, static_cast<double>(m), *across);
+  GALNET_CHECK(total > 1, "BatchNorm: training needs more than one value per channel over the ranks, got ", total);
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (big)
+#endif
+  for (std::int64_t c = 0; c < g.c; ++c)
+    squares[static_cast<std::size_t>(c)] = detail::channel_squares(g, x, c, sums[static_cast<std::size_t>(c)] / total);
+  detail::sum_over_ranks(squares, 0.0, *across);
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (big)
+#endif
+  for (std::int64_t c = 0; c < g.c; ++c)
+    detail::channel_normalise(g, x, gamma, beta, eps, momentum, running_mean, running_var, y, save_mean, save_invstd, c,
+                              sums[static_cast<std::size_t>(c)] / total, squares[static_cast<std::size_t>(c)] / total,
+                              total);
 }
 
 /// Eval forward, fused with what follows batch norm in a ResNet block: y = relu?(bn(x) + r)
@@ -141,42 +204,85 @@ void batchnorm_forward_eval(const BatchNormGeometry& g, const T* x, const T* gam
                                false, y);
 }
 
+namespace detail {
+/// Σ dy and Σ dy·x̂ over channel c.
+template <class T>
+std::pair<double, double> channel_gradient_sums(const BatchNormGeometry& g, const T* x, const T* dy, std::int64_t c,
+                                                double mu, double is) {
+  LaneSums dy_sum, dy_xhat_sum;
+  for (std::int64_t n = 0; n < g.n; ++n) {
+    const T* p = x + (n * g.c + c) * g.s;
+    const T* d = dy + (n * g.c + c) * g.s;
+    add_lanes(
+        g.s, dy_sum, [&](std::int64_t i) { return static_cast<double>(d[i]); }, &dy_xhat_sum,
+        [&](std::int64_t i) { return d[i] * (p[i] - mu) * is; });
+  }
+  return {dy_sum.total(), dy_xhat_sum.total()};
+}
+/// dx of channel c: training, γ·σ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)) with the means `a`, `b`;
+/// eval (a = b = 0), γ·σ⁻¹·dy.
+template <class T>
+void channel_input_gradient(const BatchNormGeometry& g, const T* x, const T* dy, const T* gamma, std::int64_t c,
+                            double mu, double is, double a, double b, T* dx) {
+  const double k = gamma[c] * is;
+  for (std::int64_t n = 0; n < g.n; ++n) {
+    const T* p = x + (n * g.c + c) * g.s;
+    const T* d = dy + (n * g.c + c) * g.s;
+    T* q = dx + (n * g.c + c) * g.s;
+    for (std::int64_t i = 0; i < g.s; ++i) q[i] = static_cast<T>(k * (d[i] - a - (p[i] - mu) * is * b));
+  }
+}
+}  // namespace detail
+
 /// Backward. `mean`/`invstd` are the saved batch statistics (training) or the running ones
 /// converted (eval, where the statistics are constants). dgamma/dbeta accumulate (may be null
-/// when frozen); dx is overwritten (may be null when not needed).
+/// when frozen); dx is overwritten (may be null when not needed). With `across` (after a
+/// synchronised training forward) the means of dy and dy·x̂ in dx are over every rank's batch;
+/// dgamma and dbeta stay this rank's, averaged later with the other gradients (PyTorch's
+/// SyncBatchNorm).
 template <class T>
 void batchnorm_backward(const BatchNormGeometry& g, bool training, const T* x, const T* dy,
-                        const T* gamma, const T* mean, const T* invstd, T* dx, T* dgamma, T* dbeta) {
+                        const T* gamma, const T* mean, const T* invstd, T* dx, T* dgamma, T* dbeta,
+                        const dist::Communicator* across = nullptr) {
   const std::int64_t m = g.count();
+  [[maybe_unused]] const bool big = g.c * m > 32768;
+  const auto accumulate = [&](std::int64_t c, std::pair<double, double> s) {
+    if (dgamma) dgamma[c] += static_cast<T>(s.second);
+    if (dbeta) dbeta[c] += static_cast<T>(s.first);
+  };
+  if (!across || across->size() == 1 || !training || !dx) {
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(static) if (g.c * m > 32768)
+#pragma omp parallel for schedule(static) if (big)
+#endif
+    for (std::int64_t c = 0; c < g.c; ++c) {
+      const double mu = mean[c], is = invstd[c];
+      const auto s = detail::channel_gradient_sums(g, x, dy, c, mu, is);
+      accumulate(c, s);
+      if (!dx) continue;
+      const double a = training ? s.first / static_cast<double>(m) : 0.0;
+      const double b = training ? s.second / static_cast<double>(m) : 0.0;
+      detail::channel_input_gradient(g, x, dy, gamma, c, mu, is, a, b, dx);
+    }
+    return;
+  }
+  thread_local std::vector<double> sums;
+  sums.resize(static_cast<std::size_t>(2 * g.c));
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (big)
 #endif
   for (std::int64_t c = 0; c < g.c; ++c) {
-    const double mu = mean[c], is = invstd[c];
-    detail::LaneSums dy_sum, dy_xhat_sum;
-    for (std::int64_t n = 0; n < g.n; ++n) {
-      const T* p = x + (n * g.c + c) * g.s;
-      const T* d = dy + (n * g.c + c) * g.s;
-      detail::add_lanes(
-          g.s, dy_sum, [&](std::int64_t i) { return static_cast<double>(d[i]); }, &dy_xhat_sum,
-          [&](std::int64_t i) { return d[i] * (p[i] - mu) * is; });
-    }
-    const double sum_dy = dy_sum.total(), sum_dy_xhat = dy_xhat_sum.total();
-    if (dgamma) dgamma[c] += static_cast<T>(sum_dy_xhat);
-    if (dbeta) dbeta[c] += static_cast<T>(sum_dy);
-    if (!dx) continue;
-    const double k = gamma[c] * is;
-    // Training: dx = γ·σ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)); eval: dx = γ·σ⁻¹·dy.
-    const double a = training ? sum_dy / m : 0.0;
-    const double b = training ? sum_dy_xhat / m : 0.0;
-    for (std::int64_t n = 0; n < g.n; ++n) {
-      const T* p = x + (n * g.c + c) * g.s;
-      const T* d = dy + (n * g.c + c) * g.s;
-      T* q = dx + (n * g.c + c) * g.s;
-      for (std::int64_t i = 0; i < g.s; ++i)
-        q[i] = static_cast<T>(k * (d[i] - a - (p[i] - mu) * is * b));
-    }
+    const auto s = detail::channel_gradient_sums(g, x, dy, c, mean[c], invstd[c]);
+    accumulate(c, s);
+    sums[static_cast<std::size_t>(2 * c)] = s.first;
+    sums[static_cast<std::size_t>(2 * c + 1)] = s.second;
   }
+  const double total = detail::sum_over_ranks(sums, static_cast<double>(m), *across);
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (big)
+#endif
+  for (std::int64_t c = 0; c < g.c; ++c)
+    detail::channel_input_gradient(g, x, dy, gamma, c, mean[c], invstd[c], sums[static_cast<std::size_t>(2 * c)] / total,
+                                   sums[static_cast<std::size_t>(2 * c + 1)] / total, dx);
 }
 
 /// Per-channel mean and 1/√(var + eps) from running statistics (what eval-mode backward uses).
@@ -197,8 +303,10 @@ template <>
 struct BatchNorm<Cpu> {
   template <class T>
   static void forward_train(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta, double eps,
-                            double momentum, T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd) {
-    batchnorm_forward_train(g, x, gamma, beta, eps, momentum, running_mean, running_var, y, save_mean, save_invstd);
+                            double momentum, T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd,
+                            const dist::Communicator* across = nullptr) {
+    batchnorm_forward_train(g, x, gamma, beta, eps, momentum, running_mean, running_var, y, save_mean, save_invstd,
+                            across);
   }
   template <class T>
   static void forward_eval(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta, double eps,
@@ -212,8 +320,9 @@ struct BatchNorm<Cpu> {
   }
   template <class T>
   static void backward(const BatchNormGeometry& g, bool training, const T* x, const T* dy, const T* gamma,
-                       const T* mean, const T* invstd, T* dx, T* dgamma, T* dbeta) {
-    batchnorm_backward(g, training, x, dy, gamma, mean, invstd, dx, dgamma, dbeta);
+                       const T* mean, const T* invstd, T* dx, T* dgamma, T* dbeta,
+                       const dist::Communicator* across = nullptr) {
+    batchnorm_backward(g, training, x, dy, gamma, mean, invstd, dx, dgamma, dbeta, across);
   }
 };
 
