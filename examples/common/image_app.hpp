@@ -13,7 +13,7 @@
 #include <galnet/data/image_source.hpp>
 #include <galnet/data/loader.hpp>
 #include <galnet/data/samples.hpp>
-#include <galnet/dist/shard.hpp>
+#include <galnet/dist/communicator.hpp>
 #include <galnet/eval/metrics.hpp>
 #include <galnet/galnet.hpp>
 #include <galnet/io/atomic_file.hpp>
@@ -62,17 +62,6 @@ struct PaperDefaults {
 };
 
 /// Everything the command line sets.
-/// The processes of an `mpirun -np N` job (one otherwise): evaluate and predict split the
-/// catalog's rows into N contiguous shares and add the parts (zeros elsewhere: exact), so the
-/// predictions are the single process's; rank 0 writes the outputs. `sum` is MPI_Allreduce
-/// (run_app.hpp sets it where the program links galnet::mpi), kept behind a function so that
-/// the nvcc half of a program never sees MPI.
-struct Ranks {
-  int rank = 0, size = 1;
-  std::function<void(float*, std::int64_t)> sum;
-  [[nodiscard]] bool root() const { return rank == 0; }
-};
-
 struct Args {
   std::string command;
   fs::path data, catalog, images, weights, out = "galnet-run";
@@ -82,8 +71,11 @@ struct Args {
   std::string schedule, optimizer;          // a paper's alternative regimen, e.g. wu_boada one-cycle
   std::uint64_t seed = 0;
   std::string device = "cpu";
-  bool resume = false, tta = false, progress = true, tf32 = false, bf16 = false;
-  Ranks ranks;  ///< under mpirun (built with galnet::mpi): this process's place in the job
+  bool resume = false, tta = false, progress = true, tf32 = false, bf16 = false, sync_batchnorm = false;
+  /// The processes of an `mpirun -np N` job (run_app.hpp sets dist::World where the program
+  /// links galnet::mpi; one process otherwise), behind dist::Communicator so that the nvcc half
+  /// of a program never sees MPI. Rank 0 prints and writes the outputs.
+  const dist::Communicator* comm = &dist::single_process();
 };
 
 /// The outputs a model file records, so evaluate/predict rebuild the same network.
@@ -118,11 +110,11 @@ inline data::Catalog read_catalog(const PaperDefaults& p, const Args& a, bool ne
   if (p.sample) {
     const std::size_t before = cat.size();
     cat = p.sample(cat, a.targets);
-    if (cat.size() != before)
+    if (cat.size() != before && a.comm->root())
       std::fprintf(stderr, "%s: the paper's sample selection keeps %zu of %zu rows\n", p.name.c_str(), cat.size(), before);
   }
   const auto rows = cat.finite_rows(a.targets);
-  if (rows.size() != cat.size())
+  if (rows.size() != cat.size() && a.comm->root())
     std::fprintf(stderr, "%s: %zu of %zu rows have a missing or non-finite target and are left out\n", p.name.c_str(),
                  cat.size() - rows.size(), cat.size());
   return cat.select(rows);
@@ -173,6 +165,25 @@ Tensor<float> predict_rows(Model& model, data::CatalogImageSource& src, const st
   }
   src.train(false);
   return out;
+}
+
+/// predict_rows split across the job's ranks: each predicts its contiguous share of `rows`
+/// (dist::shard) and the parts are added (zeros elsewhere: exact), so every rank ends with the
+/// single process's predictions, row for row.
+template <class Model>
+Tensor<float> predict_rows(Model& model, data::CatalogImageSource& src, const std::vector<std::size_t>& rows,
+                           const Args& a, int k) {
+  const auto n = static_cast<std::int64_t>(rows.size());
+  const auto [begin, end] = dist::shard(n, *a.comm);
+  if (a.comm->size() == 1) return predict_rows(model, src, rows, a.batch_size, a.workers, k, a.tta ? 5 : 1);
+  Tensor<float> pred(Shape{n, k}, 0.f);
+  if (end > begin) {
+    const std::vector<std::size_t> mine(rows.begin() + begin, rows.begin() + end);
+    const auto part = predict_rows(model, src, mine, a.batch_size, a.workers, k, a.tta ? 5 : 1);
+    std::copy_n(part.data(), part.numel(), pred.data() + begin * k);
+  }
+  a.comm->sum(pred.data(), pred.numel());
+  return pred;
 }
 
 /// Sets a freshly initialised output layer's bias to each target's mean over `rows` and, with

@@ -10,7 +10,9 @@
 //   };
 // --device cuda runs run_on<Recipe, Cuda, N>, compiled by nvcc in the program's cuda.cu
 // (run_cuda.cuh), where CMake found galnet::cuda (GALNET_EXAMPLES_CUDA). Launched by mpirun
-// (where the program links galnet::mpi), evaluate and predict split the rows across ranks.
+// (where the program links galnet::mpi), train is data-parallel (train::fit over dist::World:
+// --batch-size per rank, as PyTorch DDP) and evaluate and predict split the rows across ranks;
+// rank 0 writes every output.
 #pragma once
 #include <numeric>
 
@@ -26,6 +28,10 @@ namespace galnet::app {
 
 template <class Recipe, class D, int N>
 void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normalization>& norm);
+/// " on N ranks" under mpirun, nothing otherwise.
+inline std::string ranks_note(const Args& a) {
+  return a.comm->size() > 1 ? " on " + std::to_string(a.comm->size()) + " ranks" : std::string();
+}
 /// Defined in run_cuda.cuh, instantiated by the program's cuda.cu.
 template <class Recipe, int N>
 void run_on_cuda(const PaperDefaults& P, Args& a, const std::optional<data::Normalization>& norm);
@@ -51,23 +57,15 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
     data::CatalogImageSource src(cat, so);
     std::vector<std::size_t> rows(cat.size());
     std::iota(rows.begin(), rows.end(), std::size_t{0});
-    const auto n = static_cast<std::int64_t>(rows.size());
-    const auto [begin, end] = dist::shard(n, a.ranks.rank, a.ranks.size);
-    const std::vector<std::size_t> mine(rows.begin() + begin, rows.begin() + end);
-    Tensor<float> pred(Shape{n, N}, 0.f);
-    if (!mine.empty()) {
-      const auto part = predict_rows(*model, src, mine, a.batch_size, a.workers, N, a.tta ? 5 : 1);
-      std::copy_n(part.data(), part.numel(), pred.data() + begin * N);
-    }
-    if (a.ranks.size > 1) a.ranks.sum(pred.data(), pred.numel());
-    if (!a.ranks.root()) return;
+    const auto pred = predict_rows(*model, src, rows, a, N);
+    if (!a.comm->root()) return;
     write_results(a.out, cat, rows, a.targets, pred, labelled);
     std::printf("%s %s: %zu galaxies%s; outputs in %s\n", P.name.c_str(), a.command.c_str(), rows.size(),
-                a.ranks.size > 1 ? (" on " + std::to_string(a.ranks.size) + " ranks").c_str() : "", a.out.string().c_str());
+                ranks_note(a).c_str(), a.out.string().c_str());
     return;
   }
-  GALNET_CHECK(a.ranks.size == 1, P.name, " ", a.command, ": under mpirun only evaluate and predict are split across ranks "
-               "so far; run ", a.command, " as one process");
+  GALNET_CHECK(a.command != "lr-find" || a.comm->size() == 1, P.name, " lr-find: run the sweep as one process (it "
+               "takes a few hundred batches); train under mpirun with the rate it suggests");
   // train
   const auto split = data::random_split(cat.size(), a.valid_pct / 100.0, 0.0, a.seed);
   if (P.normalization == NormalizationKind::imagenet) so.normalization = data::Normalization::imagenet();
@@ -86,16 +84,26 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
     io::LoadOptions lo;
     lo.strict = false;
     const auto rep = io::load_exported(*model, a.weights, lo);
-    std::printf("%s: started from %s (%zu tensors loaded, %zu not in the file)\n", P.name.c_str(),
+    if (a.comm->root())
+      std::printf("%s: started from %s (%zu tensors loaded, %zu not in the file)\n", P.name.c_str(),
                 a.weights.string().c_str(), rep.loaded.size(), rep.missing.size());
   }
-  data::DataLoader tl(tsrc, split.train, {.batch_size = a.batch_size, .drop_last = split.train.size() > static_cast<std::size_t>(a.batch_size), .seed = a.seed, .workers = a.workers});
-  data::DataLoader vl(vsrc, split.valid, {.batch_size = a.batch_size, .shuffle = false, .seed = a.seed, .workers = a.workers});
-  std::printf("%s: %zu training and %zu validation galaxies, targets", P.name.c_str(), split.train.size(), split.valid.size());
-  for (const auto& t : a.targets) std::printf(" %s", t.c_str());
-  std::printf("\n");
+  // Under mpirun each rank loads its share of every global batch of batch_size × ranks.
+  const int rank = a.comm->rank(), ranks = a.comm->size();
+  const std::size_t global_batch = static_cast<std::size_t>(a.batch_size) * static_cast<std::size_t>(ranks);
+  data::DataLoader tl(tsrc, split.train, {.batch_size = a.batch_size, .drop_last = split.train.size() > global_batch,
+                                          .seed = a.seed, .workers = a.workers, .rank = rank, .ranks = ranks});
+  data::DataLoader vl(vsrc, split.valid, {.batch_size = a.batch_size, .shuffle = false, .seed = a.seed, .workers = a.workers,
+                                          .rank = rank, .ranks = ranks});
+  if (a.comm->root()) {
+    std::printf("%s: %zu training and %zu validation galaxies%s, targets", P.name.c_str(), split.train.size(),
+                split.valid.size(), ranks_note(a).c_str());
+    for (const auto& t : a.targets) std::printf(" %s", t.c_str());
+    std::printf("\n");
+  }
   manual_seed(a.seed);
-  train::FitOptions fo{.epochs = a.epochs, .checkpoint = a.out / "checkpoint.safetensors", .resume = a.resume, .progress = a.progress};
+  train::FitOptions fo{.epochs = a.epochs, .checkpoint = a.out / "checkpoint.safetensors", .resume = a.resume,
+                       .progress = a.progress, .comm = a.comm, .sync_batchnorm = a.sync_batchnorm};
   if (a.command == "lr-find") {
     auto sweep = [&](auto& opt, auto&&) {
       auto go = [&](auto&& loss) {
@@ -118,9 +126,10 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
     }
   };
   Recipe::train(*model, a, tl.batches_per_epoch(), run_fit);
+  const auto pred = predict_rows(*model, vsrc, split.valid, a, N);
+  if (!a.comm->root()) return;
   io::save_model(a.out / "model.safetensors", *model, so.normalization, run_metadata(P, a));
   write_history(a.out, history);
-  const auto pred = predict_rows(*model, vsrc, split.valid, a.batch_size, a.workers, N, a.tta ? 5 : 1);
   write_results(a.out, cat, split.valid, a.targets, pred, true);
   std::printf("%s train: model, history, metrics and predictions (validation set) in %s\n", P.name.c_str(), a.out.string().c_str());
 }
@@ -134,7 +143,7 @@ int run(int argc, char** argv) {
   std::optional<dist::World> world;  // only when mpirun started us: a plain run stays MPI-free
   if (dist::launched_by_mpirun()) {
     world.emplace(&argc, &argv);
-    a.ranks = {world->rank(), world->size(), [&](float* v, std::int64_t n) { world->allreduce_sum(v, n); }};
+    a.comm = &*world;
   }
 #endif
   a.seed = P.seed;
@@ -162,6 +171,8 @@ int run(int argc, char** argv) {
       c->add_option("--valid-pct", a.valid_pct, "validation split, percent")->capture_default_str()->check(CLI::Range(1.0, 90.0));
       c->add_flag("--resume", a.resume, "continue from --out/checkpoint.safetensors");
       c->add_flag("!--no-progress", a.progress, "a plain line per epoch instead of a progress bar");
+      c->add_flag("--sync-batchnorm", a.sync_batchnorm, "under mpirun: batch-norm statistics over every rank's batch "
+                                                         "(PyTorch's SyncBatchNorm) rather than each rank's share");
     }
     Recipe::add_options(c, a);
   };

@@ -12,7 +12,9 @@
 // flux or z that is not finite or not positive keeps its id, has empty EWs and its problems in
 // flag; the count of such rows is reported and the exit status is 0. A missing column, a field
 // that is not a number, an empty or unreadable file is an error naming the file (and line and
-// column): exit status 1 and no output file. The output is written atomically, last.
+// column): exit status 1 and no output file. The output is written atomically, last. Under
+// `mpirun -np N` (where the program links galnet::mpi) each rank predicts a contiguous share of
+// the rows and rank 0 writes the same file as one process.
 //
 // train: columns id, flux_0 … flux_11, z and, for each LINE above, LINE_ew (EW in Å) and
 // LINE_ew_ivar (its inverse variance, 1/Å²). Fits the ten MLPs (N(0, 0.1²) initialisation,
@@ -31,14 +33,19 @@
 #include <galnet/core/parallel.hpp>
 #include <galnet/core/rng.hpp>
 #include <galnet/data/catalog.hpp>
+#include <galnet/dist/communicator.hpp>
 #include <galnet/io/atomic_file.hpp>
 #include <galnet/io/state_dict.hpp>
 #include <galnet/models/line_ew.hpp>
 #include <galnet/models/line_ew_predictor.hpp>
 #include <galnet/nn/loss.hpp>
 #include <galnet/optim.hpp>
+#include <optional>
 #include <string>
 #include <vector>
+#if defined(GALNET_WITH_MPI)
+#include <galnet/dist/mpi.hpp>
+#endif
 
 namespace fs = std::filesystem;
 using namespace galnet;
@@ -89,7 +96,7 @@ struct PredictOptions {
   int threads = 0;
 };
 
-int predict(const PredictOptions& o) {
+int predict(const PredictOptions& o, const dist::Communicator& comm) {
   const fs::path weights = o.weights.empty() ? models::find_line_ew_weights(!o.no_luminosity) : fs::path(o.weights);
   const LineEW model(weights);
   GALNET_CHECK(!(o.no_luminosity && model.with_luminosity()), "line_ew predict: --no-luminosity was given but '",
@@ -102,18 +109,34 @@ int predict(const PredictOptions& o) {
   std::vector<double> ew(n * kLines);
   std::vector<LineEW::RowStatus> status(n);
 
-  // Chunks of rows on the thread team: LineEW::predict is const and thread-safe.
+  // This rank's rows (all of them in one process), in chunks on the thread team:
+  // LineEW::predict is const and thread-safe.
   if (o.threads > 0) set_num_threads(o.threads);
+  const auto [first, last] = dist::shard(static_cast<std::int64_t>(n), comm);
   constexpr std::size_t kChunk = 256;
-  const auto chunks = static_cast<long long>((n + kChunk - 1) / kChunk);
+  const auto begin = static_cast<std::size_t>(first), mine = static_cast<std::size_t>(last - first);
+  const auto chunks = static_cast<long long>((mine + kChunk - 1) / kChunk);
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1)
 #endif
   for (long long c = 0; c < chunks; ++c) {
-    const std::size_t a = static_cast<std::size_t>(c) * kChunk, m = std::min(kChunk, n - a);
+    const std::size_t a = begin + static_cast<std::size_t>(c) * kChunk, m = std::min(kChunk, begin + mine - a);
     model.predict(std::span<const double>(fluxes).subspan(a * LineEW::bins, m * LineEW::bins),
                   std::span<const double>(z).subspan(a, m), std::span<double>(ew).subspan(a * kLines, m * kLines),
                   std::span<LineEW::RowStatus>(status).subspan(a, m));
+  }
+  if (comm.size() > 1) {  // every rank's rows to every rank: zeros elsewhere, so the sums are exact
+    std::vector<double> rows(n * (kLines + 1), 0.0);
+    for (std::size_t i = begin; i < begin + mine; ++i) {
+      std::copy_n(&ew[i * kLines], kLines, &rows[i * (kLines + 1)]);
+      rows[i * (kLines + 1) + kLines] = static_cast<double>(status[i]);
+    }
+    comm.sum(rows.data(), static_cast<std::int64_t>(rows.size()));
+    if (!comm.root()) return 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::copy_n(&rows[i * (kLines + 1)], kLines, &ew[i * kLines]);
+      status[i] = static_cast<LineEW::RowStatus>(rows[i * (kLines + 1) + kLines]);
+    }
   }
 
   std::string out = "id";
@@ -135,9 +158,10 @@ int predict(const PredictOptions& o) {
     }
   }
   io::write_file_atomically(o.output, out);
-  std::printf("line_ew predict: %zu rows, %zu predicted, %zu flagged (EWs left empty, reason in 'flag'); %s model "
+  std::printf("line_ew predict: %zu rows%s, %zu predicted, %zu flagged (EWs left empty, reason in 'flag'); %s model "
               "%s -> %s\n",
-              n, n - flagged, flagged, model.with_luminosity() ? "with-luminosity" : "without-luminosity",
+              n, comm.size() > 1 ? (" on " + std::to_string(comm.size()) + " ranks").c_str() : "", n - flagged, flagged,
+              model.with_luminosity() ? "with-luminosity" : "without-luminosity",
               weights.string().c_str(), o.output.c_str());
   return 0;
 }
@@ -380,9 +404,18 @@ int main(int argc, char** argv) {
   auto* s = app.add_subcommand("summary", "print the ten networks and their parameter counts");
   s->add_flag("--no-luminosity", summary_no_l, "the model without luminosity");
 
+#if defined(GALNET_WITH_MPI)
+  std::optional<dist::World> world;  // only when mpirun started us: a plain run stays MPI-free
+  if (dist::launched_by_mpirun()) world.emplace(&argc, &argv);
+  const dist::Communicator& comm = world ? static_cast<const dist::Communicator&>(*world) : dist::single_process();
+#else
+  const dist::Communicator& comm = dist::single_process();
+#endif
   CLI11_PARSE(app, argc, argv);
   try {
-    if (p->parsed()) return predict(po);
+    if (p->parsed()) return predict(po, comm);
+    GALNET_CHECK(comm.size() == 1 || !t->parsed(), "line_ew train: under mpirun only predict is split across "
+                 "ranks; run train as one process (the ten small networks train fastest on one core)");
     if (t->parsed()) {
       if (to.threads > 0) set_num_threads(to.threads);
       return to.no_luminosity ? train<false>(to) : train<true>(to);
@@ -390,6 +423,10 @@ int main(int argc, char** argv) {
     if (s->parsed()) return summary(summary_no_l);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "line_ew: error: %s\n", e.what());
+#if defined(GALNET_WITH_MPI)
+    // The other ranks may be waiting in a collective: stop them all rather than hang.
+    if (world && world->size() > 1) world->abort("line_ew: error above; stopping every rank");
+#endif
     return 1;
   }
   return 0;
