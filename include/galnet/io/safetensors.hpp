@@ -148,7 +148,13 @@ inline double element(DType t, const unsigned char* p, std::size_t i) {
   return 0;
 }
 
-inline std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+// Built by appends: GCC 12's -Wrestrict misfires on "'" + std::string&& (GCC bug 105329).
+inline std::string quoted(const std::filesystem::path& p) {
+  std::string s = "'";
+  s += p.string();
+  s += '\'';
+  return s;
+}
 
 }  // namespace detail
 
