@@ -211,8 +211,12 @@ inline std::string predictions_csv(std::span<const std::string> ids, std::span<c
                " targets need ", n * k);
   auto value = [](double v) { return std::isnan(v) ? std::string() : detail::metrics::shortest(v); };
   std::string out = "objID";
-  for (const auto& name : names)
-    out += "," + detail::metrics::csv_field(name + "_true") + "," + detail::metrics::csv_field(name + "_pred");
+  for (const auto& name : names) {  // appends: GCC 12's -Wrestrict misfires on "," + string&& (bug 105329)
+    out += ',';
+    out += detail::metrics::csv_field(name + "_true");
+    out += ',';
+    out += detail::metrics::csv_field(name + "_pred");
+  }
   out += '\n';
   for (std::size_t i = 0; i < n; ++i) {
     out += detail::metrics::csv_field(ids[i]);
