@@ -70,6 +70,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/galnetConfigVersion.cmake
   COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
 install(FILES ${PROJECT_BINARY_DIR}/galnetConfig.cmake ${PROJECT_BINARY_DIR}/galnetConfigVersion.cmake
               ${PROJECT_SOURCE_DIR}/cmake/galnetCuda.cmake ${PROJECT_SOURCE_DIR}/cmake/galnetMpi.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/galnetNccl.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/galnet)
 
 # ---- line_ew: the published line-EW weights (Khederlarian et al. 2024, ashodkh/emission-lines,

@@ -22,6 +22,9 @@
 #if defined(GALNET_WITH_MPI) && !defined(__CUDACC__)
 #define GALNET_APP_MPI 1
 #include <galnet/dist/mpi.hpp>
+#if defined(GALNET_WITH_NCCL)  // --device cuda under mpirun: gradients summed on the GPUs
+#include <galnet/dist/nccl.hpp>
+#endif
 #endif
 
 namespace galnet::app {
@@ -145,6 +148,9 @@ int run(int argc, char** argv) {
     world.emplace(&argc, &argv);
     a.comm = &*world;
   }
+#if defined(GALNET_WITH_NCCL)
+  std::optional<dist::NcclCommunicator> nccl;
+#endif
 #endif
   a.seed = P.seed;
   CLI::App cli{P.description};
@@ -198,6 +204,12 @@ int run(int argc, char** argv) {
 #endif
     GALNET_CHECK(!a.tf32 || a.device == "cuda", P.name, ": --tf32 is a GPU mode; give it with --device cuda");
     GALNET_CHECK(!a.bf16 || a.device == "cuda", P.name, ": --bf16 is a GPU mode; give it with --device cuda");
+#if defined(GALNET_APP_MPI) && defined(GALNET_WITH_NCCL)
+    if (world && world->size() > 1 && a.device == "cuda") {  // a GPU per rank, before any CUDA work
+      nccl.emplace(*world);
+      a.comm = &*nccl;
+    }
+#endif
     set_num_threads(a.threads);
     if (a.batch_size <= 0) a.batch_size = P.batch_size;
     if (a.epochs <= 0) a.epochs = P.epochs;

@@ -97,4 +97,8 @@ TEST_CASE("allreduce_sum adds every rank's values; MPI errors become galnet::Err
   CHECK(v[1] == static_cast<std::int64_t>(world.size()) * (world.size() - 1) / 2);
   std::vector<double> d(3, 1.0);
   CHECK_THROWS_WITH_AS(world.broadcast(d.data(), 3, world.size()), doctest::Contains("MPI_Bcast failed"), Error);
+  // MPI sums host memory: device values are staged (dist::NcclCommunicator sums on the GPUs).
+  CHECK_FALSE(world.sums_on_device());
+  CHECK_THROWS_WITH_AS(world.weighted_sum_on_device(static_cast<float*>(nullptr), 0, 1.0),
+                       doctest::Contains("no device transport"), Error);
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "galnet/core/error.hpp"
 #include "galnet/dist/shard.hpp"
 
 namespace galnet::dist {
@@ -32,11 +33,31 @@ public:
   void broadcast(float* data, std::int64_t count, int from = 0) const { broadcast_floats(data, count, from); }
   void broadcast(double* data, std::int64_t count, int from = 0) const { broadcast_doubles(data, count, from); }
 
+  /// Whether weighted_sum_on_device works here: a device transport (dist::NcclCommunicator has
+  /// one). Without, a caller stages device values through host memory and sum().
+  [[nodiscard]] virtual bool sums_on_device() const { return false; }
+  /// Σ over the ranks of weight_r × data_r for `count` values at a device (GPU) address, in
+  /// place, queued on the calling thread's CUDA stream (where sums_on_device()).
+  void weighted_sum_on_device(float* data, std::int64_t count, double weight) const {
+    device_sum_floats(data, count, weight);
+  }
+  void weighted_sum_on_device(double* data, std::int64_t count, double weight) const {
+    device_sum_doubles(data, count, weight);
+  }
+
 protected:
   virtual void sum_floats(float*, std::int64_t) const {}
   virtual void sum_doubles(double*, std::int64_t) const {}
   virtual void broadcast_floats(float*, std::int64_t, int) const {}
   virtual void broadcast_doubles(double*, std::int64_t, int) const {}
+  virtual void device_sum_floats(float*, std::int64_t, double) const { no_device_transport(); }
+  virtual void device_sum_doubles(double*, std::int64_t, double) const { no_device_transport(); }
+
+private:
+  [[noreturn]] static void no_device_transport() {
+    fail("dist::Communicator: no device transport here (sums_on_device() is false); stage the values through "
+         "host memory");
+  }
 };
 
 /// The one-process job.

@@ -4,8 +4,9 @@
 //   broadcast_buffers(model, comm) rank 0's buffers (batch-norm running statistics) alone
 //   GradientAverager avg(params);  avg(comm, mine, total) after backward: every rank then holds
 //                                  the gradient of the mean loss over the whole global batch
-// (PyTorch DistributedDataParallel's start-up sync and bucketed allreduce.) Device tensors are
-// staged through a host buffer here; a device-side transport (NCCL) would replace the staging.
+// (PyTorch DistributedDataParallel's start-up sync and bucketed allreduce.) Device gradients are
+// summed on the device where the communicator can (dist::NcclCommunicator), else staged through
+// a host buffer.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -64,9 +65,7 @@ template <class T, class D>
 class GradientAverager {
 public:
   explicit GradientAverager(std::vector<nn::Parameter<T, D>*> params) : params_(std::move(params)) {
-    std::int64_t total = 0;
-    for (const auto* p : params_) total += p->grad.numel();
-    bucket_.resize(static_cast<std::size_t>(total));
+    for (const auto* p : params_) total_ += p->grad.numel();
   }
 
   /// Equal shares: the mean of the ranks' gradients.
@@ -79,7 +78,20 @@ public:
     GALNET_CHECK(total > 0 && mine >= 0 && mine <= total, "GradientAverager: ", mine, " of ", total,
                  " samples is not a share of a global batch");
     if (comm.size() == 1) return;
-    const T weight = static_cast<T>(static_cast<double>(mine) / static_cast<double>(total));
+    const double weight = static_cast<double>(mine) / static_cast<double>(total);
+    if constexpr (!std::is_same_v<D, Cpu>) {
+      if (on_device(comm, weight)) return;
+    }
+    on_host(comm, static_cast<T>(weight));
+  }
+
+  /// Bytes each rank sends per step (docs/scaling.md's model).
+  [[nodiscard]] std::int64_t bytes() const { return total_ * static_cast<std::int64_t>(sizeof(T)); }
+
+private:
+  /// Packs the weighted gradients into a host bucket, sums it over the ranks, unpacks.
+  void on_host(const Communicator& comm, T weight) {
+    bucket_.resize(static_cast<std::size_t>(total_));
     T* at = bucket_.data();
     for (const auto* p : params_) {
       const std::int64_t n = p->grad.numel();
@@ -92,7 +104,7 @@ public:
       }
       at += n;
     }
-    comm.sum(bucket_.data(), static_cast<std::int64_t>(bucket_.size()));
+    comm.sum(bucket_.data(), total_);
     const T* from = bucket_.data();
     for (auto* p : params_) {
       if constexpr (std::is_same_v<D, Cpu>) std::copy_n(from, p->grad.numel(), p->grad.data());
@@ -100,13 +112,29 @@ public:
       from += p->grad.numel();
     }
   }
+  /// The same in a device bucket, where the communicator sums on the device (NCCL).
+  bool on_device(const Communicator& comm, double weight) {
+    if (!comm.sums_on_device()) return false;
+    if (device_bucket_.numel() != total_) device_bucket_.resize(Shape{total_});
+    T* bucket = device_bucket_.data();
+    std::int64_t at = 0;
+    for (const auto* p : params_) {
+      DeviceMemory<D>::copy(bucket + at, p->grad.data(), sizeof(T) * static_cast<std::size_t>(p->grad.numel()));
+      at += p->grad.numel();
+    }
+    comm.weighted_sum_on_device(bucket, total_, weight);
+    at = 0;
+    for (auto* p : params_) {
+      DeviceMemory<D>::copy(p->grad.data(), bucket + at, sizeof(T) * static_cast<std::size_t>(p->grad.numel()));
+      at += p->grad.numel();
+    }
+    return true;
+  }
 
-  /// Bytes each rank sends per step (docs/scaling.md's model).
-  [[nodiscard]] std::int64_t bytes() const { return static_cast<std::int64_t>(bucket_.size() * sizeof(T)); }
-
-private:
   std::vector<nn::Parameter<T, D>*> params_;
+  std::int64_t total_ = 0;
   std::vector<T> bucket_;
+  Tensor<T, D> device_bucket_;
 };
 
 }  // namespace galnet::dist

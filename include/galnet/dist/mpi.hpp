@@ -17,8 +17,8 @@
 //
 // MPI errors come back as galnet::Error naming the call (MPI_ERRORS_RETURN on the world
 // communicator); a rank that cannot go on calls World::abort, which stops every rank with its
-// message rather than leaving the others waiting in a collective. Host buffers; device tensors
-// are staged through the host (NCCL would keep them on the device).
+// message rather than leaving the others waiting in a collective. Host buffers; device gradients
+// are staged through the host (dist::NcclCommunicator, galnet/dist/nccl.hpp, sums them on the GPUs).
 #pragma once
 #include <mpi.h>
 
