@@ -173,9 +173,9 @@ Tensor<float> predict_rows(Model& model, data::CatalogImageSource& src, const st
 template <class Model>
 Tensor<float> predict_rows(Model& model, data::CatalogImageSource& src, const std::vector<std::size_t>& rows,
                            const Args& a, int k) {
+  if (a.comm->size() == 1) return predict_rows(model, src, rows, a.batch_size, a.workers, k, a.tta ? 5 : 1);
   const auto n = static_cast<std::int64_t>(rows.size());
   const auto [begin, end] = dist::shard(n, *a.comm);
-  if (a.comm->size() == 1) return predict_rows(model, src, rows, a.batch_size, a.workers, k, a.tta ? 5 : 1);
   Tensor<float> pred(Shape{n, k}, 0.f);
   if (end > begin) {
     const std::vector<std::size_t> mine(rows.begin() + begin, rows.begin() + end);

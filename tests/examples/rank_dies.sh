@@ -11,8 +11,7 @@
 set -u
 program=$1 mpiexec=$2 work=$3
 shift 3
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
-export OMPI_MCA_btl_vader_single_copy_mechanism=none  # containers often forbid ptrace
+# (ctest gives the MPI environment: GALNET_MPI_TEST_ENV in tests/CMakeLists.txt.)
 data=$work/data
 out=$work/dp
 fail() { echo "rank_dies: $*" >&2; exit 1; }

@@ -4,10 +4,7 @@
 # message naming the file, not a hang (ctest's TIMEOUT would catch one).
 # -DPROGRAM=path -DWORK=dir (the end-to-end test's) -DMPIEXEC=path "-DMPIFLAGS=-n;2;--oversubscribe"
 include(${CMAKE_CURRENT_LIST_DIR}/process.cmake)
-set(ENV{OMPI_ALLOW_RUN_AS_ROOT} 1)
-set(ENV{OMPI_ALLOW_RUN_AS_ROOT_CONFIRM} 1)
-set(ENV{OMP_NUM_THREADS} 1)
-set(ENV{OMPI_MCA_btl_vader_single_copy_mechanism} none)  # containers often forbid ptrace
+# (ctest gives the MPI environment: GALNET_MPI_TEST_ENV in tests/CMakeLists.txt.)
 foreach(f ${WORK}/run/model.safetensors ${WORK}/pred/predictions.csv)
   if(NOT EXISTS ${f})
     message(FATAL_ERROR "${f} is missing: the end-to-end test must run first")

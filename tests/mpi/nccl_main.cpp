@@ -9,11 +9,8 @@
 
 int main(int argc, char** argv) {
   galnet::dist::World world(&argc, &argv);
-  MPI_Comm node;
-  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node);
-  int local_size = 1, devices = 0;
-  MPI_Comm_size(node, &local_size);
-  MPI_Comm_free(&node);
+  const int local_size = galnet::dist::node_ranks(world).second;
+  int devices = 0;
   if (cudaGetDeviceCount(&devices) != cudaSuccess) devices = 0;
   double ready = devices >= local_size ? 1 : 0;
   world.sum(&ready, 1);

@@ -131,6 +131,19 @@ private:
   bool owner_ = false;
 };
 
+/// This process's place among the ranks on its node (shared memory): {rank on the node, ranks on
+/// the node} — which GPU a rank takes.
+[[nodiscard]] inline std::pair<int, int> node_ranks(const World& world) {
+  MPI_Comm node = MPI_COMM_NULL;
+  check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node),
+        "MPI_Comm_split_type");
+  int local = 0, local_size = 1;
+  check(MPI_Comm_rank(node, &local), "MPI_Comm_rank");
+  check(MPI_Comm_size(node, &local_size), "MPI_Comm_size");
+  MPI_Comm_free(&node);
+  return {local, local_size};
+}
+
 /// Whether this process was started by an MPI launcher (mpirun / mpiexec of OpenMPI or MPICH,
 /// srun with PMI), so that a program can stay a plain process otherwise: an MPI singleton
 /// start is slow and, as root, refused by OpenMPI.

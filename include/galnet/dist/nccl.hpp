@@ -33,13 +33,7 @@ public:
   /// Selects GPU (rank on this node) and joins every rank of `world` into one NCCL communicator
   /// (rank 0's ncclUniqueId broadcast over MPI). Collective: every rank constructs one.
   explicit NcclCommunicator(const World& world) : world_(world) {
-    MPI_Comm node = MPI_COMM_NULL;
-    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node),
-          "MPI_Comm_split_type");
-    int local = 0, local_size = 1;
-    check(MPI_Comm_rank(node, &local), "MPI_Comm_rank");
-    check(MPI_Comm_size(node, &local_size), "MPI_Comm_size");
-    MPI_Comm_free(&node);
+    const auto [local, local_size] = node_ranks(world);
     int devices = 0;
     GALNET_CUDA_CHECK(cudaGetDeviceCount(&devices));
     GALNET_CHECK(local_size <= devices, "NcclCommunicator: ", local_size, " ranks on this node but ", devices,
