@@ -110,6 +110,7 @@ struct Conv2dWorkspace {
   std::vector<Tensor<T, Cpu>> stage;    ///< grouped passes: a group's output (or output gradient)
   std::vector<Tensor<T, Cpu>> partial;  ///< per-thread weight-gradient partial sums
   WinogradWorkspace<T> winograd;        ///< the Winograd path's buffers
+  PackedA<T> weights;                   ///< w (forward) or wᵀ (data gradient), packed once per pass
 
   /// Column buffers of `columns` columns (default: a group's).
   void reserve(const Conv2dGeometry& g, int threads, bool partials, std::int64_t group = 1, std::int64_t columns = 0) {
@@ -192,6 +193,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
                     Conv2dWorkspace<T>& ws) {
   if (g.winograd()) return winograd_forward(g.n, g.c, g.o, g.h, g.w, x, w, b, y, ws.winograd);
   const std::int64_t cols = g.col_cols();
+  ws.weights.pack(false, g.o, g.col_rows(), w);
   if (const std::int64_t group = detail::group_size(g); group > 1) {
     ws.reserve(g, detail::sample_threads(g.n), false, group);
     detail::for_each_group(g.n, group, [&](std::int64_t first, std::int64_t count, int t) {
@@ -199,7 +201,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
       T* col = ws.col[t].data();
       T* out = ws.stage[t].data();
       for (std::int64_t s = 0; s < count; ++s) im2col(g, x + (first + s) * g.c * g.h * g.w, col + s * cols, width);
-      gemm<T>(false, false, g.o, width, g.col_rows(), T(1), w, col, T(0), out);
+      ws.weights.multiply(false, width, T(1), col, width, T(0), out, width);
       for (std::int64_t s = 0; s < count; ++s)
         for (std::int64_t o = 0; o < g.o; ++o) {
           const T* from = out + o * width + s * cols;
@@ -210,19 +212,19 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
     });
     return;
   }
-  const std::int64_t band = detail::band_rows<T>(g), k = g.col_rows();
+  const std::int64_t band = detail::band_rows<T>(g);
   ws.reserve(g, detail::sample_threads(g.n), false, 1, band * g.wo);
   detail::for_each_sample(g.n, [&](std::int64_t n, int t) {
     const T* xn = x + n * g.c * g.h * g.w;
     T* yn = y + n * g.o * cols;
     if (g.pointwise()) {
-      gemm<T>(false, false, g.o, cols, k, T(1), w, xn, T(0), yn);
+      ws.weights.multiply(false, cols, T(1), xn, cols, T(0), yn, cols);
     } else {
       T* col = ws.col[t].data();
       detail::for_each_band(g, band, [&](std::int64_t oy0, std::int64_t oy1) {
         const std::int64_t width = (oy1 - oy0) * g.wo;
         im2col(g, xn, col, 0, oy0, oy1);
-        gemm<T>(false, false, g.o, width, k, T(1), w, k, col, width, T(0), yn + oy0 * g.wo, cols);
+        ws.weights.multiply(false, width, T(1), col, width, T(0), yn + oy0 * g.wo, cols);
       });
     }
     if (b)
@@ -240,6 +242,7 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
                           Conv2dWorkspace<T>& ws) {
   if (g.winograd()) return winograd_backward_data(g.n, g.c, g.o, g.h, g.w, dy, w, dx, ws.winograd);
   const std::int64_t cols = g.col_cols();
+  ws.weights.pack(true, g.col_rows(), g.o, w);
   if (const std::int64_t group = detail::group_size(g); group > 1) {
     ws.reserve(g, detail::sample_threads(g.n), false, group);
     detail::for_each_group(g.n, group, [&](std::int64_t first, std::int64_t count, int t) {
@@ -249,7 +252,7 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
       for (std::int64_t s = 0; s < count; ++s)
         for (std::int64_t o = 0; o < g.o; ++o)
           std::copy_n(dy + ((first + s) * g.o + o) * cols, cols, grads + o * width + s * cols);
-      gemm<T>(true, false, g.col_rows(), width, g.o, T(1), w, grads, T(0), col);
+      ws.weights.multiply(false, width, T(1), grads, width, T(0), col, width);
       for (std::int64_t s = 0; s < count; ++s) {
         T* dxn = dx + (first + s) * g.c * g.h * g.w;
         std::fill_n(dxn, g.c * g.h * g.w, T(0));
@@ -258,20 +261,20 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
     });
     return;
   }
-  const std::int64_t band = detail::band_rows<T>(g), k = g.col_rows();
+  const std::int64_t band = detail::band_rows<T>(g);
   ws.reserve(g, detail::sample_threads(g.n), false, 1, band * g.wo);
   detail::for_each_sample(g.n, [&](std::int64_t n, int t) {
     T* dxn = dx + n * g.c * g.h * g.w;
     const T* dyn = dy + n * g.o * cols;
     if (g.pointwise()) {
-      gemm<T>(true, false, k, cols, g.o, T(1), w, dyn, T(0), dxn);
+      ws.weights.multiply(false, cols, T(1), dyn, cols, T(0), dxn, cols);
       return;
     }
     T* col = ws.col[t].data();
     std::fill_n(dxn, g.c * g.h * g.w, T(0));
     detail::for_each_band(g, band, [&](std::int64_t oy0, std::int64_t oy1) {
       const std::int64_t width = (oy1 - oy0) * g.wo;
-      gemm<T>(true, false, k, width, g.o, T(1), w, k, dyn + oy0 * g.wo, cols, T(0), col, width);
+      ws.weights.multiply(false, width, T(1), dyn + oy0 * g.wo, cols, T(0), col, width);
       col2im(g, col, dxn, 0, oy0, oy1);
     });
   });

@@ -1,15 +1,20 @@
-// galnet/ops/cpu/gemm.hpp — C = alpha·op(A)·op(B) + beta·C on row-major matrices, via Eigen.
+// galnet/ops/cpu/gemm.hpp — C = alpha·op(A)·op(B) + beta·C on row-major matrices.
 //
 // op(A) is [M, K] (A stored [K, M] when trans_a), op(B) is [K, N] (B stored [N, K] when
 // trans_b), C is [M, N]; contiguous, or with explicit row strides (lda, ldb, ldc). beta == 0
-// overwrites C (even if it held NaN). Eigen threads the product with OpenMP unless called
-// from inside a parallel region.
+// overwrites C (even if it held NaN). float on AVX-512 (-march=native on such a CPU) runs
+// galnet's own packed kernel (ops/cpu/detail/gemm_avx512.hpp, 1.1–1.4× Eigen on the models'
+// convolution GEMMs); other types and targets, or -DGALNET_GEMM_EIGEN, run Eigen's. Either
+// threads the product with OpenMP unless called from inside a parallel region.
 // Layers reach it as ops::Gemm<Device>::run (Cuda: cuBLAS, galnet/ops/cuda/gemm.hpp).
 #pragma once
 #include <Eigen/Core>
 #include <cstdint>
+#include <type_traits>
+#include <vector>
 
 #include "galnet/core/device.hpp"
+#include "galnet/ops/cpu/detail/gemm_avx512.hpp"
 
 namespace galnet::ops {
 
@@ -25,11 +30,18 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
           std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
   StridedMap<T> C(c, m, n, Eigen::OuterStride<>(ldc));
+  if (m <= 0 || n <= 0) return;
   if (k == 0) {
     if (beta == T(0)) C.setZero();
     else C *= beta;
     return;
   }
+#if defined(GALNET_GEMM_AVX512)
+  if constexpr (std::is_same_v<T, float>) {
+    detail::avx512::gemm({.trans = trans_a, .a = a, .lda = lda}, trans_b, m, n, k, alpha, b, ldb, beta, c, ldc);
+    return;
+  }
+#endif
   auto run = [&](const auto& A, const auto& B) {
     if (beta == T(0)) {
       C.noalias() = alpha * A * B;
@@ -51,6 +63,52 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
           const T* b, T beta, T* c) {
   gemm<T>(trans_a, trans_b, m, n, k, alpha, a, trans_a ? m : k, b, trans_b ? k : n, beta, c, n);
 }
+
+/// op(A) [m, k] made ready once for many products with different B — a layer's weights over
+/// the samples of a batch, Winograd's transformed filters. On galnet's AVX-512 float path its
+/// panels are packed here once instead of in every product; elsewhere it keeps the pointer, so
+/// `a` must stay valid until the last product.
+template <class T>
+class PackedA {
+ public:
+  void pack(bool trans, std::int64_t m, std::int64_t k, const T* a, std::int64_t lda) {
+    trans_ = trans, m_ = m, k_ = k, a_ = a, lda_ = lda;
+#if defined(GALNET_GEMM_AVX512)
+    // Below kPackedMin floats, packing per product is cheap and leaves the panels in L1;
+    // measured faster (Winograd's 64 × 64 planes).
+    if constexpr (std::is_same_v<T, float>) {
+      const std::int64_t size = detail::avx512::padded_rows(m) * k;
+      panels_.resize(size >= kPackedMin ? static_cast<std::size_t>(size) : 0);
+      if (!panels_.empty()) detail::avx512::pack_all(trans, m, k, a, lda, panels_.data());
+    }
+#endif
+  }
+  void pack(bool trans, std::int64_t m, std::int64_t k, const T* a) { pack(trans, m, k, a, trans ? m : k); }
+  [[nodiscard]] std::int64_t rows() const { return m_; }
+  [[nodiscard]] std::int64_t depth() const { return k_; }
+
+  /// C[rows, n] = alpha·op(A)·op(B) + beta·C, op(B) [depth, n] (stored [n, depth] when trans_b).
+  void multiply(bool trans_b, std::int64_t n, T alpha, const T* b, std::int64_t ldb, T beta, T* c,
+                std::int64_t ldc) const {
+#if defined(GALNET_GEMM_AVX512)
+    if constexpr (std::is_same_v<T, float>) {
+      if (!panels_.empty() && n > 0) {
+        detail::avx512::gemm({.packed = panels_.data(), .stride = detail::avx512::padded_rows(m_)}, trans_b, m_, n,
+                             k_, alpha, b, ldb, beta, c, ldc);
+        return;
+      }
+    }
+#endif
+    gemm<T>(trans_, trans_b, m_, n, k_, alpha, a_, lda_, b, ldb, beta, c, ldc);
+  }
+
+ private:
+  static constexpr std::int64_t kPackedMin = 32 * 1024;
+  bool trans_ = false;
+  std::int64_t m_ = 0, k_ = 0, lda_ = 0;
+  const T* a_ = nullptr;
+  std::vector<T> panels_;  // the AVX-512 float path's pack_all
+};
 
 template <class D>
 struct Gemm;

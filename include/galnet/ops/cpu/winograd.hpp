@@ -44,6 +44,7 @@ struct WinogradWorkspace {
   std::vector<Tensor<T, Cpu>> product; ///< per thread: M [16, O·chunk (+ skew)] (weight gradient: A dy Aᵀ)
   std::vector<Tensor<T, Cpu>> partial; ///< per thread: Σ (A dy Aᵀ)·Vᵀ [16, O·C (+ skew)]
   std::vector<Tensor<T, Cpu>> rows;    ///< per thread: row-transformed input rows (transform_input)
+  PackedA<T> packed[16];               ///< U[ξ] packed once per pass for every chunk's GEMMs
 };
 
 namespace winograd {
@@ -291,11 +292,12 @@ void transform_filter_gradient(const T* m, std::int64_t plane, T* g) {
   }
 }
 
-/// Runs body(i) for i in [0, count) over the team when there is enough work (filter transforms).
+/// Runs body(i) for i in [0, count) over the team when there are at least min_count (filter
+/// transforms: 4096 filters; packing the 16 planes of U: any).
 template <class F>
-void for_each_filter(std::int64_t count, F&& body) {
+void for_each_filter(std::int64_t count, F&& body, std::int64_t min_count = 4096) {
   const int team = num_threads();
-  if (team > 1 && count >= 4096) {
+  if (team > 1 && count >= min_count) {
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) num_threads(team)
 #endif
@@ -332,14 +334,15 @@ void convolve(const Plan& p, const T* x, const T* u, const T* bias, T* y, Winogr
   reserve(ws.input, p.threads, Shape{16, skewed(p.c * most)});
   reserve(ws.product, p.threads, Shape{16, skewed(p.o * most)});
   reserve(ws.rows, p.threads, Shape{scratch_size(p)});
+  for_each_filter(16, [&](std::int64_t xi) { ws.packed[xi].pack(false, p.o, p.c, u + xi * filters); }, 1);
   for_each_chunk(p, [&](std::int64_t first, std::int64_t count, int t) {
     const std::int64_t tiles = count * p.tw;
     T* v = ws.input[t].data();
     T* m = ws.product[t].data();
     transform_input(p, x, first, count, v, ws.rows[t].data());
     for (int xi = 0; xi < 16; ++xi)
-      gemm<T>(false, false, p.o, tiles, p.c, T(1), u + xi * filters, v + xi * skewed(p.c * tiles), T(0),
-              m + xi * skewed(p.o * tiles));
+      ws.packed[xi].multiply(false, tiles, T(1), v + xi * skewed(p.c * tiles), tiles, T(0), m + xi * skewed(p.o * tiles),
+                             tiles);
     transform_output(p, m, bias, first, count, y, ws.rows[t].data());
   });
 }

@@ -1,0 +1,303 @@
+// galnet/ops/cpu/detail/gemm_avx512.hpp — galnet's own float GEMM for AVX-512 (private: reached
+// through ops::gemm<float>, galnet/ops/cpu/gemm.hpp).
+//
+// Why: Eigen 3.4's float GEMM reaches ~65 % of the FMA peak on this project's machines, and
+// its 48×4 register tile meets the 64–512-row matrices of convolution badly. This one is the
+// classic packed design (Goto/BLIS): op(A) is packed in slices of kDepth into panels of kRows
+// rows, op(B) in blocks of kDepth × kBlockCols into panels of kCols columns; an 8 × 48
+// micro-kernel keeps its 24 accumulators in zmm registers, broadcasting A (its panel stays in
+// L1) against three vectors of B (its block stays in L2). Edges: A and B panels are zero-padded,
+// C is written through masks, so no tile reads or writes past the matrix. Every element of C is
+// accumulated over k in increasing order within a slice, slices in increasing order: results do
+// not depend on the thread count.
+#pragma once
+#if defined(__AVX512F__) && !defined(GALNET_GEMM_EIGEN)
+#define GALNET_GEMM_AVX512 1
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include "galnet/core/parallel.hpp"
+
+namespace galnet::ops::detail::avx512 {
+
+constexpr std::int64_t kRows = 8;          // rows of C per micro-tile (A, broadcast)
+constexpr std::int64_t kVectors = 3;       // 16-float vectors per micro-tile row (B)
+constexpr std::int64_t kCols = 16 * kVectors;
+constexpr std::int64_t kDepth = 256;       // k per packed slice: a B panel is 48 KB (L1)
+constexpr std::int64_t kBlockRows = 512;   // rows per packed A block: 512 KB (L2)
+
+/// A growing 64-byte-aligned scratch buffer, one per thread per use.
+struct Scratch {
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::unique_ptr<float, Free> data;
+  std::int64_t size = 0;
+  float* get(std::int64_t n) {
+    if (n > size) {
+      const std::size_t bytes = (static_cast<std::size_t>(n) * sizeof(float) + 63) / 64 * 64;
+      data.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+      if (!data) throw std::bad_alloc();
+      size = n;
+    }
+    return data.get();
+  }
+};
+
+constexpr int kEven = 0x88, kOdd = 0xDD;  // 128-bit lanes 0, 2 (1, 3) of x, then of y
+template <int Lanes>
+inline __m512 lanes(__m512 x, __m512 y) {
+  return _mm512_maskz_shuffle_f32x4(0xFFFF, x, y, Lanes);
+}
+
+/// out[q·kCols + r] = src[r·ld + q] for r < rows, q < depth (both clipped to 16); rows past
+/// `rows` give zeros. Three shuffle stages: pairs, 4 × 4 blocks in 128-bit lanes, the lanes.
+/// (The all-true masked forms compile to the same instructions; the plain ones trip GCC 12's
+/// -Wuninitialized through _mm512_undefined_ps.)
+inline void transpose_16x16(const float* src, std::int64_t ld, std::int64_t rows, std::int64_t depth, float* out) {
+  const __mmask16 in = static_cast<__mmask16>(depth >= 16 ? 0xFFFFu : (1u << depth) - 1u);
+  __m512 r[16], t[16];
+  for (int j = 0; j < 16; ++j) r[j] = j < rows ? _mm512_maskz_loadu_ps(in, src + j * ld) : _mm512_setzero_ps();
+  for (int j = 0; j < 16; j += 2) {
+    t[j] = _mm512_maskz_unpacklo_ps(0xFFFF, r[j], r[j + 1]);
+    t[j + 1] = _mm512_maskz_unpackhi_ps(0xFFFF, r[j], r[j + 1]);
+  }
+  // u[4g + c], lane L: column 4L + c of rows 4g..4g+3.
+  for (int g = 0; g < 4; ++g) {
+    const __m512 lo = t[4 * g], hi = t[4 * g + 1], lo2 = t[4 * g + 2], hi2 = t[4 * g + 3];
+    r[4 * g + 0] = _mm512_shuffle_ps(lo, lo2, 0x44);
+    r[4 * g + 1] = _mm512_shuffle_ps(lo, lo2, 0xEE);
+    r[4 * g + 2] = _mm512_shuffle_ps(hi, hi2, 0x44);
+    r[4 * g + 3] = _mm512_shuffle_ps(hi, hi2, 0xEE);
+  }
+  const std::int64_t columns = std::min<std::int64_t>(depth, 16);
+  for (int c = 0; c < 4; ++c) {
+    const __m512 a0 = lanes<kEven>(r[c], r[4 + c]), a1 = lanes<kOdd>(r[c], r[4 + c]);
+    const __m512 b0 = lanes<kEven>(r[8 + c], r[12 + c]), b1 = lanes<kOdd>(r[8 + c], r[12 + c]);
+    t[c] = lanes<kEven>(a0, b0);
+    t[8 + c] = lanes<kOdd>(a0, b0);
+    t[4 + c] = lanes<kEven>(a1, b1);
+    t[12 + c] = lanes<kOdd>(a1, b1);
+  }
+  for (int q = 0; q < columns; ++q) _mm512_store_ps(out + q * kCols, t[q]);
+}
+
+/// out[q·kRows + r] = src[r·ld + q] for r < rows (≤ 8), q < depth (clipped to 16); rows past
+/// `rows` give zeros. As transpose_16x16 for 8 rows; each output vector holds two columns.
+inline void transpose_8x16(const float* src, std::int64_t ld, std::int64_t rows, std::int64_t depth, float* out) {
+  const __mmask16 in = static_cast<__mmask16>(depth >= 16 ? 0xFFFFu : (1u << depth) - 1u);
+  __m512 r[8], t[8];
+  for (int j = 0; j < 8; ++j) r[j] = j < rows ? _mm512_maskz_loadu_ps(in, src + j * ld) : _mm512_setzero_ps();
+  for (int j = 0; j < 8; j += 2) {
+    t[j] = _mm512_maskz_unpacklo_ps(0xFFFF, r[j], r[j + 1]);
+    t[j + 1] = _mm512_maskz_unpackhi_ps(0xFFFF, r[j], r[j + 1]);
+  }
+  for (int g = 0; g < 2; ++g) {  // r[4g + c], lane L: column 4L + c of rows 4g..4g+3
+    r[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+    r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+  }
+  // t[c] = lanes 0, 1 of r[c] then of r[4 + c]; t[4 + c] = lanes 2, 3. Column 4L + c (all 8
+  // rows) is then lanes (L mod 2, L mod 2 + 2) of t[c] (L < 2) or of t[4 + c] (L ≥ 2).
+  for (int c = 0; c < 4; ++c) {
+    t[c] = lanes<0x44>(r[c], r[4 + c]);
+    t[4 + c] = lanes<0xEE>(r[c], r[4 + c]);
+  }
+  for (int q = 0; q < 8; ++q) {  // columns 2q and 2q + 1
+    const int col = 2 * q, lane = col / 4, c = col % 4;
+    const __m512* half = lane < 2 ? t : t + 4;
+    const __m512 v = lane % 2 == 0 ? lanes<kEven>(half[c], half[c + 1]) : lanes<kOdd>(half[c], half[c + 1]);
+    if (col + 1 < depth) _mm512_storeu_ps(out + col * kRows, v);  // panels start unaligned (odd depth)
+    else if (col < depth) _mm512_mask_storeu_ps(out + col * kRows, 0x00FF, v);
+  }
+}
+
+/// op(A)[rows, depth] of one slice → panels of kRows rows, each depth × kRows (row r of the
+/// panel at [p·kRows + r]); rows past `rows` are zero.
+inline void pack_a(bool trans, const float* a, std::int64_t lda, std::int64_t rows, std::int64_t depth, float* out) {
+  for (std::int64_t i0 = 0; i0 < rows; i0 += kRows, out += kRows * depth) {
+    const std::int64_t valid = std::min(kRows, rows - i0);
+    if (trans) {  // stored [K, M]: kRows consecutive floats per p
+      const __mmask16 in = static_cast<__mmask16>((1u << valid) - 1u);
+      for (std::int64_t p = 0; p < depth; ++p)
+        _mm512_mask_storeu_ps(out + p * kRows, 0x00FF, _mm512_maskz_loadu_ps(in, a + p * lda + i0));
+    } else {  // stored [M, K]: 8 × 16 transposes
+      for (std::int64_t p = 0; p < depth; p += 16)
+        transpose_8x16(a + i0 * lda + p, lda, valid, depth - p, out + p * kRows);
+    }
+  }
+}
+
+/// op(B)[depth, cols] of one block → panels of kCols columns, each depth × kCols; columns past
+/// `cols` are zero.
+inline void pack_b(bool trans, const float* b, std::int64_t ldb, std::int64_t depth, std::int64_t cols, float* out) {
+  for (std::int64_t j0 = 0; j0 < cols; j0 += kCols, out += kCols * depth) {
+    const std::int64_t valid = std::min(kCols, cols - j0);
+    if (trans) {  // stored [N, K]: a column of op(B) is a contiguous row; 16 × 16 transposes
+      for (std::int64_t v = 0; v < kVectors; ++v)
+        for (std::int64_t p = 0; p < depth; p += 16)
+          transpose_16x16(b + (j0 + 16 * v) * ldb + p, ldb, valid - 16 * v, depth - p, out + p * kCols + 16 * v);
+    } else {
+      const __mmask16 tail = static_cast<__mmask16>((1u << (valid % 16)) - 1u);
+      for (std::int64_t p = 0; p < depth; ++p) {
+        const float* src = b + p * ldb + j0;
+        float* dst = out + p * kCols;
+        for (std::int64_t v = 0; v < kVectors; ++v) {
+          const std::int64_t left = valid - 16 * v;
+          const __mmask16 m = left >= 16 ? __mmask16(0xFFFF) : left > 0 ? tail : __mmask16(0);
+          _mm512_store_ps(dst + 16 * v, _mm512_maskz_loadu_ps(m, src + 16 * v));
+        }
+      }
+    }
+  }
+}
+
+/// f(std::integral_constant<int, i>{}) for i = 0..N-1, unrolled in the source: the compiler then
+/// keeps every accumulator in a register (loops over them left to its unroller spilled them).
+/// (Everything here is forced inline: in a large translation unit GCC's budget otherwise keeps
+/// the lambdas out of line.)
+#define GALNET_FORCE_INLINE __attribute__((always_inline))
+template <int N, class F>
+GALNET_FORCE_INLINE inline void unrolled(F&& f) {
+  [&]<int... I>(std::integer_sequence<int, I...>) GALNET_FORCE_INLINE {
+    (f(std::integral_constant<int, I>{}), ...);
+  }(std::make_integer_sequence<int, N>{});
+}
+
+/// C[rows ≤ 8, cols ≤ 16·V] = alpha·(A panel · B panel) + beta·C; beta == 0 never reads C.
+template <int V>
+inline void micro_kernel(std::int64_t depth, const float* a, const float* b, float* c, std::int64_t ldc,
+                         std::int64_t rows, std::int64_t cols, float alpha, float beta) {
+  __m512 acc[kRows * V];
+  unrolled<kRows * V>([&](auto i) GALNET_FORCE_INLINE { acc[i] = _mm512_setzero_ps(); });
+  for (std::int64_t p = 0; p < depth; ++p, a += kRows, b += kCols) {
+    __m512 bv[V];
+    unrolled<V>([&](auto v) GALNET_FORCE_INLINE { bv[v] = _mm512_load_ps(b + 16 * v); });
+    unrolled<kRows>([&](auto r) GALNET_FORCE_INLINE {
+      const __m512 ar = _mm512_set1_ps(a[r]);
+      unrolled<V>([&](auto v) GALNET_FORCE_INLINE { acc[r * V + v] = _mm512_fmadd_ps(ar, bv[v], acc[r * V + v]); });
+    });
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  const std::int64_t last = cols - 16 * (V - 1);  // 1..16 columns in the last vector
+  const __mmask16 tail = static_cast<__mmask16>(last >= 16 ? 0xFFFFu : (1u << last) - 1u);
+  unrolled<kRows>([&](auto r) GALNET_FORCE_INLINE {
+    if (r >= rows) return;
+    float* cr = c + r * ldc;
+    unrolled<V>([&](auto v) GALNET_FORCE_INLINE {
+      const __mmask16 m = v == V - 1 ? tail : __mmask16(0xFFFF);
+      __m512 out = _mm512_mul_ps(va, acc[r * V + v]);
+      if (beta != 0.f) out = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, cr + 16 * v), out);
+      _mm512_mask_storeu_ps(cr + 16 * v, m, out);
+    });
+  });
+}
+
+/// Rows of op(A) rounded up to whole panels: the row stride of a packed slice.
+inline std::int64_t padded_rows(std::int64_t m) { return (m + kRows - 1) / kRows * kRows; }
+
+/// op(A)[m, k] packed whole, for many products (pack_all): slice p0 at out + padded_rows(m)·p0,
+/// each as pack_a; padded_rows(m)·k floats.
+inline void pack_all(bool trans, std::int64_t m, std::int64_t k, const float* a, std::int64_t lda, float* out) {
+  for (std::int64_t p0 = 0; p0 < k; p0 += kDepth)
+    pack_a(trans, trans ? a + p0 * lda : a + p0, lda, m, std::min(kDepth, k - p0), out + padded_rows(m) * p0);
+}
+
+/// Where op(A)'s panels come from: packed per call from (trans, a, lda), or read from a
+/// pack_all of stride `stride` whose row `row0` is this operand's first.
+struct ASource {
+  bool trans = false;
+  const float* a = nullptr;
+  std::int64_t lda = 0;
+  const float* packed = nullptr;
+  std::int64_t stride = 0, row0 = 0;
+
+  /// The same operand from row lo on (lo a multiple of kRows where packed).
+  [[nodiscard]] ASource from_row(std::int64_t lo) const {
+    ASource s = *this;
+    if (packed) s.row0 += lo;
+    else s.a = trans ? a + lo : a + lo * lda;
+    return s;
+  }
+  /// Panels of rows [i0, i0 + rows) of the slice [p0, p0 + depth): packed into `scratch` if need be.
+  const float* panels(std::int64_t p0, std::int64_t depth, std::int64_t i0, std::int64_t rows, float* scratch) const {
+    if (packed) return packed + stride * p0 + (row0 + i0) * depth;
+    pack_a(trans, trans ? a + p0 * lda + i0 : a + i0 * lda + p0, lda, rows, depth, scratch);
+    return scratch;
+  }
+};
+
+/// One thread's C[m, n] (op(A) rows [m], op(B) columns [n]); k > 0. Per slice of depth: A in
+/// blocks of kBlockRows rows (in L2), each B panel packed once per block and then held (in L1)
+/// while every A panel of the block streams past it.
+inline void gemm_serial(const ASource& a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                        const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+  thread_local Scratch a_scratch, b_scratch;
+  float* a_pack = a.packed ? nullptr : a_scratch.get(std::min(kBlockRows, padded_rows(m)) * std::min(k, kDepth));
+  float* b_pack = b_scratch.get(kCols * std::min(k, kDepth));
+  for (std::int64_t p0 = 0; p0 < k; p0 += kDepth) {
+    const std::int64_t depth = std::min(kDepth, k - p0);
+    const float slice_beta = p0 == 0 ? beta : 1.f;
+    for (std::int64_t i0 = 0; i0 < m; i0 += kBlockRows) {
+      const std::int64_t rows = std::min(kBlockRows, m - i0);
+      const float* a_block = a.panels(p0, depth, i0, rows, a_pack);
+      for (std::int64_t j = 0; j < n; j += kCols) {
+        const std::int64_t width = std::min(kCols, n - j);
+        pack_b(trans_b, trans_b ? b + j * ldb + p0 : b + p0 * ldb + j, ldb, depth, width, b_pack);
+        for (std::int64_t i = 0; i < rows; i += kRows) {
+          const float* ap = a_block + i * depth;
+          float* cp = c + (i0 + i) * ldc + j;
+          const std::int64_t tile_rows = std::min(kRows, rows - i);
+          if (width > 32) micro_kernel<3>(depth, ap, b_pack, cp, ldc, tile_rows, width, alpha, slice_beta);
+          else if (width > 16) micro_kernel<2>(depth, ap, b_pack, cp, ldc, tile_rows, width, alpha, slice_beta);
+          else micro_kernel<1>(depth, ap, b_pack, cp, ldc, tile_rows, width, alpha, slice_beta);
+        }
+      }
+    }
+  }
+}
+
+/// C = alpha·op(A)·op(B) + beta·C (k > 0). Outside a parallel region, large products are split
+/// across the team by columns of C (by rows where C is narrow), each thread packing its own
+/// panels; inside one (a sample per thread), the calling thread does it all.
+inline void gemm(const ASource& a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                 const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+  int team = 1;
+#if defined(_OPENMP)
+  if (!omp_in_parallel() && static_cast<double>(m) * n * k > 4e6) team = num_threads();
+#endif
+  const bool by_cols = n >= 2 * kCols * team || n >= m;
+  const std::int64_t extent = by_cols ? n : m, step = by_cols ? kCols : kRows;
+  const std::int64_t units = (extent + step - 1) / step;
+  team = static_cast<int>(std::min<std::int64_t>(team, units));
+  if (team <= 1) {
+    gemm_serial(a, trans_b, m, n, k, alpha, b, ldb, beta, c, ldc);
+    return;
+  }
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(team)
+  {
+    const std::int64_t t = omp_get_thread_num();
+    const std::int64_t lo = std::min(extent, units * t / team * step);
+    const std::int64_t hi = std::min(extent, units * (t + 1) / team * step);
+    if (hi > lo) {
+      if (by_cols)
+        gemm_serial(a, trans_b, m, hi - lo, k, alpha, trans_b ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc);
+      else
+        gemm_serial(a.from_row(lo), trans_b, hi - lo, n, k, alpha, b, ldb, beta, c + lo * ldc, ldc);
+    }
+  }
+#endif
+}
+
+}  // namespace galnet::ops::detail::avx512
+#undef GALNET_FORCE_INLINE
+#endif
