@@ -57,26 +57,32 @@ inline __m512 lanes(__m512 x, __m512 y) {
   return _mm512_maskz_shuffle_f32x4(0xFFFF, x, y, Lanes);
 }
 
-/// out[q·kCols + r] = src[r·ld + q] for r < rows, q < depth (both clipped to 16); rows past
-/// `rows` give zeros. Three shuffle stages: pairs, 4 × 4 blocks in 128-bit lanes, the lanes.
-/// (The all-true masked forms compile to the same instructions; the plain ones trip GCC 12's
-/// -Wuninitialized through _mm512_undefined_ps.)
-inline void transpose_16x16(const float* src, std::int64_t ld, std::int64_t rows, std::int64_t depth, float* out) {
+/// The first two stages of a transpose of N (8 or 16) rows of 16 floats: loads rows src + j·ld
+/// (j < rows; the rest zero; q < depth), then r[4g + c], lane L = column 4L + c of rows
+/// 4g..4g+3. (The all-true masked forms compile to the same instructions; the plain ones trip
+/// GCC 12's -Wuninitialized through _mm512_undefined_ps.)
+template <int N>
+inline void transpose_blocks(const float* src, std::int64_t ld, std::int64_t rows, std::int64_t depth, __m512* r) {
   const __mmask16 in = static_cast<__mmask16>(depth >= 16 ? 0xFFFFu : (1u << depth) - 1u);
-  __m512 r[16], t[16];
-  for (int j = 0; j < 16; ++j) r[j] = j < rows ? _mm512_maskz_loadu_ps(in, src + j * ld) : _mm512_setzero_ps();
-  for (int j = 0; j < 16; j += 2) {
+  __m512 t[N];
+  for (int j = 0; j < N; ++j) r[j] = j < rows ? _mm512_maskz_loadu_ps(in, src + j * ld) : _mm512_setzero_ps();
+  for (int j = 0; j < N; j += 2) {
     t[j] = _mm512_maskz_unpacklo_ps(0xFFFF, r[j], r[j + 1]);
     t[j + 1] = _mm512_maskz_unpackhi_ps(0xFFFF, r[j], r[j + 1]);
   }
-  // u[4g + c], lane L: column 4L + c of rows 4g..4g+3.
-  for (int g = 0; g < 4; ++g) {
-    const __m512 lo = t[4 * g], hi = t[4 * g + 1], lo2 = t[4 * g + 2], hi2 = t[4 * g + 3];
-    r[4 * g + 0] = _mm512_shuffle_ps(lo, lo2, 0x44);
-    r[4 * g + 1] = _mm512_shuffle_ps(lo, lo2, 0xEE);
-    r[4 * g + 2] = _mm512_shuffle_ps(hi, hi2, 0x44);
-    r[4 * g + 3] = _mm512_shuffle_ps(hi, hi2, 0xEE);
+  for (int g = 0; g < N / 4; ++g) {
+    r[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+    r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
   }
+}
+
+/// out[q·kCols + r] = src[r·ld + q] for r < rows, q < depth (both clipped to 16); rows past
+/// `rows` give zeros. Three shuffle stages: pairs, 4 × 4 blocks in 128-bit lanes, the lanes.
+inline void transpose_16x16(const float* src, std::int64_t ld, std::int64_t rows, std::int64_t depth, float* out) {
+  __m512 r[16], t[16];
+  transpose_blocks<16>(src, ld, rows, depth, r);
   const std::int64_t columns = std::min<std::int64_t>(depth, 16);
   for (int c = 0; c < 4; ++c) {
     const __m512 a0 = lanes<kEven>(r[c], r[4 + c]), a1 = lanes<kOdd>(r[c], r[4 + c]);
@@ -92,19 +98,8 @@ inline void transpose_16x16(const float* src, std::int64_t ld, std::int64_t rows
 /// out[q·kRows + r] = src[r·ld + q] for r < rows (≤ 8), q < depth (clipped to 16); rows past
 /// `rows` give zeros. As transpose_16x16 for 8 rows; each output vector holds two columns.
 inline void transpose_8x16(const float* src, std::int64_t ld, std::int64_t rows, std::int64_t depth, float* out) {
-  const __mmask16 in = static_cast<__mmask16>(depth >= 16 ? 0xFFFFu : (1u << depth) - 1u);
   __m512 r[8], t[8];
-  for (int j = 0; j < 8; ++j) r[j] = j < rows ? _mm512_maskz_loadu_ps(in, src + j * ld) : _mm512_setzero_ps();
-  for (int j = 0; j < 8; j += 2) {
-    t[j] = _mm512_maskz_unpacklo_ps(0xFFFF, r[j], r[j + 1]);
-    t[j + 1] = _mm512_maskz_unpackhi_ps(0xFFFF, r[j], r[j + 1]);
-  }
-  for (int g = 0; g < 2; ++g) {  // r[4g + c], lane L: column 4L + c of rows 4g..4g+3
-    r[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
-    r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
-    r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
-    r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
-  }
+  transpose_blocks<8>(src, ld, rows, depth, r);
   // t[c] = lanes 0, 1 of r[c] then of r[4 + c]; t[4 + c] = lanes 2, 3. Column 4L + c (all 8
   // rows) is then lanes (L mod 2, L mod 2 + 2) of t[c] (L < 2) or of t[4 + c] (L ≥ 2).
   for (int c = 0; c < 4; ++c) {
