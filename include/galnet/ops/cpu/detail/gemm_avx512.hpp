@@ -3,10 +3,12 @@
 //
 // Why: Eigen 3.4's float GEMM reaches ~65 % of the FMA peak on this project's machines, and
 // its 48×4 register tile meets the 64–512-row matrices of convolution badly. This one is the
-// classic packed design (Goto/BLIS): op(A) is packed in slices of kDepth into panels of kRows
-// rows, op(B) in blocks of kDepth × kBlockCols into panels of kCols columns; an 8 × 48
-// micro-kernel keeps its 24 accumulators in zmm registers, broadcasting A (its panel stays in
-// L1) against three vectors of B (its block stays in L2). Edges: A and B panels are zero-padded,
+// classic packed design (Goto/BLIS): op(A) is packed in slices of kDepth, blocks of kBlockRows,
+// into panels of kRows rows (a block stays in L2), op(B) one panel of kCols columns at a time
+// (it stays in L1 while every A panel of the block streams past); an 8 × 48 micro-kernel keeps
+// its 24 accumulators in zmm registers, broadcasting A against three vectors of B (measured:
+// ≈ 95 % of the FMA peak; the other way round, B streaming from L2, 72 %; docs/performance.md
+// step 12). Edges: A and B panels are zero-padded,
 // C is written through masks, so no tile reads or writes past the matrix. Every element of C is
 // accumulated over k in increasing order within a slice, slices in increasing order: results do
 // not depend on the thread count.
@@ -42,6 +44,7 @@ struct Scratch {
   std::int64_t size = 0;
   float* get(std::int64_t n) {
     if (n > size) {
+      size = 0;  // stays consistent if the allocation throws
       const std::size_t bytes = (static_cast<std::size_t>(n) * sizeof(float) + 63) / 64 * 64;
       data.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
       if (!data) throw std::bad_alloc();
