@@ -341,8 +341,8 @@ void convolve(const Plan& p, const T* x, const T* u, const T* bias, T* y, Winogr
     T* m = ws.product[t].data();
     transform_input(p, x, first, count, v, ws.rows[t].data());
     for (int xi = 0; xi < 16; ++xi)
-      ws.packed[xi].multiply(false, tiles, T(1), v + xi * skewed(p.c * tiles), tiles, T(0), m + xi * skewed(p.o * tiles),
-                             tiles);
+      ws.packed[xi].multiply(false, tiles, T(1), v + xi * skewed(p.c * tiles), tiles, T(0),
+                             m + xi * skewed(p.o * tiles), tiles);
     transform_output(p, m, bias, first, count, y, ws.rows[t].data());
   });
 }

@@ -19,13 +19,11 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
-#include <new>
 #include <type_traits>
 #include <utility>
 
 #include "galnet/core/parallel.hpp"
+#include "galnet/core/tensor.hpp"
 
 namespace galnet::ops::detail::avx512 {
 
@@ -34,25 +32,6 @@ constexpr std::int64_t kVectors = 3;       // 16-float vectors per micro-tile ro
 constexpr std::int64_t kCols = 16 * kVectors;
 constexpr std::int64_t kDepth = 256;       // k per packed slice: a B panel is 48 KB (L1)
 constexpr std::int64_t kBlockRows = 512;   // rows per packed A block: 512 KB (L2)
-
-/// A growing 64-byte-aligned scratch buffer, one per thread per use.
-struct Scratch {
-  struct Free {
-    void operator()(float* p) const { std::free(p); }
-  };
-  std::unique_ptr<float, Free> data;
-  std::int64_t size = 0;
-  float* get(std::int64_t n) {
-    if (n > size) {
-      size = 0;  // stays consistent if the allocation throws
-      const std::size_t bytes = (static_cast<std::size_t>(n) * sizeof(float) + 63) / 64 * 64;
-      data.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-      if (!data) throw std::bad_alloc();
-      size = n;
-    }
-    return data.get();
-  }
-};
 
 constexpr int kEven = 0x88, kOdd = 0xDD;  // 128-bit lanes 0, 2 (1, 3) of x, then of y
 template <int Lanes>
@@ -238,9 +217,11 @@ struct ASource {
 /// while every A panel of the block streams past it.
 inline void gemm_serial(const ASource& a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                         const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
-  thread_local Scratch a_scratch, b_scratch;
-  float* a_pack = a.packed ? nullptr : a_scratch.get(std::min(kBlockRows, padded_rows(m)) * std::min(k, kDepth));
-  float* b_pack = b_scratch.get(kCols * std::min(k, kDepth));
+  thread_local Tensor<float, Cpu> a_scratch, b_scratch;  // 64-byte aligned; resize keeps the allocation
+  if (!a.packed) a_scratch.resize(Shape{std::min(kBlockRows, padded_rows(m)) * std::min(k, kDepth)});
+  b_scratch.resize(Shape{kCols * std::min(k, kDepth)});
+  float* a_pack = a.packed ? nullptr : a_scratch.data();
+  float* b_pack = b_scratch.data();
   for (std::int64_t p0 = 0; p0 < k; p0 += kDepth) {
     const std::int64_t depth = std::min(kDepth, k - p0);
     const float slice_beta = p0 == 0 ? beta : 1.f;
