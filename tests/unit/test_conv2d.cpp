@@ -1,12 +1,17 @@
 // The CPU convolution's im2col paths against a direct convolution in double, on shapes whose
 // column matrix exceeds ops::detail::kBandBytes, so that it is built and used in bands of output
 // rows (the gradient checks' small shapes never are): forward with bias, data gradient, and
-// weight and bias gradients added into non-zero buffers, on one and two threads.
+// weight and bias gradients added into non-zero buffers, on one and two threads. The float
+// forward pass (implicit im2col on AVX-512) against the same reference, and its packed panels
+// against im2col + pack_b, bit for bit.
 #include <doctest/doctest.h>
+
+#include <cstring>
 
 #include <galnet/core/parallel.hpp>
 #include <galnet/core/rng.hpp>
 #include <galnet/ops/cpu/conv2d.hpp>
+#include <galnet/ops/cpu/detail/im2col_avx512.hpp>
 
 #include "../support.hpp"
 
@@ -80,3 +85,81 @@ TEST_CASE("im2col convolutions in bands of output rows equal the direct convolut
   check_banded({2, 16, 40, 40, 5, 5, 5, 1, 0, 36, 36});  // SpinCNN-like 5×5 valid: 4 bands
   check_banded({3, 32, 64, 63, 4, 7, 7, 2, 3, 32, 32});  // ResNet-stem-like 7×7/2, odd width: 16 bands
 }
+
+namespace {
+/// The float forward pass (on AVX-512: implicit im2col) against the direct convolution in double.
+void check_float_forward(const ops::Conv2dGeometry& g) {
+  CAPTURE(g.kh);
+  CAPTURE(g.stride);
+  CAPTURE(g.pad);
+  CAPTURE(g.wo);
+  const auto x = random(Shape{g.n, g.c, g.h, g.w}, 7), w = random(Shape{g.o, g.c, g.kh, g.kw}, 8);
+  const auto b = random(Shape{g.o}, 9), dy = random(Shape{g.n, g.o, g.ho, g.wo}, 10);
+  const auto ref = direct(g, x, w, b, dy, Tensor<double>(w.shape(), 0.0), Tensor<double>(b.shape(), 0.0));
+  auto to_float = [](const Tensor<double>& t) {
+    Tensor<float> f(t.shape());
+    for (std::int64_t i = 0; i < t.numel(); ++i) f[i] = static_cast<float>(t[i]);
+    return f;
+  };
+  const auto xf = to_float(x), wf = to_float(w), bf = to_float(b);
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    set_num_threads(threads);
+    Tensor<float> y(dy.shape());
+    ops::Conv2dWorkspace<float> ws;
+    ops::conv2d_forward(g, xf.data(), wf.data(), bf.data(), y.data(), ws);
+    CHECK(max_rel_diff(to_float(ref.y), y) < 2e-6);
+  }
+  set_num_threads(2);
+}
+ops::Conv2dGeometry geometry(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w, std::int64_t o,
+                             std::int64_t k, std::int64_t stride, std::int64_t pad) {
+  return {n, c, h, w, o, k, k, stride, pad, (h + 2 * pad - k) / stride + 1, (w + 2 * pad - k) / stride + 1};
+}
+}  // namespace
+
+TEST_CASE("float convolutions (implicit im2col on AVX-512) equal the direct convolution") {
+  check_float_forward(geometry(2, 16, 40, 40, 24, 5, 1, 0));  // banded, valid 5×5
+  check_float_forward(geometry(3, 3, 37, 35, 16, 7, 2, 3));   // stem-like 7×7/2, odd sizes
+  check_float_forward(geometry(5, 8, 9, 9, 12, 3, 2, 1));     // grouped (25 outputs per sample)
+  check_float_forward(geometry(4, 8, 10, 7, 8, 1, 2, 0));     // 1×1 stride 2
+  check_float_forward(geometry(2, 4, 13, 11, 8, 4, 3, 2));    // stride 3 (explicit im2col)
+  check_float_forward(geometry(2, 5, 6, 20, 9, 3, 1, 4));     // padding wider than the kernel
+  check_float_forward(geometry(2, 6, 9, 8, 7, 2, 1, 0));      // 2×2 (explicit im2col)
+  check_float_forward(geometry(6, 4, 7, 7, 5, 5, 1, 1));      // grouped 5×5
+}
+
+#if defined(GALNET_GEMM_AVX512)
+TEST_CASE("implicit im2col packs exactly the panels of im2col + pack_b") {
+  namespace k = ops::detail::avx512;
+  for (const auto& g : {geometry(3, 6, 9, 11, 1, 3, 1, 1), geometry(2, 5, 13, 12, 1, 5, 2, 2),
+                        geometry(2, 3, 7, 60, 1, 2, 1, 0), geometry(4, 2, 5, 5, 1, 7, 3, 3),
+                        geometry(2, 11, 8, 8, 1, 5, 1, 4), geometry(3, 4, 20, 3, 1, 1, 2, 0)}) {
+    CAPTURE(g.kh);
+    CAPTURE(g.stride);
+    CAPTURE(g.pad);
+    const std::int64_t rows = g.col_rows(), cols = g.col_cols(), width = g.n * cols;
+    Tensor<float> x(Shape{g.n, g.c, g.h, g.w}), col(Shape{rows, width});
+    Generator rng(11);
+    for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(rng.uniform()) + 0.5f;  // never 0
+    for (std::int64_t s = 0; s < g.n; ++s) ops::im2col(g, x.data() + s * g.c * g.h * g.w, col.data() + s * cols, width);
+    const k::MatrixB explicit_b{false, col.data(), width};
+    const k::Im2colB implicit_b{.x = x.data(), .c = g.c, .h = g.h, .w = g.w, .kh = g.kh, .kw = g.kw,
+                                .stride = g.stride, .pad = g.pad, .ho = g.ho, .wo = g.wo};
+    Tensor<float> want(Shape{rows * k::kCols}), got(Shape{rows * k::kCols});
+    for (std::int64_t lo : {std::int64_t(0), std::int64_t(5), width / 2})
+      for (std::int64_t p0 : {std::int64_t(0), std::int64_t(1), rows / 3})
+        for (std::int64_t j = 0; j < width - lo; j += 13) {
+          const std::int64_t depth = rows - p0, cover = std::min(k::kCols, width - lo - j);
+          CAPTURE(lo);
+          CAPTURE(p0);
+          CAPTURE(j);
+          want.fill(-1.f);
+          got.fill(-2.f);
+          explicit_b.from_col(lo).panel(j, cover).pack(p0, depth, want.data());
+          implicit_b.from_col(lo).panel(j, cover).pack(p0, depth, got.data());
+          REQUIRE(std::memcmp(want.data(), got.data(), depth * k::kCols * sizeof(float)) == 0);
+        }
+  }
+}
+#endif

@@ -25,23 +25,30 @@ using StridedMap = Eigen::Map<RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride
 template <class T>
 using ConstStridedMap = Eigen::Map<const RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
 
+namespace detail {
+/// C[m, n] (row stride ldc) = beta·C, overwritten when beta == 0: a product over k = 0.
+template <class T>
+void scale_product(std::int64_t m, std::int64_t n, T beta, T* c, std::int64_t ldc) {
+  StridedMap<T> C(c, m, n, Eigen::OuterStride<>(ldc));
+  if (beta == T(0)) C.setZero();
+  else C *= beta;
+}
+}  // namespace detail
+
 /// As gemm below, on sub-matrices: row i of the stored A starts at a + i·lda (likewise B, C).
 template <class T>
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
           std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
-  StridedMap<T> C(c, m, n, Eigen::OuterStride<>(ldc));
   if (m <= 0 || n <= 0) return;
-  if (k == 0) {
-    if (beta == T(0)) C.setZero();
-    else C *= beta;
-    return;
-  }
+  if (k == 0) return detail::scale_product(m, n, beta, c, ldc);
 #if defined(GALNET_GEMM_AVX512)
   if constexpr (std::is_same_v<T, float>) {
-    detail::avx512::gemm({.trans = trans_a, .a = a, .lda = lda}, trans_b, m, n, k, alpha, b, ldb, beta, c, ldc);
+    detail::avx512::gemm({.trans = trans_a, .a = a, .lda = lda}, detail::avx512::MatrixB{trans_b, b, ldb}, m, n, k,
+                         alpha, beta, c, ldc);
     return;
   }
 #endif
+  StridedMap<T> C(c, m, n, Eigen::OuterStride<>(ldc));
   auto run = [&](const auto& A, const auto& B) {
     if (beta == T(0)) {
       C.noalias() = alpha * A * B;
@@ -92,15 +99,27 @@ class PackedA {
                 std::int64_t ldc) const {
 #if defined(GALNET_GEMM_AVX512)
     if constexpr (std::is_same_v<T, float>) {
-      if (!panels_.empty() && n > 0) {
-        detail::avx512::gemm({.packed = panels_.data(), .stride = detail::avx512::padded_rows(m_)}, trans_b, m_, n,
-                             k_, alpha, b, ldb, beta, c, ldc);
-        return;
-      }
+      multiply_from(detail::avx512::MatrixB{trans_b, b, ldb}, n, alpha, beta, c, ldc);
+      return;
     }
 #endif
     gemm<T>(trans_, trans_b, m_, n, k_, alpha, a_, lda_, b, ldb, beta, c, ldc);
   }
+
+#if defined(GALNET_GEMM_AVX512)
+  /// As multiply, with op(B) [depth, n] from a B source of the AVX-512 kernel (MatrixB, or
+  /// Im2colB: a convolution's column matrix packed straight from its input).
+  template <class BSource>
+    requires std::is_same_v<T, float>
+  void multiply_from(const BSource& b, std::int64_t n, float alpha, float beta, float* c, std::int64_t ldc) const {
+    if (m_ <= 0 || n <= 0) return;
+    if (k_ == 0) return detail::scale_product(m_, n, beta, c, ldc);
+    const auto a = panels_.empty() ? detail::avx512::ASource{.trans = trans_, .a = a_, .lda = lda_}
+                                   : detail::avx512::ASource{.packed = panels_.data(),
+                                                             .stride = detail::avx512::padded_rows(m_)};
+    detail::avx512::gemm(a, b, m_, n, k_, alpha, beta, c, ldc);
+  }
+#endif
 
  private:
   static constexpr std::int64_t kPackedMin = 32 * 1024;

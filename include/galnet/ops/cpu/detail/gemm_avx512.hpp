@@ -140,7 +140,7 @@ inline void pack_b(bool trans, const float* b, std::int64_t ldb, std::int64_t de
 /// f(std::integral_constant<int, i>{}) for i = 0..N-1, unrolled in the source: the compiler then
 /// keeps every accumulator in a register (loops over them left to its unroller spilled them).
 /// (Everything here is forced inline: in a large translation unit GCC's budget otherwise keeps
-/// the lambdas out of line.)
+/// the lambdas out of line. The macro stays defined for im2col_avx512.hpp.)
 #define GALNET_FORCE_INLINE __attribute__((always_inline))
 template <int N, class F>
 GALNET_FORCE_INLINE inline void unrolled(F&& f) {
@@ -212,16 +212,69 @@ struct ASource {
   }
 };
 
+/// op(B) read from a matrix (trans: stored [N, K]); the other B source is Im2colB
+/// (im2col_avx512.hpp). A B source's panel(j, width) packs columns [j, j + width) of op(B),
+/// slice by slice: pack(p0, depth, out) as pack_b. from_col(lo) is the same operand from
+/// column lo on.
+struct MatrixB {
+  bool trans = false;
+  const float* b = nullptr;
+  std::int64_t ldb = 0;
+
+  struct Panel {
+    const MatrixB& m;
+    std::int64_t j, width;
+    void pack(std::int64_t p0, std::int64_t depth, float* out) const {
+      pack_b(m.trans, m.trans ? m.b + j * m.ldb + p0 : m.b + p0 * m.ldb + j, m.ldb, depth, width, out);
+    }
+  };
+  [[nodiscard]] Panel panel(std::int64_t j, std::int64_t width) const { return {*this, j, width}; }
+  [[nodiscard]] MatrixB from_col(std::int64_t lo) const { return {trans, trans ? b + lo * ldb : b + lo, ldb}; }
+};
+
+/// C[rows, width] = alpha·(A block's panels · one B panel) + beta·C, micro-tile by micro-tile.
+inline void multiply_block(const float* a_block, std::int64_t rows, std::int64_t depth, const float* b_pack,
+                           std::int64_t width, float alpha, float beta, float* c, std::int64_t ldc) {
+  for (std::int64_t i = 0; i < rows; i += kRows) {
+    const float* ap = a_block + i * depth;
+    float* cp = c + i * ldc;
+    const std::int64_t tile_rows = std::min(kRows, rows - i);
+    if (width > 32) micro_kernel<3>(depth, ap, b_pack, cp, ldc, tile_rows, width, alpha, beta);
+    else if (width > 16) micro_kernel<2>(depth, ap, b_pack, cp, ldc, tile_rows, width, alpha, beta);
+    else micro_kernel<1>(depth, ap, b_pack, cp, ldc, tile_rows, width, alpha, beta);
+  }
+}
+
+/// Pre-packed op(A) of one block and at most this many floats is read panel-outer (below).
+constexpr std::int64_t kPanelOuterFloats = 256 * 1024;  // 1 MiB: half of L2
+
 /// One thread's C[m, n] (op(A) rows [m], op(B) columns [n]); k > 0. Per slice of depth: A in
 /// blocks of kBlockRows rows (in L2), each B panel packed once per block and then held (in L1)
-/// while every A panel of the block streams past it.
-inline void gemm_serial(const ASource& a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
-                        const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+/// while every A panel of the block streams past it. A pre-packed op(A) small enough to stay in
+/// L2 whole (a convolution's weights) is read panel-outer instead: each B panel is taken through
+/// all slices in turn, so its columns of C stay in L1 and a B source prepares the panel once
+/// (Im2colB: its load plan). Either order adds the slices in increasing order: the same bits.
+template <class BSource>
+void gemm_serial(const ASource& a, const BSource& b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                 float beta, float* c, std::int64_t ldc) {
   thread_local Tensor<float, Cpu> a_scratch, b_scratch;  // 64-byte aligned; resize keeps the allocation
   if (!a.packed) a_scratch.resize(Shape{std::min(kBlockRows, padded_rows(m)) * std::min(k, kDepth)});
   b_scratch.resize(Shape{kCols * std::min(k, kDepth)});
   float* a_pack = a.packed ? nullptr : a_scratch.data();
   float* b_pack = b_scratch.data();
+  if (a.packed && m <= kBlockRows && padded_rows(m) * k <= kPanelOuterFloats) {
+    for (std::int64_t j = 0; j < n; j += kCols) {
+      const std::int64_t width = std::min(kCols, n - j);
+      const auto panel = b.panel(j, width);
+      for (std::int64_t p0 = 0; p0 < k; p0 += kDepth) {
+        const std::int64_t depth = std::min(kDepth, k - p0);
+        panel.pack(p0, depth, b_pack);
+        multiply_block(a.panels(p0, depth, 0, m, nullptr), m, depth, b_pack, width, alpha, p0 == 0 ? beta : 1.f,
+                       c + j, ldc);
+      }
+    }
+    return;
+  }
   for (std::int64_t p0 = 0; p0 < k; p0 += kDepth) {
     const std::int64_t depth = std::min(kDepth, k - p0);
     const float slice_beta = p0 == 0 ? beta : 1.f;
@@ -230,15 +283,8 @@ inline void gemm_serial(const ASource& a, bool trans_b, std::int64_t m, std::int
       const float* a_block = a.panels(p0, depth, i0, rows, a_pack);
       for (std::int64_t j = 0; j < n; j += kCols) {
         const std::int64_t width = std::min(kCols, n - j);
-        pack_b(trans_b, trans_b ? b + j * ldb + p0 : b + p0 * ldb + j, ldb, depth, width, b_pack);
-        for (std::int64_t i = 0; i < rows; i += kRows) {
-          const float* ap = a_block + i * depth;
-          float* cp = c + (i0 + i) * ldc + j;
-          const std::int64_t tile_rows = std::min(kRows, rows - i);
-          if (width > 32) micro_kernel<3>(depth, ap, b_pack, cp, ldc, tile_rows, width, alpha, slice_beta);
-          else if (width > 16) micro_kernel<2>(depth, ap, b_pack, cp, ldc, tile_rows, width, alpha, slice_beta);
-          else micro_kernel<1>(depth, ap, b_pack, cp, ldc, tile_rows, width, alpha, slice_beta);
-        }
+        b.panel(j, width).pack(p0, depth, b_pack);
+        multiply_block(a_block, rows, depth, b_pack, width, alpha, slice_beta, c + i0 * ldc + j, ldc);
       }
     }
   }
@@ -247,8 +293,9 @@ inline void gemm_serial(const ASource& a, bool trans_b, std::int64_t m, std::int
 /// C = alpha·op(A)·op(B) + beta·C (k > 0). Outside a parallel region, large products are split
 /// across the team by columns of C (by rows where C is narrow), each thread packing its own
 /// panels; inside one (a sample per thread), the calling thread does it all.
-inline void gemm(const ASource& a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
-                 const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+template <class BSource>
+void gemm(const ASource& a, const BSource& b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, float beta,
+          float* c, std::int64_t ldc) {
   int team = 1;
 #if defined(_OPENMP)
   if (!omp_in_parallel() && static_cast<double>(m) * n * k > 4e6) team = num_threads();
@@ -258,7 +305,7 @@ inline void gemm(const ASource& a, bool trans_b, std::int64_t m, std::int64_t n,
   const std::int64_t units = (extent + step - 1) / step;
   team = static_cast<int>(std::min<std::int64_t>(team, units));
   if (team <= 1) {
-    gemm_serial(a, trans_b, m, n, k, alpha, b, ldb, beta, c, ldc);
+    gemm_serial(a, b, m, n, k, alpha, beta, c, ldc);
     return;
   }
 #if defined(_OPENMP)
@@ -268,15 +315,12 @@ inline void gemm(const ASource& a, bool trans_b, std::int64_t m, std::int64_t n,
     const std::int64_t lo = std::min(extent, units * t / team * step);
     const std::int64_t hi = std::min(extent, units * (t + 1) / team * step);
     if (hi > lo) {
-      if (by_cols)
-        gemm_serial(a, trans_b, m, hi - lo, k, alpha, trans_b ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc);
-      else
-        gemm_serial(a.from_row(lo), trans_b, hi - lo, n, k, alpha, b, ldb, beta, c + lo * ldc, ldc);
+      if (by_cols) gemm_serial(a, b.from_col(lo), m, hi - lo, k, alpha, beta, c + lo, ldc);
+      else gemm_serial(a.from_row(lo), b, hi - lo, n, k, alpha, beta, c + lo * ldc, ldc);
     }
   }
 #endif
 }
 
 }  // namespace galnet::ops::detail::avx512
-#undef GALNET_FORCE_INLINE
 #endif
