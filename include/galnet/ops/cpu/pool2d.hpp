@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "galnet/core/device.hpp"
+#include "galnet/core/parallel.hpp"
 
 namespace galnet::ops {
 
@@ -59,12 +60,14 @@ void maxpool2d_forward(const Pool2dGeometry& g, const T* x, T* y, std::int32_t* 
         best[ox] = -std::numeric_limits<T>::infinity();
         arg[ox] = static_cast<std::int32_t>(wy.begin * g.w + g.window(ox, g.w, g.ow).begin);
       }
-      // Window positions in row-major order, each over the whole output row (a loop the
-      // compiler vectorises; branch-free, since comparisons of random data mispredict): a
+      // Window positions in row-major order, each over the whole output row (a loop vectorised
+      // by `omp simd`: left to GCC's cost model it ran scalar, 1.35–1.4× slower; branch-free,
+      // since comparisons of random data mispredict): a
       // larger value, or the first NaN (which then stays: NaN propagates, as in PyTorch),
       // takes the place, so the first maximum wins, as before.
       auto visit = [&](std::int64_t iy, std::int64_t ox_lo, std::int64_t ox_hi, auto column) {
         const T* row = xp + iy * g.w;
+        GALNET_SIMD
         for (std::int64_t ox = ox_lo; ox < ox_hi; ++ox) {
           const std::int64_t ix = column(ox);
           const T v = row[ix], b = best[ox];
