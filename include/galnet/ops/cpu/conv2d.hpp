@@ -193,9 +193,9 @@ void for_each_group(std::int64_t n, std::int64_t group, F&& body) {
 
 /// Whether the forward pass packs its GEMM panels straight from x: float on AVX-512, strides 1
 /// and 2 (those Im2colB vectorises), windows above 2×2 at stride 1. Measured (bench_kernels,
-/// against im2col): 5×5 1.22×, 6×6 1.05–1.17×, stride 2 1.1–1.85×; but SpinCNN's 2×2 layers
-/// 0.81–0.94×: their im2col is four long row copies per channel, cheaper than the implicit
-/// packing's per-row loads.
+/// against im2col; docs/performance.md step 14): 5×5 1.13–1.22×, 6×6 1.04–1.17×, stride 2
+/// 1.09–1.90×; but SpinCNN's 2×2 layers 0.70–0.94×: their im2col is four long row copies per
+/// channel, cheaper than the implicit packing's per-row loads.
 template <class T>
 bool implicit_im2col([[maybe_unused]] const Conv2dGeometry& g) {
 #if defined(GALNET_GEMM_AVX512)
@@ -266,7 +266,8 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
     if (g.pointwise()) {
       ws.weights.multiply(false, cols, T(1), xn, cols, T(0), yn, cols);
     } else {
-      // Bands also keep the implicit path's slice of y in L2 across the GEMM's k slices.
+      // The implicit path keeps the bands too: they bound the columns of one product, so y's
+      // slice stays in cache where the GEMM reads A slice-outer (weights above 1 MiB).
       detail::for_each_band(g, band, [&](std::int64_t oy0, std::int64_t oy1) {
         const std::int64_t width = (oy1 - oy0) * g.wo;
         if (implicit) {
