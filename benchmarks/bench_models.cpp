@@ -60,6 +60,12 @@ struct WinogradScope {
   explicit WinogradScope(bool on) { ops::set_winograd(on); }
   ~WinogradScope() { ops::set_winograd(true); }
 };
+/// Second argument of the SpinCNN cases: 1 = the opt-in F(2×2, 5×5) for its 5×5 layer
+/// (ops::set_winograd_5x5), 0 = the default (im2col).
+struct Winograd5x5Scope {
+  explicit Winograd5x5Scope(bool on) { ops::set_winograd_5x5(on); }
+  ~Winograd5x5Scope() { ops::set_winograd_5x5(false); }
+};
 
 // Forward cost per sample (MODELS.md, 1 MAC = 2 FLOP); SFNet at its 144-px crop.
 constexpr double kSpinGflop = 1.87, kSfnetGflop = 1.58,
@@ -67,6 +73,7 @@ constexpr double kSpinGflop = 1.87, kSfnetGflop = 1.58,
 
 void BM_SpinCNN_TrainStep(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));
+  const Winograd5x5Scope winograd(state.range(1) != 0);
   models::SpinCNN<float> model;
   optim::Adam<float> opt(nn::parameters(model), {.lr = 1e-3});
   train_step(state, model, opt, Shape{32, 3, 80, 80}, 1, kSpinGflop);
@@ -87,6 +94,7 @@ void BM_WuBoada_TrainStep(benchmark::State& state) {
 }
 void BM_SpinCNN_Inference(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));
+  const Winograd5x5Scope winograd(state.range(1) != 0);
   models::SpinCNN<float> model;
   inference(state, model, Shape{32, 3, 80, 80}, kSpinGflop);
 }
@@ -152,10 +160,10 @@ void BM_FmaPeak(benchmark::State& state) {
 }
 }  // namespace
 
-BENCHMARK(BM_SpinCNN_TrainStep)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5);
+BENCHMARK(BM_SpinCNN_TrainStep)->Args({2, 0})->Args({2, 1})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5);
 BENCHMARK(BM_SFNet_TrainStep)->Args({2, 1})->Args({2, 0})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(10);
 BENCHMARK(BM_WuBoada_TrainStep)->Args({2, 1})->Args({2, 0})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(10);
-BENCHMARK(BM_SpinCNN_Inference)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SpinCNN_Inference)->Args({2, 0})->Args({2, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SFNet_Inference)->Args({2, 1})->Args({2, 0})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_WuBoada_Inference)->Args({2, 1})->Args({2, 0})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LineEW_TenLines)->Args({1, 1})->Args({2, 1})->Args({1, 4096})->Args({2, 4096})->Unit(benchmark::kMicrosecond)->UseRealTime();

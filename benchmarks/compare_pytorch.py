@@ -53,10 +53,12 @@ def rate(fn, items, min_time, warmup=2, min_runs=3):
 
 # ---------------------------------------------------------------- galnet
 GALNET_CASES = {  # benchmark name prefix -> (row, items per iteration are reported by galnet)
-    "BM_SpinCNN_TrainStep": "spin train",
+    "BM_SpinCNN_TrainStep/2/0/": "spin train",
+    "BM_SpinCNN_TrainStep/2/1/": "spin train w5",
     "BM_SFNet_TrainStep/2/1/": "sfnet train",
     "BM_WuBoada_TrainStep/2/1/": "wu train",
-    "BM_SpinCNN_Inference": "spin infer",
+    "BM_SpinCNN_Inference/2/0/": "spin infer",
+    "BM_SpinCNN_Inference/2/1/": "spin infer w5",
     "BM_SFNet_Inference/2/1/": "sfnet infer",
     "BM_WuBoada_Inference/2/1/": "wu infer",
     "BM_LineEW_TenLines/1/1/": "lines one",
@@ -69,7 +71,9 @@ def run_galnet(bench, rows, min_time):
     if not patterns:
         return {}
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        names = sorted(set(patterns) | {"BM_FmaPeak"})  # regexes; ResNet cases: Winograd on (/2/1/)
+        # regexes; ResNet cases: Winograd on (/2/1/); SpinCNN: the default (/2/0/) and the opt-in
+        # F(2×2, 5×5) (/2/1/)
+        names = sorted(set(patterns) | {"BM_FmaPeak"})
         cmd = [bench, "--benchmark_filter=" + "|".join(names), f"--benchmark_min_time={min_time}", f"--benchmark_out={out.name}", "--benchmark_out_format=json"]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         data = json.load(open(out.name))
@@ -251,9 +255,11 @@ def run_jax(rows, min_time):
 
 
 ROWS = [("spin train", "SpinCNN train step, B=32, 80 px", "samples/s"),
+        ("spin train w5", "SpinCNN train step, opt-in F(2×2, 5×5)", "samples/s"),
         ("sfnet train", "SFNet train step, B=64, 144 px", "samples/s"),
         ("wu train", "Wu & Boada train step, B=128, 128 px", "samples/s"),
         ("spin infer", "SpinCNN inference, B=32", "samples/s"),
+        ("spin infer w5", "SpinCNN inference, opt-in F(2×2, 5×5)", "samples/s"),
         ("sfnet infer", "SFNet inference, B=64", "samples/s"),
         ("wu infer", "Wu & Boada inference, B=128", "samples/s"),
         ("lines one", "line-EW, ten lines, one galaxy", "line predictions/s"),
@@ -302,7 +308,8 @@ def main():
         if row not in rows:
             continue
         g = results["galnet"].get(row)
-        vals = [results[p].get(row) for p in peers]
+        peer_row = row.removesuffix(" w5")  # a galnet variant, against the same peers
+        vals = [results[p].get(peer_row) for p in peers]
         best = max((v for v in vals if v), default=None)
         ratio = f"**{g / best:.2f}×**" if g and best else "—"
         print(f"| {label} | {unit} | {fmt(g)} | " + " | ".join(fmt(v) for v in vals) + f" | {ratio} |")

@@ -12,8 +12,10 @@
 // Large maps build and use their column matrix in bands of output rows that fit in L2. On the
 // AVX-512 float path the forward pass builds none: the GEMM packs its panels straight from x
 // (implicit im2col, detail/im2col_avx512.hpp).
-// 3×3, stride-1, padding-1 convolutions (most of a ResNet's work) take Winograd F(2×2, 3×3)
-// instead, in all three passes (winograd.hpp; ops::set_winograd(false) turns it off).
+// 3×3 stride-1 convolutions (most of a ResNet's work) take Winograd F(2×2, 3×3) instead, in all
+// three passes (winograd.hpp; ops::set_winograd(false) turns it off); 5×5 ones (most of
+// SpinCNN's) F(2×2, 5×5) in the forward and data-gradient passes after the opt-in
+// ops::set_winograd_5x5(true).
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -22,28 +24,12 @@
 
 #include "galnet/core/parallel.hpp"
 #include "galnet/core/tensor.hpp"
+#include "galnet/ops/cpu/conv2d_geometry.hpp"
 #include "galnet/ops/cpu/detail/im2col_avx512.hpp"
 #include "galnet/ops/cpu/gemm.hpp"
 #include "galnet/ops/cpu/winograd.hpp"
 
 namespace galnet::ops {
-
-struct Conv2dGeometry {
-  std::int64_t n, c, h, w;  ///< input
-  std::int64_t o, kh, kw;   ///< filters
-  std::int64_t stride, pad;
-  std::int64_t ho, wo;      ///< output
-
-  [[nodiscard]] std::int64_t col_rows() const { return c * kh * kw; }
-  [[nodiscard]] std::int64_t col_cols() const { return ho * wo; }
-  /// A 1×1, stride-1, unpadded convolution reads its input as the column matrix directly.
-  [[nodiscard]] bool pointwise() const { return kh == 1 && kw == 1 && stride == 1 && pad == 0; }
-  /// 3×3, stride 1, padding 1 (the ResNet blocks' convolutions) take Winograd F(2×2, 3×3)
-  /// (winograd.hpp) unless set_winograd(false).
-  [[nodiscard]] bool winograd() const {
-    return winograd_enabled() && kh == 3 && kw == 3 && stride == 1 && pad == 1 && ho == h && wo == w;
-  }
-};
 
 /// Unfolds one sample x_n [C, H, W] into col [C·KH·KW, Ho·Wo] (zeros where padding); row r
 /// starts at col + r·ld (ld = Ho·Wo by default; wider when samples share one column matrix).
@@ -238,7 +224,7 @@ void scatter_group(const Conv2dGeometry& g, const T* out, std::int64_t first, st
 template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y,
                     Conv2dWorkspace<T>& ws) {
-  if (g.winograd()) return winograd_forward(g.n, g.c, g.o, g.h, g.w, x, w, b, y, ws.winograd);
+  if (g.winograd()) return winograd_forward(g, x, w, b, y, ws.winograd);
   const std::int64_t cols = g.col_cols(), sample = g.c * g.h * g.w;
   const bool implicit = detail::implicit_im2col<T>(g);
   ws.weights.pack(false, g.o, g.col_rows(), w);
@@ -292,7 +278,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
 template <class T>
 void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx,
                           Conv2dWorkspace<T>& ws) {
-  if (g.winograd()) return winograd_backward_data(g.n, g.c, g.o, g.h, g.w, dy, w, dx, ws.winograd);
+  if (g.winograd()) return winograd_backward_data(g, dy, w, dx, ws.winograd);
   const std::int64_t cols = g.col_cols();
   ws.weights.pack(true, g.col_rows(), g.o, w);
   if (const std::int64_t group = detail::group_size(g); group > 1) {
@@ -336,7 +322,7 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
 template <class T>
 void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* db,
                             Conv2dWorkspace<T>& ws) {
-  if (g.winograd()) return winograd_backward_weight(g.n, g.c, g.o, g.h, g.w, x, dy, dw, db, ws.winograd);
+  if (g.winograd_weight_gradient()) return winograd_backward_weight(g, x, dy, dw, db, ws.winograd);
   const int threads = detail::sample_threads(g.n);
   const std::int64_t band = detail::band_rows<T>(g);
   ws.reserve(g, threads, threads > 1, 1, band * g.wo);

@@ -24,6 +24,7 @@
 
 #include "galnet/core/parallel.hpp"
 #include "galnet/core/tensor.hpp"
+#include "galnet/core/unrolled.hpp"
 
 namespace galnet::ops::detail::avx512 {
 
@@ -137,17 +138,6 @@ inline void pack_b(bool trans, const float* b, std::int64_t ldb, std::int64_t de
   }
 }
 
-/// f(std::integral_constant<int, i>{}) for i = 0..N-1, unrolled in the source: the compiler then
-/// keeps every accumulator in a register (loops over them left to its unroller spilled them).
-/// (Everything here is forced inline: in a large translation unit GCC's budget otherwise keeps
-/// the lambdas out of line. The macro stays defined for im2col_avx512.hpp.)
-#define GALNET_FORCE_INLINE __attribute__((always_inline))
-template <int N, class F>
-GALNET_FORCE_INLINE inline void unrolled(F&& f) {
-  [&]<int... I>(std::integer_sequence<int, I...>) GALNET_FORCE_INLINE {
-    (f(std::integral_constant<int, I>{}), ...);
-  }(std::make_integer_sequence<int, N>{});
-}
 
 /// C[rows ≤ 8, cols ≤ 16·V] = alpha·(A panel · B panel) + beta·C; beta == 0 never reads C.
 template <int V>
