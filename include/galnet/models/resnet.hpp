@@ -49,8 +49,8 @@ public:
     const tensor* stem = nullptr;
     stem_input_ = nullptr;
     if constexpr (std::is_same_v<D, Cpu>) {
-      if (!training_ && nn::fused_inference()) {  // inference: bn1 and ReLU in one pass (as the blocks do)
-        stem = &bn1_.forward_fused(conv1_.forward(x), nullptr, true);
+      if (!training_ && nn::fused_inference()) {  // inference: bn1 and ReLU as conv1's epilogue (as the blocks do)
+        stem = &conv1_.forward_fused(x, bn1_.eval_epilogue(nullptr, true));
         stem_input_ = &x;
       }
     }

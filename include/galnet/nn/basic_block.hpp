@@ -6,9 +6,10 @@
 // `downsample` = conv 1×1/Stride (unbiased) + BatchNorm2d when Stride ≠ 1 or In ≠ Out.
 // State-dict keys are torchvision's: conv1.weight, bn1.*, conv2.weight, bn2.*,
 // downsample.0.weight, downsample.1.*. A stage names its blocks "0", "1", … (layer1.0.conv1…).
-// Inference on the CPU (eval mode): each batch norm runs fused with the residual add and ReLU
-// that follow it (one pass over the activations instead of three; the same bits); backward
-// after such a forward first re-runs the layered forward on the same input.
+// Inference on the CPU (eval mode): each batch norm, with the residual add and ReLU that follow
+// it, runs as the epilogue of the convolution before it (no pass of its own over the
+// activations; the same bits); backward after such a forward first re-runs the layered forward
+// on the same input.
 #pragma once
 #include <string>
 #include <type_traits>
@@ -39,11 +40,11 @@ public:
   const tensor& forward(const tensor& x) {
     if constexpr (std::is_same_v<D, Cpu>) {
       if (!training_ && fused_inference()) {
-        const tensor& a = bn1_.forward_fused(conv1_.forward(x), nullptr, true);
+        const tensor& a = conv1_.forward_fused(x, bn1_.eval_epilogue(nullptr, true));
         const tensor* shortcut = &x;
-        if constexpr (has_downsample) shortcut = &ds_bn_.forward_fused(ds_conv_.forward(x), nullptr, false);
+        if constexpr (has_downsample) shortcut = &ds_conv_.forward_fused(x, ds_bn_.eval_epilogue(nullptr, false));
         fused_input_ = &x;
-        return bn2_.forward_fused(conv2_.forward(a), shortcut, true);
+        return conv2_.forward_fused(a, bn2_.eval_epilogue(shortcut, true));
       }
     }
     return forward_layered(x);

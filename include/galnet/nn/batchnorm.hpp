@@ -12,6 +12,7 @@
 #include "galnet/dist/communicator.hpp"
 #include "galnet/nn/module.hpp"
 #include "galnet/ops/cpu/batchnorm.hpp"
+#include "galnet/ops/cpu/epilogue.hpp"
 
 namespace galnet::nn {
 
@@ -101,20 +102,20 @@ public:
     return y_;
   }
 
-  /// Inference (eval mode, CPU): relu?(bn(x) + residual?) in one pass (residual may be null),
-  /// for blocks that fuse what follows their batch norm. Keeps no state for backward: a caller
-  /// that needs gradients runs forward() again first.
-  const tensor& forward_fused(const tensor& x, const tensor* residual, bool relu)
+  /// Inference (eval mode, CPU): this batch norm, then the residual add (residual may be null)
+  /// and ReLU, as the epilogue of the convolution before it (Conv2dLayer::forward_fused), so
+  /// that they run while the convolution's output is in cache. Valid until the next call.
+  ops::Epilogue<T> eval_epilogue(const tensor* residual, bool relu)
     requires std::is_same_v<D, Cpu>
   {
-    GALNET_CHECK(!training_, describe(), ": forward_fused is for eval mode");
-    y_.resize(output_shape(x.shape()));
-    if (residual) check_shape(*residual, x.shape(), describe().c_str(), "residual");
-    ops::batchnorm_forward_eval_fused(geometry(x.shape()), x.data(), weight_.value.data(), bias_.value.data(), eps,
-                                      running_mean_.data(), running_var_.data(), residual ? residual->data() : nullptr,
-                                      relu, y_.data());
+    GALNET_CHECK(!training_, describe(), ": eval_epilogue is for eval mode");
+    scale_.resize(Shape{C});
+    shift_.resize(Shape{C});
+    ops::batchnorm_eval_affine(C, weight_.value.data(), bias_.value.data(), eps, running_mean_.data(),
+                               running_var_.data(), scale_.data(), shift_.data());
     x_ = nullptr;
-    return y_;
+    return {.scale = scale_.data(), .shift = shift_.data(), .residual = residual ? residual->data() : nullptr,
+            .relu = relu};
   }
   const tensor& backward(const tensor& dy) {
     GALNET_CHECK(x_ != nullptr, describe(), ": backward called before forward");
@@ -159,6 +160,7 @@ private:
 
   Parameter<T, D> weight_, bias_;
   tensor running_mean_, running_var_, mean_, invstd_, y_, dx_;
+  tensor scale_, shift_;  ///< eval_epilogue's affine form
   const tensor* x_ = nullptr;
   bool trained_forward_ = true;
   const dist::Communicator* synced_ = nullptr;  ///< the ranks the last forward's statistics spanned

@@ -5,6 +5,7 @@
 // compile-time (checked between layers by Sequential), spatial sizes run-time.
 #pragma once
 #include <string>
+#include <type_traits>
 
 #include "galnet/nn/init.hpp"
 #include "galnet/nn/module.hpp"
@@ -46,6 +47,24 @@ public:
     conv_.forward(g, x.data(), weight_.value.data(), Bias ? bias_.value.data() : nullptr, y_.data());
     x_ = &x;
     return y_;
+  }
+
+  /// Inference (CPU): ep(conv(x)), ep being what follows the convolution (batch norm's affine
+  /// form, a residual, ReLU: ops::Epilogue) applied while the output is in cache. With Bias, the
+  /// bias is ep's shift (ep then has neither scale nor shift). Into its own output, so that a
+  /// layered forward() afterwards (a backward pass re-running it) leaves this result intact.
+  /// Keeps no state for backward.
+  const tensor& forward_fused(const tensor& x, ops::Epilogue<T> ep)
+    requires std::is_same_v<D, Cpu>
+  {
+    if constexpr (Bias) {
+      GALNET_CHECK(!ep.scale && !ep.shift, describe(), ": forward_fused takes no scale or shift here (the bias is the shift)");
+      ep.shift = bias_.value.data();
+    }
+    fused_y_.resize(output_shape(x.shape()));
+    conv_.forward(geometry(x.shape()), x.data(), weight_.value.data(), ep, fused_y_.data());
+    x_ = nullptr;
+    return fused_y_;
   }
 
   const tensor& backward(const tensor& dy) {
@@ -99,7 +118,7 @@ private:
 
   Parameter<T, D> weight_, bias_;
   ops::Conv2dOp<T, D> conv_;
-  tensor y_, dx_, dw_scratch_;
+  tensor y_, fused_y_, dx_, dw_scratch_;
   const tensor* x_ = nullptr;
 };
 

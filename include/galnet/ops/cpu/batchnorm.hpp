@@ -155,53 +155,36 @@ void batchnorm_forward_train(const BatchNormGeometry& g, const T* x, const T* ga
                               total);
 }
 
-/// Eval forward, fused with what follows batch norm in a ResNet block: y = relu?(bn(x) + r)
-/// (`residual` r may be null), one pass over the tensor instead of two or three. The same
-/// operations in the same order as batch norm, then Elementwise::add, then relu_forward, so
-/// the result is the layered one, bit for bit.
+/// Eval batch norm as y = x·scale + shift per channel: scale = γ/σ, shift = β − μ·γ/σ, from
+/// the running statistics (σ = √(var + eps) in double).
 template <class T>
-void batchnorm_forward_eval_fused(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta,
-                                  double eps, const T* running_mean, const T* running_var, const T* residual,
-                                  bool relu, T* y) {
+void batchnorm_eval_affine(std::int64_t channels, const T* gamma, const T* beta, double eps, const T* running_mean,
+                           const T* running_var, T* scale, T* shift) {
+  for (std::int64_t c = 0; c < channels; ++c) {
+    const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps);
+    scale[c] = static_cast<T>(gamma[c] * invstd);
+    shift[c] = static_cast<T>(beta[c] - running_mean[c] * gamma[c] * invstd);
+  }
+}
+
+/// Eval forward with running statistics, y = x·scale + shift (batchnorm_eval_affine). At
+/// inference the ResNets run it as their convolutions' epilogue instead (ops::Epilogue), with
+/// the same arithmetic.
+template <class T>
+void batchnorm_forward_eval(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta,
+                            double eps, const T* running_mean, const T* running_var, T* y) {
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) if (g.c * g.count() > 32768)
 #endif
   for (std::int64_t c = 0; c < g.c; ++c) {
-    const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps);
-    const T scale = static_cast<T>(gamma[c] * invstd);
-    const T shift = static_cast<T>(beta[c] - running_mean[c] * gamma[c] * invstd);
+    T scale, shift;
+    batchnorm_eval_affine(1, gamma + c, beta + c, eps, running_mean + c, running_var + c, &scale, &shift);
     for (std::int64_t n = 0; n < g.n; ++n) {
-      const std::int64_t at = (n * g.c + c) * g.s;
-      const T* p = x + at;
-      T* q = y + at;
-      if (residual) {
-        const T* r = residual + at;
-        if (relu) {
-          for (std::int64_t i = 0; i < g.s; ++i) {
-            const T v = static_cast<T>(p[i] * scale + shift) + r[i];
-            q[i] = v > T(0) ? v : T(0);
-          }
-        } else {
-          for (std::int64_t i = 0; i < g.s; ++i) q[i] = static_cast<T>(p[i] * scale + shift) + r[i];
-        }
-      } else if (relu) {
-        for (std::int64_t i = 0; i < g.s; ++i) {
-          const T v = p[i] * scale + shift;
-          q[i] = v > T(0) ? v : T(0);
-        }
-      } else {
-        for (std::int64_t i = 0; i < g.s; ++i) q[i] = p[i] * scale + shift;
-      }
+      const T* p = x + (n * g.c + c) * g.s;
+      T* q = y + (n * g.c + c) * g.s;
+      for (std::int64_t i = 0; i < g.s; ++i) q[i] = p[i] * scale + shift;
     }
   }
-}
-
-/// Eval forward with running statistics.
-template <class T>
-void batchnorm_forward_eval(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta,
-                            double eps, const T* running_mean, const T* running_var, T* y) {
-  batchnorm_forward_eval_fused(g, x, gamma, beta, eps, running_mean, running_var, static_cast<const T*>(nullptr),
-                               false, y);
 }
 
 namespace detail {

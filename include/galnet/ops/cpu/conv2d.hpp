@@ -26,6 +26,7 @@
 #include "galnet/core/tensor.hpp"
 #include "galnet/ops/cpu/conv2d_geometry.hpp"
 #include "galnet/ops/cpu/detail/im2col_avx512.hpp"
+#include "galnet/ops/cpu/epilogue.hpp"
 #include "galnet/ops/cpu/gemm.hpp"
 #include "galnet/ops/cpu/winograd.hpp"
 
@@ -205,26 +206,26 @@ void multiply_im2col([[maybe_unused]] const PackedA<T>& w, [[maybe_unused]] cons
 #endif
 }
 
-/// y[first + s] = the group's output out [O, count·cols] (sample s at column s·cols) + b.
+/// y[first + s] = ep(the group's output out [O, count·cols], sample s at column s·cols).
 template <class T>
-void scatter_group(const Conv2dGeometry& g, const T* out, std::int64_t first, std::int64_t count, const T* b,
-                   T* y) {
+void scatter_group(const Conv2dGeometry& g, const T* out, std::int64_t first, std::int64_t count,
+                   const Epilogue<T>& ep, T* y) {
   const std::int64_t cols = g.col_cols(), width = count * cols;
   for (std::int64_t s = 0; s < count; ++s)
     for (std::int64_t o = 0; o < g.o; ++o) {
-      const T* from = out + o * width + s * cols;
-      T* to = y + ((first + s) * g.o + o) * cols;
-      const T bo = b ? b[o] : T(0);
-      for (std::int64_t i = 0; i < cols; ++i) to[i] = from[i] + bo;
+      const std::int64_t at = ((first + s) * g.o + o) * cols;
+      std::copy_n(out + o * width + s * cols, cols, y + at);
+      ep.apply(y, at, o, cols);
     }
 }
 }  // namespace detail
 
-/// y = conv(x, w) + b (b may be null).
+/// y = ep(conv(x, w)): a bias, or at inference the batch norm, residual add and ReLU that follow
+/// (epilogue.hpp), applied while each part of y is in cache.
 template <class T>
-void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y,
+void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const Epilogue<T>& ep, T* y,
                     Conv2dWorkspace<T>& ws) {
-  if (g.winograd()) return winograd_forward(g, x, w, b, y, ws.winograd);
+  if (g.winograd()) return winograd_forward(g, x, w, ep, y, ws.winograd);
   const std::int64_t cols = g.col_cols(), sample = g.c * g.h * g.w;
   const bool implicit = detail::implicit_im2col<T>(g);
   ws.weights.pack(false, g.o, g.col_rows(), w);
@@ -240,7 +241,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
         for (std::int64_t s = 0; s < count; ++s) im2col(g, x + (first + s) * sample, col + s * cols, width);
         ws.weights.multiply(false, width, T(1), col, width, T(0), out, width);
       }
-      detail::scatter_group(g, out, first, count, b, y);
+      detail::scatter_group(g, out, first, count, ep, y);
     });
     return;
   }
@@ -249,29 +250,35 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   detail::for_each_sample(g.n, [&](std::int64_t n, int t) {
     const T* xn = x + n * sample;
     T* yn = y + n * g.o * cols;
+    auto finish = [&](std::int64_t first, std::int64_t count) {  // columns [first, first + count) of yn
+      for (std::int64_t o = 0; o < g.o; ++o) ep.apply(y, (n * g.o + o) * cols + first, o, count);
+    };
     if (g.pointwise()) {
       ws.weights.multiply(false, cols, T(1), xn, cols, T(0), yn, cols);
-    } else {
-      // The implicit path keeps the bands too: they bound the columns of one product, so y's
-      // slice stays in cache where the GEMM reads A slice-outer (weights above 1 MiB).
-      detail::for_each_band(g, band, [&](std::int64_t oy0, std::int64_t oy1) {
-        const std::int64_t width = (oy1 - oy0) * g.wo;
-        if (implicit) {
-          detail::multiply_im2col(ws.weights, g, xn, oy0 * g.wo, width, yn + oy0 * g.wo, cols);
-        } else {
-          T* col = ws.col[t].data();
-          im2col(g, xn, col, 0, oy0, oy1);
-          ws.weights.multiply(false, width, T(1), col, width, T(0), yn + oy0 * g.wo, cols);
-        }
-      });
+      finish(0, cols);
+      return;
     }
-    if (b)
-      for (std::int64_t o = 0; o < g.o; ++o) {
-        T* row = yn + o * cols;
-        const T bo = b[o];
-        for (std::int64_t i = 0; i < cols; ++i) row[i] += bo;
+    // The implicit path keeps the bands too: they bound the columns of one product, so y's
+    // slice stays in cache where the GEMM reads A slice-outer (weights above 1 MiB), and for
+    // the epilogue.
+    detail::for_each_band(g, band, [&](std::int64_t oy0, std::int64_t oy1) {
+      const std::int64_t width = (oy1 - oy0) * g.wo;
+      if (implicit) {
+        detail::multiply_im2col(ws.weights, g, xn, oy0 * g.wo, width, yn + oy0 * g.wo, cols);
+      } else {
+        T* col = ws.col[t].data();
+        im2col(g, xn, col, 0, oy0, oy1);
+        ws.weights.multiply(false, width, T(1), col, width, T(0), yn + oy0 * g.wo, cols);
       }
+      finish(oy0 * g.wo, width);
+    });
   });
+}
+
+/// y = conv(x, w) + b (b may be null).
+template <class T>
+void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y, Conv2dWorkspace<T>& ws) {
+  conv2d_forward(g, x, w, Epilogue<T>{.shift = b}, y, ws);
 }
 
 /// dx = conv_transpose(dy, w) (overwrites dx).
@@ -382,6 +389,9 @@ template <class T>
 class Conv2dOp<T, Cpu> {
 public:
   void forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) { conv2d_forward(g, x, w, b, y, ws_); }
+  void forward(const Conv2dGeometry& g, const T* x, const T* w, const Epilogue<T>& ep, T* y) {
+    conv2d_forward(g, x, w, ep, y, ws_);
+  }
   void backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
     conv2d_backward_data(g, dy, w, dx, ws_);
   }

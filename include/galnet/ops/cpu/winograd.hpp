@@ -24,6 +24,7 @@
 #include "galnet/core/parallel.hpp"
 #include "galnet/core/tensor.hpp"
 #include "galnet/ops/cpu/conv2d_geometry.hpp"
+#include "galnet/ops/cpu/epilogue.hpp"
 #include "galnet/ops/cpu/gemm.hpp"
 #include "galnet/ops/cpu/winograd_transforms.hpp"
 
@@ -158,19 +159,18 @@ void transform_input(const Plan& p, const T* x, std::int64_t first, std::int64_t
   }
 }
 
-/// y tiles = Aᵀ m A (+ bias) from M[ξ, och, i], dropping outputs past the map's edge. The tile
+/// y tiles = ep(Aᵀ m A) from M[ξ, och, i], dropping outputs past the map's edge. The tile
 /// outputs are computed into four rows first and interleaved into y afterwards: computed and
 /// stored in one loop, the stride-2 stores kept the compiler from vectorising (16 % of a
-/// 36×36 forward pass).
+/// 36×36 forward pass). The epilogue then runs on the two output rows while they are in L1.
 template <class Tr, class T>
-void transform_output(const Plan& p, const T* m, const T* bias, std::int64_t first, std::int64_t count, T* y,
-                      T* scratch) {
+void transform_output(const Plan& p, const T* m, const Epilogue<T>& ep, std::int64_t first, std::int64_t count,
+                      T* y, T* scratch) {
   constexpr int A = Tr::alpha;
   const std::int64_t tiles = count * p.tw, plane = skewed(p.o * tiles), tw = p.tw, pairs = p.wo / 2;
   T* q[2][2] = {{scratch, scratch + tw}, {scratch + 2 * tw, scratch + 3 * tw}};  // tile output (row, column)
   T* discard = scratch + 4 * tw;  // the bottom output row past the map's last row
   for (std::int64_t och = 0; och < p.o; ++och) {
-    const T bo = bias ? bias[och] : T(0);
     for (std::int64_t r = 0; r < count; ++r) {
       const T* in = m + och * tiles + r * tw;
       GALNET_SIMD
@@ -180,7 +180,7 @@ void transform_output(const Plan& p, const T* m, const T* bias, std::int64_t fir
             q[row][col][i] = combine<T, A, At<Tr>, row>([=](auto a) GALNET_FORCE_INLINE {
                                return combine<T, A, At<Tr>, col>(
                                    [=](auto b) GALNET_FORCE_INLINE { return in[(A * a + b) * plane + i]; });
-                             }) + bo;
+                             });
           });
         });
       const std::int64_t row = first + r, smp = row / p.th, y0 = 2 * (row % p.th);
@@ -198,6 +198,8 @@ void transform_output(const Plan& p, const T* m, const T* bias, std::int64_t fir
         top[2 * pairs] = q00[pairs];
         bottom[2 * pairs] = q10[pairs];
       }
+      const std::int64_t at = top - y;
+      ep.apply(y, at, och, y0 + 1 < p.ho ? 2 * p.wo : p.wo);
     }
   }
 }
@@ -282,9 +284,9 @@ void reserve(std::vector<Tensor<T, Cpu>>& buffers, int threads, const Shape& sha
   for (int t = 0; t < threads; ++t) buffers[t].resize(shape);
 }
 
-/// y = conv(x, ·) + bias with the transformed filters u [α², skewed(p.o · p.c)] in place.
+/// y = ep(conv(x, ·)) with the transformed filters u [α², skewed(p.o · p.c)] in place.
 template <class Tr, class T>
-void convolve(const Plan& p, const T* x, const T* u, const T* bias, T* y, WinogradWorkspace<T>& ws) {
+void convolve(const Plan& p, const T* x, const T* u, const Epilogue<T>& ep, T* y, WinogradWorkspace<T>& ws) {
   constexpr int planes = Tr::alpha * Tr::alpha;
   const std::int64_t most = p.chunk_tiles(), filters = skewed(p.o * p.c);
   reserve(ws.input, p.threads, Shape{planes, skewed(p.c * most)});
@@ -299,19 +301,19 @@ void convolve(const Plan& p, const T* x, const T* u, const T* bias, T* y, Winogr
     for (int xi = 0; xi < planes; ++xi)
       ws.packed[xi].multiply(false, tiles, T(1), v + xi * skewed(p.c * tiles), tiles, T(0),
                              m + xi * skewed(p.o * tiles), tiles);
-    transform_output<Tr>(p, m, bias, first, count, y, ws.rows[t].data());
+    transform_output<Tr>(p, m, ep, first, count, y, ws.rows[t].data());
   });
 }
 
 template <class Tr, class T>
-void forward(const Conv2dGeometry& g, const T* x, const T* wt, const T* b, T* y, WinogradWorkspace<T>& ws) {
+void forward(const Conv2dGeometry& g, const T* x, const T* wt, const Epilogue<T>& ep, T* y, WinogradWorkspace<T>& ws) {
   constexpr int K = Tr::k, planes = Tr::alpha * Tr::alpha;
   const Plan p(g.n, g.c, g.o, g.h, g.w, K, g.pad, Tr::chunk_tiles);
   const std::int64_t plane = skewed(g.o * g.c);
   ws.filters.resize(Shape{planes, plane});
   T* u = ws.filters.data();
   for_each_filter(g.o * g.c, [&](std::int64_t oc) { transform_filter<Tr>(wt + oc * K * K, K, 1, u + oc, plane); });
-  convolve<Tr>(p, x, u, b, y, ws);
+  convolve<Tr>(p, x, u, ep, y, ws);
 }
 
 template <class Tr, class T>
@@ -326,7 +328,7 @@ void backward_data(const Conv2dGeometry& g, const T* dy, const T* wt, T* dx, Win
     const std::int64_t ic = k / o, oc = k % o;
     transform_filter<Tr>(wt + (oc * c + ic) * K * K + K * K - 1, -K, -1, u + k, plane);
   });
-  convolve<Tr>(p, dy, u, static_cast<const T*>(nullptr), dx, ws);
+  convolve<Tr>(p, dy, u, Epilogue<T>{}, dx, ws);
 }
 
 template <class Tr, class T>
@@ -379,10 +381,12 @@ void with_transform(const Conv2dGeometry& g, F&& f) {
 
 }  // namespace winograd
 
-/// y = conv(x, w) + b (b may be null) for a geometry with g.winograd().
+/// y = ep(conv(x, w)) (a bias, or batch norm, residual and ReLU: epilogue.hpp) for a geometry
+/// with g.winograd().
 template <class T>
-void winograd_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y, WinogradWorkspace<T>& ws) {
-  winograd::with_transform(g, [&](auto tr) { winograd::forward<decltype(tr)>(g, x, w, b, y, ws); });
+void winograd_forward(const Conv2dGeometry& g, const T* x, const T* w, const Epilogue<T>& ep, T* y,
+                      WinogradWorkspace<T>& ws) {
+  winograd::with_transform(g, [&](auto tr) { winograd::forward<decltype(tr)>(g, x, w, ep, y, ws); });
 }
 
 /// dx = conv_transpose(dy, w) (overwrites dx): the convolution of dy with each filter flipped
