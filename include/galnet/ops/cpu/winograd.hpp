@@ -79,9 +79,9 @@ void transform_filter(const T* g, std::int64_t si, std::int64_t sj, T* u, std::i
   constexpr int K = Tr::k, A = Tr::alpha;
   T t[A][K];  // G g
   for (int j = 0; j < K; ++j)
-    unrolled<A>([&](auto a) { t[a][j] = combine<T, K, Gm<Tr>, a>([&](int i) { return g[i * si + j * sj]; }); });
+    unrolled<A>([&](auto a) { t[a][j] = combine<T, K, Table<Tr::g>, a>([&](int i) { return g[i * si + j * sj]; }); });
   for (int a = 0; a < A; ++a)
-    unrolled<A>([&](auto b) { u[(A * a + b) * plane] = combine<T, K, Gm<Tr>, b>([&](int j) { return t[a][j]; }); });
+    unrolled<A>([&](auto b) { u[(A * a + b) * plane] = combine<T, K, Table<Tr::g>, b>([&](int j) { return t[a][j]; }); });
 }
 
 /// Scratch transform_input needs per thread (transform_output and transform_gradient need less).
@@ -119,7 +119,7 @@ void transform_row(const Plan& p, const T* image, std::int64_t y, T* even, T* od
   GALNET_SIMD
   for (std::int64_t i = 0; i < tw; ++i)
     unrolled<A>([=](auto b) GALNET_FORCE_INLINE {
-      rt[b * tw + i] = combine<T, A, Bt<Tr>, b>([=](auto c) GALNET_FORCE_INLINE { return (c % 2 ? odd : even)[i + c / 2]; });
+      rt[b * tw + i] = combine<T, A, Table<Tr::bt>, b>([=](auto c) GALNET_FORCE_INLINE { return (c % 2 ? odd : even)[i + c / 2]; });
     });
 }
 
@@ -152,7 +152,7 @@ void transform_input(const Plan& p, const T* x, std::int64_t first, std::int64_t
         GALNET_SIMD
         for (std::int64_t i = 0; i < tw; ++i)
           unrolled<A>([=](auto a) GALNET_FORCE_INLINE {
-            to[a][i] = combine<T, A, Bt<Tr>, a>([=](auto c) GALNET_FORCE_INLINE { return in[c][i]; });
+            to[a][i] = combine<T, A, Table<Tr::bt>, a>([=](auto c) GALNET_FORCE_INLINE { return in[c][i]; });
           });
       }
     }
@@ -177,8 +177,8 @@ void transform_output(const Plan& p, const T* m, const Epilogue<T>& ep, std::int
       for (std::int64_t i = 0; i < tw; ++i)  // Aᵀ (m A): the inner sums are common subexpressions
         unrolled<2>([=](auto row) GALNET_FORCE_INLINE {
           unrolled<2>([=](auto col) GALNET_FORCE_INLINE {
-            q[row][col][i] = combine<T, A, At<Tr>, row>([=](auto a) GALNET_FORCE_INLINE {
-                               return combine<T, A, At<Tr>, col>(
+            q[row][col][i] = combine<T, A, Table<Tr::at>, row>([=](auto a) GALNET_FORCE_INLINE {
+                               return combine<T, A, Table<Tr::at>, col>(
                                    [=](auto b) GALNET_FORCE_INLINE { return in[(A * a + b) * plane + i]; });
                              });
           });
@@ -230,8 +230,8 @@ void transform_gradient(const Plan& p, const T* dy, std::int64_t first, std::int
       for (std::int64_t i = 0; i < tw; ++i)  // A (dy Aᵀ): the inner sums are common subexpressions
         unrolled<A>([=](auto a) GALNET_FORCE_INLINE {
           unrolled<A>([=](auto b) GALNET_FORCE_INLINE {
-            out[(A * a + b) * plane + i] = combine<T, 2, AtT<Tr>, a>([=](auto x) GALNET_FORCE_INLINE {
-              return combine<T, 2, AtT<Tr>, b>([=](auto col) GALNET_FORCE_INLINE { return (col ? od : e)[x * tw + i]; });
+            out[(A * a + b) * plane + i] = combine<T, 2, Table<Tr::at, true>, a>([=](auto x) GALNET_FORCE_INLINE {
+              return combine<T, 2, Table<Tr::at, true>, b>([=](auto col) GALNET_FORCE_INLINE { return (col ? od : e)[x * tw + i]; });
             });
           });
         });
@@ -244,9 +244,9 @@ void transform_filter_gradient(const T* m, std::int64_t plane, T* g) {
   constexpr int K = Tr::k, A = Tr::alpha;
   T r[K][A];  // Gᵀ m
   for (int b = 0; b < A; ++b)
-    unrolled<K>([&](auto i) { r[i][b] = combine<T, A, GmT<Tr>, i>([&](int a) { return m[(A * a + b) * plane]; }); });
+    unrolled<K>([&](auto i) { r[i][b] = combine<T, A, Table<Tr::g, true>, i>([&](int a) { return m[(A * a + b) * plane]; }); });
   for (int i = 0; i < K; ++i)
-    unrolled<K>([&](auto j) { g[K * i + j] += combine<T, A, GmT<Tr>, j>([&](int b) { return r[i][b]; }); });
+    unrolled<K>([&](auto j) { g[K * i + j] += combine<T, A, Table<Tr::g, true>, j>([&](int b) { return r[i][b]; }); });
 }
 
 /// Runs body(i) for i in [0, count) over the team when there are at least min_count (filter

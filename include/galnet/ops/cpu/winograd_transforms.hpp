@@ -66,26 +66,10 @@ GALNET_FORCE_INLINE inline T combine(Load&& load) {
   return acc;
 }
 
-/// The coefficient tables as combine<> reads them, and their transposes.
-template <class Tr>
-struct Bt {
-  static constexpr double at(int i, int j) { return Tr::bt[i][j]; }
-};
-template <class Tr>
-struct Gm {
-  static constexpr double at(int i, int j) { return Tr::g[i][j]; }
-};
-template <class Tr>
-struct GmT {
-  static constexpr double at(int i, int j) { return Tr::g[j][i]; }
-};
-template <class Tr>
-struct At {
-  static constexpr double at(int i, int j) { return Tr::at[i][j]; }
-};
-template <class Tr>
-struct AtT {
-  static constexpr double at(int i, int j) { return Tr::at[j][i]; }
+/// A coefficient table of a Transform as combine<> reads it (Transposed: its transpose).
+template <const auto& M, bool Transposed = false>
+struct Table {
+  static constexpr double at(int i, int j) { return Transposed ? M[j][i] : M[i][j]; }
 };
 
 }  // namespace galnet::ops::winograd
