@@ -143,7 +143,7 @@ TEST_CASE("implicit im2col packs exactly the panels of im2col + pack_b") {
     Generator rng(11);
     for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(rng.uniform()) + 0.5f;  // never 0
     for (std::int64_t s = 0; s < g.n; ++s) ops::im2col(g, x.data() + s * g.c * g.h * g.w, col.data() + s * cols, width);
-    const k::MatrixB explicit_b{false, col.data(), width};
+    const ops::detail::packed::MatrixB<k::Kernel> explicit_b{false, col.data(), width};
     const k::Im2colB implicit_b{.x = x.data(), .c = g.c, .h = g.h, .w = g.w, .kh = g.kh, .kw = g.kw,
                                 .stride = g.stride, .pad = g.pad, .ho = g.ho, .wo = g.wo};
     Tensor<float> want(Shape{rows * k::kCols}), got(Shape{rows * k::kCols});

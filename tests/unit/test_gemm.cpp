@@ -1,6 +1,7 @@
 // ops::gemm and ops::PackedA (galnet/ops/cpu/gemm.hpp) against a float64 reference: every
 // transpose combination, row strides, alpha and beta (beta = 0 ignores NaN in C), edges of the
-// AVX-512 kernel's tiles, slices and blocks (m past 512 rows, k past 256), k = 0, columns of C
+// own kernels' tiles (AVX-512 8 × 48, AVX2 6 × 16), slices and blocks (m past 512 and 384 rows,
+// k past 256), k = 0, columns of C
 // beyond n untouched; called from one thread and from inside a parallel region, with one and
 // two threads, with bit-identical results; PackedA's products equal gemm's bit for bit.
 #include <doctest/doctest.h>
@@ -80,7 +81,7 @@ std::vector<float> run(const Case& t, const Operands& in) {
 
 std::vector<Case> cases() {
   std::vector<Case> all;
-  const std::int64_t ms[] = {1, 7, 8, 9, 64, 520}, ns[] = {1, 15, 16, 17, 33, 48, 49, 97, 300};
+  const std::int64_t ms[] = {1, 5, 6, 7, 8, 9, 64, 520}, ns[] = {1, 7, 8, 9, 15, 16, 17, 33, 48, 49, 97, 300};
   const std::int64_t ks[] = {1, 5, 16, 17, 256, 300};
   const float betas[] = {0.f, 1.f, -0.5f};
   std::uint64_t i = 0;

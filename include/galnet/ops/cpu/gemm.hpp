@@ -2,10 +2,11 @@
 //
 // op(A) is [M, K] (A stored [K, M] when trans_a), op(B) is [K, N] (B stored [N, K] when
 // trans_b), C is [M, N]; contiguous, or with explicit row strides (lda, ldb, ldc). beta == 0
-// overwrites C (even if it held NaN). float on AVX-512 (-march=native on such a CPU) runs
-// galnet's own packed kernel (ops/cpu/detail/gemm_avx512.hpp, 1.1–1.4× Eigen on the models'
-// convolution GEMMs); other types and targets, or -DGALNET_GEMM_EIGEN, run Eigen's. Either
-// threads the product with OpenMP unless called from inside a parallel region.
+// overwrites C (even if it held NaN). float on AVX-512 or AVX2 + FMA (-march=native on such a
+// CPU) runs galnet's own packed GEMM (ops/cpu/detail/gemm_packed.hpp with the kernel of
+// gemm_avx512.hpp, 1.1–1.4× Eigen on the models' convolution GEMMs, or of gemm_avx2.hpp);
+// other types and targets, or -DGALNET_GEMM_EIGEN, run Eigen's. Either threads the product
+// with OpenMP unless called from inside a parallel region.
 // Layers reach it as ops::Gemm<Device>::run (Cuda: cuBLAS, galnet/ops/cuda/gemm.hpp).
 #pragma once
 #include <Eigen/Core>
@@ -14,7 +15,19 @@
 #include <vector>
 
 #include "galnet/core/device.hpp"
+#include "galnet/ops/cpu/detail/gemm_avx2.hpp"
 #include "galnet/ops/cpu/detail/gemm_avx512.hpp"
+
+#if defined(GALNET_GEMM_AVX512) || defined(GALNET_GEMM_AVX2)
+#define GALNET_GEMM_PACKED 1
+namespace galnet::ops::detail {
+#if defined(GALNET_GEMM_AVX512)
+using GemmKernel = avx512::Kernel;
+#else
+using GemmKernel = avx2::Kernel;
+#endif
+}  // namespace galnet::ops::detail
+#endif
 
 namespace galnet::ops {
 
@@ -41,10 +54,11 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
           std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
   if (m <= 0 || n <= 0) return;
   if (k == 0) return detail::scale_product(m, n, beta, c, ldc);
-#if defined(GALNET_GEMM_AVX512)
+#if defined(GALNET_GEMM_PACKED)
   if constexpr (std::is_same_v<T, float>) {
-    detail::avx512::gemm({.trans = trans_a, .a = a, .lda = lda}, detail::avx512::MatrixB{trans_b, b, ldb}, m, n, k,
-                         alpha, beta, c, ldc);
+    using K = detail::GemmKernel;
+    detail::packed::gemm<K>({.trans = trans_a, .a = a, .lda = lda}, detail::packed::MatrixB<K>{trans_b, b, ldb}, m,
+                            n, k, alpha, beta, c, ldc);
     return;
   }
 #endif
@@ -72,7 +86,7 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
 }
 
 /// op(A) [m, k] made ready once for many products with different B — a layer's weights over
-/// the samples of a batch, Winograd's transformed filters. On galnet's AVX-512 float path its
+/// the samples of a batch, Winograd's transformed filters. On galnet's own float GEMM path its
 /// panels are packed here once instead of in every product; elsewhere it keeps the pointer, so
 /// `a` must stay valid until the last product.
 template <class T>
@@ -80,13 +94,13 @@ class PackedA {
  public:
   void pack(bool trans, std::int64_t m, std::int64_t k, const T* a, std::int64_t lda) {
     trans_ = trans, m_ = m, k_ = k, a_ = a, lda_ = lda;
-#if defined(GALNET_GEMM_AVX512)
+#if defined(GALNET_GEMM_PACKED)
     // Below kPackedMin floats, packing per product is cheap and leaves the panels in L1;
     // measured faster (Winograd's 64 × 64 planes).
     if constexpr (std::is_same_v<T, float>) {
-      const std::int64_t size = detail::avx512::padded_rows(m) * k;
+      const std::int64_t size = detail::packed::padded_rows<detail::GemmKernel>(m) * k;
       panels_.resize(size >= kPackedMin ? static_cast<std::size_t>(size) : 0);
-      if (!panels_.empty()) detail::avx512::pack_all(trans, m, k, a, lda, panels_.data());
+      if (!panels_.empty()) detail::packed::pack_all<detail::GemmKernel>(trans, m, k, a, lda, panels_.data());
     }
 #endif
   }
@@ -97,27 +111,28 @@ class PackedA {
   /// C[rows, n] = alpha·op(A)·op(B) + beta·C, op(B) [depth, n] (stored [n, depth] when trans_b).
   void multiply(bool trans_b, std::int64_t n, T alpha, const T* b, std::int64_t ldb, T beta, T* c,
                 std::int64_t ldc) const {
-#if defined(GALNET_GEMM_AVX512)
+#if defined(GALNET_GEMM_PACKED)
     if constexpr (std::is_same_v<T, float>) {
-      multiply_from(detail::avx512::MatrixB{trans_b, b, ldb}, n, alpha, beta, c, ldc);
+      multiply_from(detail::packed::MatrixB<detail::GemmKernel>{trans_b, b, ldb}, n, alpha, beta, c, ldc);
       return;
     }
 #endif
     gemm<T>(trans_, trans_b, m_, n, k_, alpha, a_, lda_, b, ldb, beta, c, ldc);
   }
 
-#if defined(GALNET_GEMM_AVX512)
-  /// As multiply, with op(B) [depth, n] from a B source of the AVX-512 kernel (MatrixB, or
-  /// Im2colB: a convolution's column matrix packed straight from its input).
+#if defined(GALNET_GEMM_PACKED)
+  /// As multiply, with op(B) [depth, n] from a B source of the packed driver (MatrixB, or on
+  /// AVX-512 Im2colB: a convolution's column matrix packed straight from its input).
   template <class BSource>
     requires std::is_same_v<T, float>
   void multiply_from(const BSource& b, std::int64_t n, float alpha, float beta, float* c, std::int64_t ldc) const {
     if (m_ <= 0 || n <= 0) return;
     if (k_ == 0) return detail::scale_product(m_, n, beta, c, ldc);
-    const auto a = panels_.empty() ? detail::avx512::ASource{.trans = trans_, .a = a_, .lda = lda_}
-                                   : detail::avx512::ASource{.packed = panels_.data(),
-                                                             .stride = detail::avx512::padded_rows(m_)};
-    detail::avx512::gemm(a, b, m_, n, k_, alpha, beta, c, ldc);
+    using K = detail::GemmKernel;
+    const auto a = panels_.empty() ? detail::packed::ASource<K>{.trans = trans_, .a = a_, .lda = lda_}
+                                   : detail::packed::ASource<K>{.packed = panels_.data(),
+                                                                .stride = detail::packed::padded_rows<K>(m_)};
+    detail::packed::gemm<K>(a, b, m_, n, k_, alpha, beta, c, ldc);
   }
 #endif
 
@@ -126,7 +141,7 @@ class PackedA {
   bool trans_ = false;
   std::int64_t m_ = 0, k_ = 0, lda_ = 0;
   const T* a_ = nullptr;
-  std::vector<T> panels_;  // the AVX-512 float path's pack_all
+  std::vector<T> panels_;  // the own float GEMM's pack_all
 };
 
 template <class D>

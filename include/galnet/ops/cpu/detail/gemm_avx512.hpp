@@ -1,17 +1,13 @@
-// galnet/ops/cpu/detail/gemm_avx512.hpp — galnet's own float GEMM for AVX-512 (private: reached
-// through ops::gemm<float>, galnet/ops/cpu/gemm.hpp).
+// galnet/ops/cpu/detail/gemm_avx512.hpp — the AVX-512 kernel of galnet's own float GEMM
+// (private: reached through ops::gemm<float>, galnet/ops/cpu/gemm.hpp; the packed driver is
+// gemm_packed.hpp).
 //
 // Why: Eigen 3.4's float GEMM reaches ~65 % of the FMA peak on this project's machines, and
-// its 48×4 register tile meets the 64–512-row matrices of convolution badly. This one is the
-// classic packed design (Goto/BLIS): op(A) is packed in slices of kDepth, blocks of kBlockRows,
-// into panels of kRows rows (a block stays in L2), op(B) one panel of kCols columns at a time
-// (it stays in L1 while every A panel of the block streams past); an 8 × 48 micro-kernel keeps
-// its 24 accumulators in zmm registers, broadcasting A against three vectors of B (measured:
-// ≈ 95 % of the FMA peak; the other way round, B streaming from L2, 72 %; docs/performance.md
-// step 12). Edges: A and B panels are zero-padded,
-// C is written through masks, so no tile reads or writes past the matrix. Every element of C is
-// accumulated over k in increasing order within a slice, slices in increasing order: results do
-// not depend on the thread count.
+// its 48×4 register tile meets the 64–512-row matrices of convolution badly. Here an 8 × 48
+// micro-kernel keeps its 24 accumulators in zmm registers, broadcasting A against three vectors
+// of B (measured: ≈ 95 % of the FMA peak; the other way round, B streaming from L2, 72 %;
+// docs/performance.md step 12). Edges: A and B panels are zero-padded, C is written through
+// masks, so no tile reads or writes past the matrix.
 #pragma once
 #if defined(__AVX512F__) && !defined(GALNET_GEMM_EIGEN)
 #define GALNET_GEMM_AVX512 1
@@ -22,9 +18,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "galnet/core/parallel.hpp"
-#include "galnet/core/tensor.hpp"
 #include "galnet/core/unrolled.hpp"
+#include "galnet/ops/cpu/detail/gemm_packed.hpp"
 
 namespace galnet::ops::detail::avx512 {
 
@@ -168,149 +163,25 @@ inline void micro_kernel(std::int64_t depth, const float* a, const float* b, flo
   });
 }
 
-/// Rows of op(A) rounded up to whole panels: the row stride of a packed slice.
-inline std::int64_t padded_rows(std::int64_t m) { return (m + kRows - 1) / kRows * kRows; }
-
-/// op(A)[m, k] packed whole, for many products (pack_all): slice p0 at out + padded_rows(m)·p0,
-/// each as pack_a; padded_rows(m)·k floats.
-inline void pack_all(bool trans, std::int64_t m, std::int64_t k, const float* a, std::int64_t lda, float* out) {
-  for (std::int64_t p0 = 0; p0 < k; p0 += kDepth)
-    pack_a(trans, trans ? a + p0 * lda : a + p0, lda, m, std::min(kDepth, k - p0), out + padded_rows(m) * p0);
-}
-
-/// Where op(A)'s panels come from: packed per call from (trans, a, lda), or read from a
-/// pack_all of stride `stride` whose row `row0` is this operand's first.
-struct ASource {
-  bool trans = false;
-  const float* a = nullptr;
-  std::int64_t lda = 0;
-  const float* packed = nullptr;
-  std::int64_t stride = 0, row0 = 0;
-
-  /// The same operand from row lo on (lo a multiple of kRows where packed).
-  [[nodiscard]] ASource from_row(std::int64_t lo) const {
-    ASource s = *this;
-    if (packed) s.row0 += lo;
-    else s.a = trans ? a + lo : a + lo * lda;
-    return s;
+/// The kernel of the packed driver (gemm_packed.hpp) on AVX-512: 8 × 48 micro-tiles.
+struct Kernel {
+  static constexpr std::int64_t kRows = avx512::kRows, kCols = avx512::kCols, kDepth = avx512::kDepth,
+                                kBlockRows = avx512::kBlockRows;
+  static void pack_a(bool trans, const float* a, std::int64_t lda, std::int64_t rows, std::int64_t depth,
+                     float* out) {
+    avx512::pack_a(trans, a, lda, rows, depth, out);
   }
-  /// Panels of rows [i0, i0 + rows) of the slice [p0, p0 + depth): packed into `scratch` if need be.
-  const float* panels(std::int64_t p0, std::int64_t depth, std::int64_t i0, std::int64_t rows, float* scratch) const {
-    if (packed) return packed + stride * p0 + (row0 + i0) * depth;
-    pack_a(trans, trans ? a + p0 * lda + i0 : a + i0 * lda + p0, lda, rows, depth, scratch);
-    return scratch;
+  static void pack_b(bool trans, const float* b, std::int64_t ldb, std::int64_t depth, std::int64_t cols,
+                     float* out) {
+    avx512::pack_b(trans, b, ldb, depth, cols, out);
+  }
+  static void micro_tile(std::int64_t depth, const float* a, const float* b, float* c, std::int64_t ldc,
+                         std::int64_t rows, std::int64_t cols, float alpha, float beta) {
+    if (cols > 32) micro_kernel<3>(depth, a, b, c, ldc, rows, cols, alpha, beta);
+    else if (cols > 16) micro_kernel<2>(depth, a, b, c, ldc, rows, cols, alpha, beta);
+    else micro_kernel<1>(depth, a, b, c, ldc, rows, cols, alpha, beta);
   }
 };
-
-/// op(B) read from a matrix (trans: stored [N, K]); the other B source is Im2colB
-/// (im2col_avx512.hpp). A B source's panel(j, width) packs columns [j, j + width) of op(B),
-/// slice by slice: pack(p0, depth, out) as pack_b. from_col(lo) is the same operand from
-/// column lo on.
-struct MatrixB {
-  bool trans = false;
-  const float* b = nullptr;
-  std::int64_t ldb = 0;
-
-  struct Panel {
-    const MatrixB& m;
-    std::int64_t j, width;
-    void pack(std::int64_t p0, std::int64_t depth, float* out) const {
-      pack_b(m.trans, m.trans ? m.b + j * m.ldb + p0 : m.b + p0 * m.ldb + j, m.ldb, depth, width, out);
-    }
-  };
-  [[nodiscard]] Panel panel(std::int64_t j, std::int64_t width) const { return {*this, j, width}; }
-  [[nodiscard]] MatrixB from_col(std::int64_t lo) const { return {trans, trans ? b + lo * ldb : b + lo, ldb}; }
-};
-
-/// C[rows, width] = alpha·(A block's panels · one B panel) + beta·C, micro-tile by micro-tile.
-inline void multiply_block(const float* a_block, std::int64_t rows, std::int64_t depth, const float* b_pack,
-                           std::int64_t width, float alpha, float beta, float* c, std::int64_t ldc) {
-  for (std::int64_t i = 0; i < rows; i += kRows) {
-    const float* ap = a_block + i * depth;
-    float* cp = c + i * ldc;
-    const std::int64_t tile_rows = std::min(kRows, rows - i);
-    if (width > 32) micro_kernel<3>(depth, ap, b_pack, cp, ldc, tile_rows, width, alpha, beta);
-    else if (width > 16) micro_kernel<2>(depth, ap, b_pack, cp, ldc, tile_rows, width, alpha, beta);
-    else micro_kernel<1>(depth, ap, b_pack, cp, ldc, tile_rows, width, alpha, beta);
-  }
-}
-
-/// Pre-packed op(A) of one block and at most this many floats is read panel-outer (below).
-constexpr std::int64_t kPanelOuterFloats = 256 * 1024;  // 1 MiB: half of L2
-
-/// One thread's C[m, n] (op(A) rows [m], op(B) columns [n]); k > 0. Per slice of depth: A in
-/// blocks of kBlockRows rows (in L2), each B panel packed once per block and then held (in L1)
-/// while every A panel of the block streams past it. A pre-packed op(A) small enough to stay in
-/// L2 whole (a convolution's weights) is read panel-outer instead: each B panel is taken through
-/// all slices in turn, so its columns of C stay in L1 and a B source prepares the panel once
-/// (Im2colB: its load plan). Either order adds the slices in increasing order: the same bits.
-template <class BSource>
-void gemm_serial(const ASource& a, const BSource& b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
-                 float beta, float* c, std::int64_t ldc) {
-  thread_local Tensor<float, Cpu> a_scratch, b_scratch;  // 64-byte aligned; resize keeps the allocation
-  if (!a.packed) a_scratch.resize(Shape{std::min(kBlockRows, padded_rows(m)) * std::min(k, kDepth)});
-  b_scratch.resize(Shape{kCols * std::min(k, kDepth)});
-  float* a_pack = a.packed ? nullptr : a_scratch.data();
-  float* b_pack = b_scratch.data();
-  if (a.packed && m <= kBlockRows && padded_rows(m) * k <= kPanelOuterFloats) {
-    for (std::int64_t j = 0; j < n; j += kCols) {
-      const std::int64_t width = std::min(kCols, n - j);
-      const auto panel = b.panel(j, width);
-      for (std::int64_t p0 = 0; p0 < k; p0 += kDepth) {
-        const std::int64_t depth = std::min(kDepth, k - p0);
-        panel.pack(p0, depth, b_pack);
-        multiply_block(a.panels(p0, depth, 0, m, nullptr), m, depth, b_pack, width, alpha, p0 == 0 ? beta : 1.f,
-                       c + j, ldc);
-      }
-    }
-    return;
-  }
-  for (std::int64_t p0 = 0; p0 < k; p0 += kDepth) {
-    const std::int64_t depth = std::min(kDepth, k - p0);
-    const float slice_beta = p0 == 0 ? beta : 1.f;
-    for (std::int64_t i0 = 0; i0 < m; i0 += kBlockRows) {
-      const std::int64_t rows = std::min(kBlockRows, m - i0);
-      const float* a_block = a.panels(p0, depth, i0, rows, a_pack);
-      for (std::int64_t j = 0; j < n; j += kCols) {
-        const std::int64_t width = std::min(kCols, n - j);
-        b.panel(j, width).pack(p0, depth, b_pack);
-        multiply_block(a_block, rows, depth, b_pack, width, alpha, slice_beta, c + i0 * ldc + j, ldc);
-      }
-    }
-  }
-}
-
-/// C = alpha·op(A)·op(B) + beta·C (k > 0). Outside a parallel region, large products are split
-/// across the team by columns of C (by rows where C is narrow), each thread packing its own
-/// panels; inside one (a sample per thread), the calling thread does it all.
-template <class BSource>
-void gemm(const ASource& a, const BSource& b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, float beta,
-          float* c, std::int64_t ldc) {
-  int team = 1;
-#if defined(_OPENMP)
-  if (!omp_in_parallel() && static_cast<double>(m) * n * k > 4e6) team = num_threads();
-#endif
-  const bool by_cols = n >= 2 * kCols * team || n >= m;
-  const std::int64_t extent = by_cols ? n : m, step = by_cols ? kCols : kRows;
-  const std::int64_t units = (extent + step - 1) / step;
-  team = static_cast<int>(std::min<std::int64_t>(team, units));
-  if (team <= 1) {
-    gemm_serial(a, b, m, n, k, alpha, beta, c, ldc);
-    return;
-  }
-#if defined(_OPENMP)
-#pragma omp parallel num_threads(team)
-  {
-    const std::int64_t t = omp_get_thread_num();
-    const std::int64_t lo = std::min(extent, units * t / team * step);
-    const std::int64_t hi = std::min(extent, units * (t + 1) / team * step);
-    if (hi > lo) {
-      if (by_cols) gemm_serial(a, b.from_col(lo), m, hi - lo, k, alpha, beta, c + lo, ldc);
-      else gemm_serial(a.from_row(lo), b, hi - lo, n, k, alpha, beta, c + lo * ldc, ldc);
-    }
-  }
-#endif
-}
 
 }  // namespace galnet::ops::detail::avx512
 #endif

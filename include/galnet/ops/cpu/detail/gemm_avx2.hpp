@@ -1,0 +1,151 @@
+// galnet/ops/cpu/detail/gemm_avx2.hpp — the AVX2 + FMA kernel of galnet's own float GEMM, for
+// x86 CPUs without AVX-512 (private: reached through ops::gemm<float>, galnet/ops/cpu/gemm.hpp;
+// the packed driver is gemm_packed.hpp; AVX-512 CPUs take gemm_avx512.hpp instead).
+//
+// Why: on AVX2 machines (Zen 2/3, Haswell to Alder Lake) Eigen's float GEMM meets the
+// convolutions' 64–512-row matrices with a 24 × 4 register tile that reloads C often; here a
+// 6 × 16 micro-tile (BLIS's shape for 16 ymm registers) keeps 12 accumulators in registers,
+// broadcasting A against two vectors of B: per k, 2 loads and 6 broadcasts feed 12 FMAs.
+// Edges: A and B panels are zero-padded, C is read and written through masks, so no tile
+// reads or writes past the matrix.
+#pragma once
+#if defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__) && !defined(GALNET_GEMM_EIGEN)
+#define GALNET_GEMM_AVX2 1
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "galnet/core/unrolled.hpp"
+#include "galnet/ops/cpu/detail/gemm_packed.hpp"
+
+namespace galnet::ops::detail::avx2 {
+
+constexpr std::int64_t kRows = 6;         // rows of C per micro-tile (A, broadcast)
+constexpr std::int64_t kVectors = 2;      // 8-float vectors per micro-tile row (B)
+constexpr std::int64_t kCols = 8 * kVectors;
+constexpr std::int64_t kDepth = 256;      // k per packed slice: a B panel is 16 KB (L1)
+constexpr std::int64_t kBlockRows = 384;  // rows per packed A block (a multiple of kRows): 384 KB (L2)
+
+/// Lanes [0, count) set (count clipped to 0..8), for maskload/maskstore.
+inline __m256i lane_mask(std::int64_t count) {
+  const int n = static_cast<int>(std::clamp<std::int64_t>(count, 0, 8));
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/// out[q·ldo + r] = src[r·ld + q] for r < rows, q < depth (both clipped to 8); rows past `rows`
+/// are zero, columns q ≥ depth are not written. Three stages: pairs, 4 × 4 blocks, 128-bit lanes.
+inline void transpose_8x8(const float* src, std::int64_t ld, std::int64_t rows, std::int64_t depth, float* out,
+                          std::int64_t ldo) {
+  const __m256i in = lane_mask(depth);
+  __m256 r[8], t[8];
+  for (int j = 0; j < 8; ++j) r[j] = j < rows ? _mm256_maskload_ps(src + j * ld, in) : _mm256_setzero_ps();
+  for (int j = 0; j < 8; j += 2) {
+    t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+    t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+  }
+  for (int g = 0; g < 2; ++g) {
+    r[4 * g + 0] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    r[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+    r[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    r[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+  }
+  // r[c] (c < 4): column c of rows 0..3 in lane 0, column 4 + c in lane 1; r[4 + c]: rows 4..7.
+  const std::int64_t columns = std::min<std::int64_t>(depth, 8);
+  for (int c = 0; c < 4; ++c) {
+    if (c < columns) _mm256_storeu_ps(out + c * ldo, _mm256_permute2f128_ps(r[c], r[4 + c], 0x20));
+    if (c + 4 < columns) _mm256_storeu_ps(out + (c + 4) * ldo, _mm256_permute2f128_ps(r[c], r[4 + c], 0x31));
+  }
+}
+
+/// op(A)[rows, depth] of one slice → panels of kRows rows, each depth × kRows (row r of the
+/// panel at [p·kRows + r]); rows past `rows` are zero. Mostly packed once (PackedA: a layer's
+/// weights), so plain loops serve.
+inline void pack_a(bool trans, const float* a, std::int64_t lda, std::int64_t rows, std::int64_t depth, float* out) {
+  for (std::int64_t i0 = 0; i0 < rows; i0 += kRows, out += kRows * depth) {
+    const std::int64_t valid = std::min(kRows, rows - i0);
+    for (std::int64_t p = 0; p < depth; ++p)
+      for (std::int64_t r = 0; r < kRows; ++r)
+        out[p * kRows + r] = r >= valid ? 0.f : trans ? a[p * lda + i0 + r] : a[(i0 + r) * lda + p];
+  }
+}
+
+/// op(B)[depth, cols] of one block → a panel of kCols columns, depth × kCols; columns past
+/// `cols` are zero.
+inline void pack_b(bool trans, const float* b, std::int64_t ldb, std::int64_t depth, std::int64_t cols, float* out) {
+  const std::int64_t valid = std::min(kCols, cols);
+  if (trans) {  // stored [N, K]: a column of op(B) is a contiguous row; 8 × 8 transposes
+    for (std::int64_t v = 0; v < kVectors; ++v)
+      for (std::int64_t p = 0; p < depth; p += 8)
+        transpose_8x8(b + 8 * v * ldb + p, ldb, valid - 8 * v, depth - p, out + p * kCols + 8 * v, kCols);
+    return;
+  }
+  if (valid == kCols) {
+    for (std::int64_t p = 0; p < depth; ++p)
+      unrolled<kVectors>([&](auto v) GALNET_FORCE_INLINE {
+        _mm256_store_ps(out + p * kCols + 8 * v, _mm256_loadu_ps(b + p * ldb + 8 * v));
+      });
+    return;
+  }
+  __m256i m[kVectors];
+  for (std::int64_t v = 0; v < kVectors; ++v) m[v] = lane_mask(valid - 8 * v);
+  for (std::int64_t p = 0; p < depth; ++p)
+    for (std::int64_t v = 0; v < kVectors; ++v)
+      _mm256_store_ps(out + p * kCols + 8 * v, _mm256_maskload_ps(b + p * ldb + 8 * v, m[v]));
+}
+
+/// C[rows ≤ 6, cols ≤ 8·V] = alpha·(A panel · B panel) + beta·C; beta == 0 never reads C.
+template <int V>
+inline void micro_kernel(std::int64_t depth, const float* a, const float* b, float* c, std::int64_t ldc,
+                         std::int64_t rows, std::int64_t cols, float alpha, float beta) {
+  __m256 acc[kRows * V];
+  unrolled<kRows * V>([&](auto i) GALNET_FORCE_INLINE { acc[i] = _mm256_setzero_ps(); });
+  for (std::int64_t p = 0; p < depth; ++p, a += kRows, b += kCols) {
+    __m256 bv[V];
+    unrolled<V>([&](auto v) GALNET_FORCE_INLINE { bv[v] = _mm256_load_ps(b + 8 * v); });
+    unrolled<kRows>([&](auto r) GALNET_FORCE_INLINE {
+      const __m256 ar = _mm256_broadcast_ss(a + r);
+      unrolled<V>([&](auto v) GALNET_FORCE_INLINE { acc[r * V + v] = _mm256_fmadd_ps(ar, bv[v], acc[r * V + v]); });
+    });
+  }
+  const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+  __m256i mask[V];
+  unrolled<V>([&](auto v) GALNET_FORCE_INLINE { mask[v] = lane_mask(cols - 8 * v); });
+  const bool full = cols == 8 * V;
+  unrolled<kRows>([&](auto r) GALNET_FORCE_INLINE {
+    if (r >= rows) return;
+    float* cr = c + r * ldc;
+    unrolled<V>([&](auto v) GALNET_FORCE_INLINE {
+      __m256 out = _mm256_mul_ps(va, acc[r * V + v]);
+      if (full) {
+        if (beta != 0.f) out = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8 * v), out);
+        _mm256_storeu_ps(cr + 8 * v, out);
+      } else {
+        if (beta != 0.f) out = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr + 8 * v, mask[v]), out);
+        _mm256_maskstore_ps(cr + 8 * v, mask[v], out);
+      }
+    });
+  });
+}
+
+/// The kernel of the packed driver (gemm_packed.hpp) on AVX2: 6 × 16 micro-tiles.
+struct Kernel {
+  static constexpr std::int64_t kRows = avx2::kRows, kCols = avx2::kCols, kDepth = avx2::kDepth,
+                                kBlockRows = avx2::kBlockRows;
+  static void pack_a(bool trans, const float* a, std::int64_t lda, std::int64_t rows, std::int64_t depth,
+                     float* out) {
+    avx2::pack_a(trans, a, lda, rows, depth, out);
+  }
+  static void pack_b(bool trans, const float* b, std::int64_t ldb, std::int64_t depth, std::int64_t cols,
+                     float* out) {
+    avx2::pack_b(trans, b, ldb, depth, cols, out);
+  }
+  static void micro_tile(std::int64_t depth, const float* a, const float* b, float* c, std::int64_t ldc,
+                         std::int64_t rows, std::int64_t cols, float alpha, float beta) {
+    if (cols > 8) micro_kernel<2>(depth, a, b, c, ldc, rows, cols, alpha, beta);
+    else micro_kernel<1>(depth, a, b, c, ldc, rows, cols, alpha, beta);
+  }
+};
+
+}  // namespace galnet::ops::detail::avx2
+#endif
