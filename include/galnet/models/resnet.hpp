@@ -54,15 +54,15 @@ public:
         stem_input_ = &x;
       }
     }
-    if (!stem) stem = &relu_.forward(bn1_.forward(conv1_.forward(x)));
+    if (!stem) stem = &bn1_.forward(conv1_.forward(x), nullptr, true);  // the ReLU as bn1's tail
     const tensor& h = maxpool_.forward(*stem);
     return layer4_.forward(layer3_.forward(layer2_.forward(layer1_.forward(h))));
   }
   const tensor& backward(const tensor& dy) {
-    if (stem_input_) relu_.forward(bn1_.forward(conv1_.forward(*stem_input_)));  // caches for backward
+    if (stem_input_) bn1_.forward(conv1_.forward(*stem_input_), nullptr, true);  // caches for backward
     stem_input_ = nullptr;
     const tensor& d = layer1_.backward(layer2_.backward(layer3_.backward(layer4_.backward(dy))));
-    return conv1_.backward(bn1_.backward(relu_.backward(maxpool_.backward(d))));
+    return conv1_.backward(bn1_.backward(maxpool_.backward(d)));
   }
   void train(bool on = true) {
     training_ = on;
@@ -102,7 +102,7 @@ public:
 private:
   nn::layer_t<nn::Conv2d<3, W, 7, 2, 3, false>, T, D> conv1_;
   nn::layer_t<nn::BatchNorm2d<W>, T, D> bn1_;
-  nn::layer_t<nn::ReLU, T, D> relu_;
+  nn::layer_t<nn::ReLU, T, D> relu_;  // its summary row only: bn1 applies the ReLU as its tail
   const tensor* stem_input_ = nullptr;  ///< the input of the last forward, when its stem was fused
   nn::layer_t<nn::MaxPool2d<3, 2, 1>, T, D> maxpool_;
   nn::ResNetStage<T, D, W, W, 1> layer1_;

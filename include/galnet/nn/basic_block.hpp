@@ -9,13 +9,13 @@
 // Inference on the CPU (eval mode): each batch norm, with the residual add and ReLU that follow
 // it, runs as the epilogue of the convolution before it (no pass of its own over the
 // activations; the same bits); backward after such a forward first re-runs the layered forward
-// on the same input.
+// on the same input. Training: each batch norm takes the add and ReLU after it as its tail
+// (BatchNormLayer::forward(x, residual, relu)), and the ReLUs' masks ride in backward's passes.
 #pragma once
 #include <string>
 #include <type_traits>
 #include <vector>
 
-#include "galnet/nn/activation.hpp"
 #include "galnet/nn/batchnorm.hpp"
 #include "galnet/nn/conv2d.hpp"
 #include "galnet/nn/module.hpp"
@@ -52,8 +52,10 @@ public:
 
   const tensor& backward(const tensor& dy) {
     if (fused_input_) forward_layered(*fused_input_);  // the layers' caches for their backward
-    const tensor& dsum = relu2_.backward(dy);
-    const tensor& dmain = conv1_.backward(bn1_.backward(relu1_.backward(conv2_.backward(bn2_.backward(dsum)))));
+    // dy is the gradient of relu(bn2(…) + shortcut): bn2 masks it by the ReLU, and that masked
+    // gradient is also the shortcut's.
+    const tensor& dmain = conv1_.backward(bn1_.backward(conv2_.backward(bn2_.backward(dy))));
+    const tensor& dsum = bn2_.residual_gradient();
     if constexpr (has_downsample) {
       const tensor& dshort = ds_conv_.backward(ds_bn_.backward(dsum));
       if (!input_grad_) return dmain;
@@ -103,24 +105,20 @@ public:
 private:
   const tensor& forward_layered(const tensor& x) {
     fused_input_ = nullptr;
-    const tensor& main = bn2_.forward(conv2_.forward(relu1_.forward(bn1_.forward(conv1_.forward(x)))));
+    const tensor& a = bn1_.forward(conv1_.forward(x), nullptr, true);
     const tensor* shortcut = &x;
     if constexpr (has_downsample) shortcut = &ds_bn_.forward(ds_conv_.forward(x));
-    sum_.resize(main.shape());
-    ops::Elementwise<D>::add(sum_.numel(), main.data(), shortcut->data(), sum_.data());
-    return relu2_.forward(sum_);
+    return bn2_.forward(conv2_.forward(a), shortcut, true);
   }
 
   Conv2dLayer<T, D, In, Out, 3, Stride, 1, false> conv1_;
-  BatchNormLayer<T, D, Out, true> bn1_;
-  ReLULayer<T, D> relu1_;
+  BatchNormLayer<T, D, Out, true> bn1_;  // with relu1 as its tail
   Conv2dLayer<T, D, Out, Out, 3, 1, 1, false> conv2_;
-  BatchNormLayer<T, D, Out, true> bn2_;
-  ReLULayer<T, D> relu2_;
+  BatchNormLayer<T, D, Out, true> bn2_;  // with the residual add and relu2 as its tail
   struct None {};  // stands in for the downsample layers of an identity-shortcut block
   std::conditional_t<has_downsample, Conv2dLayer<T, D, In, Out, 1, Stride, 0, false>, None> ds_conv_;
   std::conditional_t<has_downsample, BatchNormLayer<T, D, Out, true>, None> ds_bn_;
-  tensor sum_, dx_;
+  tensor dx_;
   const tensor* fused_input_ = nullptr;  ///< the input of the last forward, when it was fused
 };
 

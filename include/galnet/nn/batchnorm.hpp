@@ -4,6 +4,8 @@
 // Parameters `weight` (1) and `bias` (0); buffers `running_mean` (0), `running_var` (1).
 // While an nn::SyncBatchNorm lives, training mode normalises with the statistics of every rank's
 // batch together (PyTorch's SyncBatchNorm; CPU only so far).
+// forward(x, residual, relu) is a ResNet block's bn → (+ residual) → ReLU as one layer: on the
+// CPU the add and ReLU run in the normalising pass and the ReLU's mask in backward's first pass.
 #pragma once
 #include <cmath>
 #include <string>
@@ -11,7 +13,9 @@
 
 #include "galnet/dist/communicator.hpp"
 #include "galnet/nn/module.hpp"
+#include "galnet/ops/cpu/activation.hpp"
 #include "galnet/ops/cpu/batchnorm.hpp"
+#include "galnet/ops/cpu/elementwise.hpp"
 #include "galnet/ops/cpu/epilogue.hpp"
 
 namespace galnet::nn {
@@ -75,28 +79,54 @@ public:
     return in;
   }
 
-  const tensor& forward(const tensor& x) {
+  const tensor& forward(const tensor& x) { return forward(x, nullptr, false); }
+
+  /// y = relu?(bn(x) + residual) (residual shaped as x, or null). backward(dy) then takes the
+  /// gradient of this y and masks it by the ReLU; that masked gradient, residual_gradient(), is
+  /// also what reaches the residual.
+  const tensor& forward(const tensor& x, const tensor* residual, bool relu) {
     y_.resize(output_shape(x.shape()));
+    if (residual) check_shape(*residual, x.shape(), describe().c_str(), "residual");
     const auto g = geometry(x.shape());
     synced_ = nullptr;
-    if (training_) {
-      if (detail::sync_batchnorm && detail::sync_batchnorm->size() > 1) synced_ = detail::sync_batchnorm;
-      if constexpr (std::is_same_v<D, Cpu>) {
+    relu_ = relu;
+    if constexpr (std::is_same_v<D, Cpu>) {
+      const ops::BatchNormTail<T> tail{residual ? residual->data() : nullptr, relu};
+      if (training_) {
+        if (detail::sync_batchnorm && detail::sync_batchnorm->size() > 1) synced_ = detail::sync_batchnorm;
         ops::BatchNorm<D>::forward_train(g, x.data(), weight_.value.data(), bias_.value.data(), eps, momentum,
                                          running_mean_.data(), running_var_.data(), y_.data(), mean_.data(),
-                                         invstd_.data(), synced_);
+                                         invstd_.data(), synced_, tail);
       } else {
-        GALNET_CHECK(!synced_, describe(), ": synchronised batch norm runs on the CPU only so far");
-        ops::BatchNorm<D>::forward_train(g, x.data(), weight_.value.data(), bias_.value.data(), eps, momentum,
-                                         running_mean_.data(), running_var_.data(), y_.data(), mean_.data(),
-                                         invstd_.data());
+        ops::BatchNorm<D>::forward_eval(g, x.data(), weight_.value.data(), bias_.value.data(), eps,
+                                        running_mean_.data(), running_var_.data(), y_.data(), tail);
       }
     } else {
-      ops::BatchNorm<D>::forward_eval(g, x.data(), weight_.value.data(), bias_.value.data(), eps,
-                                      running_mean_.data(), running_var_.data(), y_.data());
+      // Other devices: batch norm, add and ReLU as their own kernels (no aliased operands).
+      tensor& normed = residual || relu ? pre_ : y_;
+      normed.resize(x.shape());
+      if (training_) {
+        GALNET_CHECK(!(detail::sync_batchnorm && detail::sync_batchnorm->size() > 1), describe(),
+                     ": synchronised batch norm runs on the CPU only so far");
+        ops::BatchNorm<D>::forward_train(g, x.data(), weight_.value.data(), bias_.value.data(), eps, momentum,
+                                         running_mean_.data(), running_var_.data(), normed.data(), mean_.data(),
+                                         invstd_.data());
+      } else {
+        ops::BatchNorm<D>::forward_eval(g, x.data(), weight_.value.data(), bias_.value.data(), eps,
+                                        running_mean_.data(), running_var_.data(), normed.data());
+      }
+      const tensor* h = &normed;
+      if (residual) {
+        tensor& sum = relu ? sum_ : y_;
+        sum.resize(x.shape());
+        ops::Elementwise<D>::add(sum.numel(), h->data(), residual->data(), sum.data());
+        h = &sum;
+      }
+      if (relu) ops::Activation<D>::relu_forward(y_.numel(), h->data(), y_.data());
+    }
+    if (!training_)
       ops::BatchNorm<D>::eval_statistics(C, running_mean_.data(), running_var_.data(), eps, mean_.data(),
                                          invstd_.data());
-    }
     trained_forward_ = training_;
     x_ = &x;
     return y_;
@@ -117,6 +147,8 @@ public:
     return {.scale = scale_.data(), .shift = shift_.data(), .residual = residual ? residual->data() : nullptr,
             .relu = relu};
   }
+
+  /// The gradient of the last forward's output; masked by its ReLU where the forward had one.
   const tensor& backward(const tensor& dy) {
     GALNET_CHECK(x_ != nullptr, describe(), ": backward called before forward");
     check_shape(dy, y_.shape(), describe().c_str(), "output gradient");
@@ -124,14 +156,26 @@ public:
     else dx_.resize(Shape{});
     T* dgamma = weight_.requires_grad ? weight_.grad.data() : nullptr;
     T* dbeta = bias_.requires_grad ? bias_.grad.data() : nullptr;
-    if constexpr (std::is_same_v<D, Cpu>)
-      ops::BatchNorm<D>::backward(geometry(x_->shape()), trained_forward_, x_->data(), dy.data(), weight_.value.data(),
-                                  mean_.data(), invstd_.data(), input_grad_ ? dx_.data() : nullptr, dgamma, dbeta,
-                                  synced_);
-    else
-      ops::BatchNorm<D>::backward(geometry(x_->shape()), trained_forward_, x_->data(), dy.data(), weight_.value.data(),
-                                  mean_.data(), invstd_.data(), input_grad_ ? dx_.data() : nullptr, dgamma, dbeta);
+    T* dx = input_grad_ ? dx_.data() : nullptr;
+    if (relu_) masked_.resize(dy.shape());
+    if constexpr (std::is_same_v<D, Cpu>) {
+      const ops::BatchNormMask<T> mask{relu_ ? y_.data() : nullptr, relu_ ? masked_.data() : nullptr};
+      ops::BatchNorm<D>::backward(geometry(x_->shape()), trained_forward_, x_->data(), dy.data(),
+                                  weight_.value.data(), mean_.data(), invstd_.data(), dx, dgamma, dbeta, synced_,
+                                  mask);
+    } else {
+      if (relu_) ops::Activation<D>::relu_backward(dy.numel(), y_.data(), dy.data(), masked_.data());
+      ops::BatchNorm<D>::backward(geometry(x_->shape()), trained_forward_, x_->data(),
+                                  relu_ ? masked_.data() : dy.data(), weight_.value.data(), mean_.data(),
+                                  invstd_.data(), dx, dgamma, dbeta);
+    }
     return dx_;
+  }
+  /// After backward through a forward with the ReLU: the gradient of the sum before it, which
+  /// is also the residual's.
+  [[nodiscard]] const tensor& residual_gradient() const {
+    GALNET_CHECK(relu_, describe(), ": residual_gradient needs a forward with the ReLU tail");
+    return masked_;
   }
 
   template <class F>
@@ -160,9 +204,12 @@ private:
 
   Parameter<T, D> weight_, bias_;
   tensor running_mean_, running_var_, mean_, invstd_, y_, dx_;
-  tensor scale_, shift_;  ///< eval_epilogue's affine form
+  tensor scale_, shift_;         ///< eval_epilogue's affine form
+  tensor pre_, sum_;             ///< other devices: the unfused tail's intermediates
+  tensor masked_;                ///< backward through the ReLU tail: the masked gradient
   const tensor* x_ = nullptr;
   bool trained_forward_ = true;
+  bool relu_ = false;            ///< whether the last forward's tail had the ReLU
   const dist::Communicator* synced_ = nullptr;  ///< the ranks the last forward's statistics spanned
 };
 

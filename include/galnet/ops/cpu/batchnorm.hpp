@@ -3,7 +3,10 @@
 // PyTorch semantics: training normalises with the batch mean and biased variance and updates
 // running_mean/var with momentum, the running variance taking the unbiased estimate; eval
 // normalises with the running statistics. Sums are taken in double for float inputs. Training
-// passes take an optional dist::Communicator for synchronised batch norm over ranks.
+// passes take an optional dist::Communicator for synchronised batch norm over ranks, and an
+// optional BatchNormTail: the residual add and ReLU of a ResNet block fused into the normalising
+// pass (and the ReLU's gradient mask into backward's first pass, BatchNormMask), so that they
+// take no passes of their own.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -13,12 +16,22 @@
 #include "galnet/core/device.hpp"
 #include "galnet/core/error.hpp"
 #include "galnet/dist/communicator.hpp"
+#include "galnet/ops/cpu/epilogue.hpp"
 
 namespace galnet::ops {
 
 struct BatchNormGeometry {
   std::int64_t n, c, s;
   [[nodiscard]] std::int64_t count() const { return n * s; }
+};
+
+/// What follows a batch norm in a ResNet block, applied as it writes y:
+/// y = relu?(T(x̂·γ + β) + residual), residual laid out as x (null: none). The arithmetic of
+/// the layered passes (batch norm, add, ReLU) in their order, so the same bits.
+template <class T>
+struct BatchNormTail {
+  const T* residual = nullptr;
+  bool relu = false;
 };
 
 namespace detail {
@@ -79,11 +92,12 @@ double channel_squares(const BatchNormGeometry& g, const T* x, std::int64_t c, d
   }
   return sq.total();
 }
-/// Channel c from its statistics over m values: saved mean and 1/std, running statistics, y.
+/// Channel c from its statistics over m values: saved mean and 1/std, running statistics, y
+/// (with the tail).
 template <class T>
 void channel_normalise(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta, double eps,
                        double momentum, T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd,
-                       std::int64_t c, double mean, double var, double m) {
+                       std::int64_t c, double mean, double var, double m, BatchNormTail<T> tail) {
   const double invstd = 1.0 / std::sqrt(var + eps);
   save_mean[c] = static_cast<T>(mean);
   save_invstd[c] = static_cast<T>(invstd);
@@ -92,9 +106,8 @@ void channel_normalise(const BatchNormGeometry& g, const T* x, const T* gamma, c
   const T scale = static_cast<T>(gamma[c] * invstd);
   const T shift = static_cast<T>(beta[c] - mean * gamma[c] * invstd);
   for (std::int64_t n = 0; n < g.n; ++n) {
-    const T* p = x + (n * g.c + c) * g.s;
-    T* q = y + (n * g.c + c) * g.s;
-    for (std::int64_t i = 0; i < g.s; ++i) q[i] = p[i] * scale + shift;
+    const std::int64_t at = (n * g.c + c) * g.s;
+    Epilogue<T>::transform(x + at, y + at, g.s, scale, shift, tail.residual ? tail.residual + at : nullptr, tail.relu);
   }
 }
 /// Sums `sums` over the ranks in place, with this rank's count appended: returns the total count.
@@ -114,7 +127,8 @@ inline double sum_over_ranks(std::vector<double>& sums, double count, const dist
 template <class T>
 void batchnorm_forward_train(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta,
                              double eps, double momentum, T* running_mean, T* running_var, T* y,
-                             T* save_mean, T* save_invstd, const dist::Communicator* across = nullptr) {
+                             T* save_mean, T* save_invstd, const dist::Communicator* across = nullptr,
+                             BatchNormTail<T> tail = {}) {
   const std::int64_t m = g.count();
   [[maybe_unused]] const bool big = g.c * m > 32768;
   if (!across || across->size() == 1) {
@@ -127,7 +141,7 @@ void batchnorm_forward_train(const BatchNormGeometry& g, const T* x, const T* ga
       const double mean = detail::channel_sum(g, x, c) / static_cast<double>(m);
       const double var = detail::channel_squares(g, x, c, mean) / static_cast<double>(m);
       detail::channel_normalise(g, x, gamma, beta, eps, momentum, running_mean, running_var, y, save_mean, save_invstd,
-                                c, mean, var, static_cast<double>(m));
+                                c, mean, var, static_cast<double>(m), tail);
     }
     return;
   }
@@ -152,7 +166,7 @@ void batchnorm_forward_train(const BatchNormGeometry& g, const T* x, const T* ga
   for (std::int64_t c = 0; c < g.c; ++c)
     detail::channel_normalise(g, x, gamma, beta, eps, momentum, running_mean, running_var, y, save_mean, save_invstd, c,
                               sums[static_cast<std::size_t>(c)] / total, squares[static_cast<std::size_t>(c)] / total,
-                              total);
+                              total, tail);
 }
 
 /// Eval batch norm as y = x·scale + shift per channel: scale = γ/σ, shift = β − μ·γ/σ, from
@@ -172,7 +186,8 @@ void batchnorm_eval_affine(std::int64_t channels, const T* gamma, const T* beta,
 /// the same arithmetic.
 template <class T>
 void batchnorm_forward_eval(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta,
-                            double eps, const T* running_mean, const T* running_var, T* y) {
+                            double eps, const T* running_mean, const T* running_var, T* y,
+                            BatchNormTail<T> tail = {}) {
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) if (g.c * g.count() > 32768)
 #endif
@@ -180,22 +195,41 @@ void batchnorm_forward_eval(const BatchNormGeometry& g, const T* x, const T* gam
     T scale, shift;
     batchnorm_eval_affine(1, gamma + c, beta + c, eps, running_mean + c, running_var + c, &scale, &shift);
     for (std::int64_t n = 0; n < g.n; ++n) {
-      const T* p = x + (n * g.c + c) * g.s;
-      T* q = y + (n * g.c + c) * g.s;
-      for (std::int64_t i = 0; i < g.s; ++i) q[i] = p[i] * scale + shift;
+      const std::int64_t at = (n * g.c + c) * g.s;
+      Epilogue<T>::transform(x + at, y + at, g.s, scale, shift, tail.residual ? tail.residual + at : nullptr,
+                             tail.relu);
     }
   }
 }
 
-namespace detail {
-/// Σ dy and Σ dy·x̂ over channel c.
+/// The ReLU of a tail, in backward: where relu_output > 0, dy, else 0 (PyTorch's rule, zero at
+/// exactly 0; relu_output > 0 exactly where its input was), written to `masked`.
 template <class T>
-std::pair<double, double> channel_gradient_sums(const BatchNormGeometry& g, const T* x, const T* dy, std::int64_t c,
-                                                double mu, double is) {
+struct BatchNormMask {
+  const T* relu_output = nullptr;  ///< null: dy reaches the batch norm as it is
+  T* masked = nullptr;             ///< laid out as dy; receives the masked gradient
+};
+
+namespace detail {
+/// Σ dy and Σ dy·x̂ over channel c; with a mask, dy's rows are masked into mask.masked first
+/// (a row at a time, summed while in L1), and `dy` is pointed there for the second pass.
+template <class T>
+std::pair<double, double> channel_gradient_sums(const BatchNormGeometry& g, const T* x, const T* dy,
+                                                BatchNormMask<T> mask, std::int64_t c, double mu, double is) {
   LaneSums dy_sum, dy_xhat_sum;
   for (std::int64_t n = 0; n < g.n; ++n) {
-    const T* p = x + (n * g.c + c) * g.s;
-    const T* d = dy + (n * g.c + c) * g.s;
+    const std::int64_t at = (n * g.c + c) * g.s;
+    const T* p = x + at;
+    const T* d = dy + at;
+    if (mask.relu_output) {
+      const T* keep = mask.relu_output + at;
+      T* q = mask.masked + at;
+      // Written, then summed: the select inside add_lanes' terms came out wrong for Σ dy under
+      // GCC 12 -O3 (right at -O2), and the masked gradient is wanted anyway (the shortcut's).
+      GALNET_SIMD
+      for (std::int64_t i = 0; i < g.s; ++i) q[i] = keep[i] > T(0) ? d[i] : T(0);
+      d = q;
+    }
     add_lanes(
         g.s, dy_sum, [&](std::int64_t i) { return static_cast<double>(d[i]); }, &dy_xhat_sum,
         [&](std::int64_t i) { return d[i] * (p[i] - mu) * is; });
@@ -222,29 +256,31 @@ void channel_input_gradient(const BatchNormGeometry& g, const T* x, const T* dy,
 /// when frozen); dx is overwritten (may be null when not needed). With `across` (after a
 /// synchronised training forward) the means of dy and dy·x̂ in dx are over every rank's batch;
 /// dgamma and dbeta stay this rank's, averaged later with the other gradients (PyTorch's
-/// SyncBatchNorm).
+/// SyncBatchNorm). With `mask` (after a forward whose tail had the ReLU), dy is the gradient of
+/// that output: it is masked by the ReLU into mask.masked, which then stands for dy.
 template <class T>
 void batchnorm_backward(const BatchNormGeometry& g, bool training, const T* x, const T* dy,
                         const T* gamma, const T* mean, const T* invstd, T* dx, T* dgamma, T* dbeta,
-                        const dist::Communicator* across = nullptr) {
+                        const dist::Communicator* across = nullptr, BatchNormMask<T> mask = {}) {
   const std::int64_t m = g.count();
   [[maybe_unused]] const bool big = g.c * m > 32768;
   const auto accumulate = [&](std::int64_t c, std::pair<double, double> s) {
     if (dgamma) dgamma[c] += static_cast<T>(s.second);
     if (dbeta) dbeta[c] += static_cast<T>(s.first);
   };
+  const T* dy_in = mask.relu_output ? mask.masked : dy;  // what the second pass reads
   if (!across || across->size() == 1 || !training || !dx) {
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) if (big)
 #endif
     for (std::int64_t c = 0; c < g.c; ++c) {
       const double mu = mean[c], is = invstd[c];
-      const auto s = detail::channel_gradient_sums(g, x, dy, c, mu, is);
+      const auto s = detail::channel_gradient_sums(g, x, dy, mask, c, mu, is);
       accumulate(c, s);
       if (!dx) continue;
       const double a = training ? s.first / static_cast<double>(m) : 0.0;
       const double b = training ? s.second / static_cast<double>(m) : 0.0;
-      detail::channel_input_gradient(g, x, dy, gamma, c, mu, is, a, b, dx);
+      detail::channel_input_gradient(g, x, dy_in, gamma, c, mu, is, a, b, dx);
     }
     return;
   }
@@ -254,7 +290,7 @@ void batchnorm_backward(const BatchNormGeometry& g, bool training, const T* x, c
 #pragma omp parallel for schedule(static) if (big)
 #endif
   for (std::int64_t c = 0; c < g.c; ++c) {
-    const auto s = detail::channel_gradient_sums(g, x, dy, c, mean[c], invstd[c]);
+    const auto s = detail::channel_gradient_sums(g, x, dy, mask, c, mean[c], invstd[c]);
     accumulate(c, s);
     sums[static_cast<std::size_t>(2 * c)] = s.first;
     sums[static_cast<std::size_t>(2 * c + 1)] = s.second;
@@ -264,7 +300,8 @@ void batchnorm_backward(const BatchNormGeometry& g, bool training, const T* x, c
 #pragma omp parallel for schedule(static) if (big)
 #endif
   for (std::int64_t c = 0; c < g.c; ++c)
-    detail::channel_input_gradient(g, x, dy, gamma, c, mean[c], invstd[c], sums[static_cast<std::size_t>(2 * c)] / total,
+    detail::channel_input_gradient(g, x, dy_in, gamma, c, mean[c], invstd[c],
+                                   sums[static_cast<std::size_t>(2 * c)] / total,
                                    sums[static_cast<std::size_t>(2 * c + 1)] / total, dx);
 }
 
@@ -287,14 +324,14 @@ struct BatchNorm<Cpu> {
   template <class T>
   static void forward_train(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta, double eps,
                             double momentum, T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd,
-                            const dist::Communicator* across = nullptr) {
+                            const dist::Communicator* across = nullptr, BatchNormTail<T> tail = {}) {
     batchnorm_forward_train(g, x, gamma, beta, eps, momentum, running_mean, running_var, y, save_mean, save_invstd,
-                            across);
+                            across, tail);
   }
   template <class T>
   static void forward_eval(const BatchNormGeometry& g, const T* x, const T* gamma, const T* beta, double eps,
-                           const T* running_mean, const T* running_var, T* y) {
-    batchnorm_forward_eval(g, x, gamma, beta, eps, running_mean, running_var, y);
+                           const T* running_mean, const T* running_var, T* y, BatchNormTail<T> tail = {}) {
+    batchnorm_forward_eval(g, x, gamma, beta, eps, running_mean, running_var, y, tail);
   }
   template <class T>
   static void eval_statistics(std::int64_t c, const T* running_mean, const T* running_var, double eps, T* mean,
@@ -304,8 +341,8 @@ struct BatchNorm<Cpu> {
   template <class T>
   static void backward(const BatchNormGeometry& g, bool training, const T* x, const T* dy, const T* gamma,
                        const T* mean, const T* invstd, T* dx, T* dgamma, T* dbeta,
-                       const dist::Communicator* across = nullptr) {
-    batchnorm_backward(g, training, x, dy, gamma, mean, invstd, dx, dgamma, dbeta, across);
+                       const dist::Communicator* across = nullptr, BatchNormMask<T> mask = {}) {
+    batchnorm_backward(g, training, x, dy, gamma, mean, invstd, dx, dgamma, dbeta, across, mask);
   }
 };
 

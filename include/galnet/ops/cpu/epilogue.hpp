@@ -25,27 +25,31 @@ struct Epilogue {
   /// Applies to y[at, at + count), all of output channel o.
   void apply(T* y, std::int64_t at, std::int64_t o, std::int64_t count) const {
     if (none()) return;
-    const T s = scale ? scale[o] : T(1), b = shift ? shift[o] : T(0);
-    T* q = y + at;
-    const T* r = residual ? residual + at : nullptr;
+    transform(y + at, y + at, count, scale ? scale[o] : T(1), shift ? shift[o] : T(0),
+              residual ? residual + at : nullptr, relu);
+  }
+
+  /// y[i] = relu?(T(x[i]·s + b) + r[i]) for i < count (r may be null; x may be y): the
+  /// arithmetic of the epilogue, shared with training batch norm (ops::BatchNormTail).
+  static void transform(const T* x, T* y, std::int64_t count, T s, T b, const T* r, bool relu) {
     if (r && relu) {
       GALNET_SIMD
       for (std::int64_t i = 0; i < count; ++i) {
-        const T v = static_cast<T>(q[i] * s + b) + r[i];
-        q[i] = v > T(0) ? v : T(0);
+        const T v = static_cast<T>(x[i] * s + b) + r[i];
+        y[i] = v > T(0) ? v : T(0);
       }
     } else if (r) {
       GALNET_SIMD
-      for (std::int64_t i = 0; i < count; ++i) q[i] = static_cast<T>(q[i] * s + b) + r[i];
+      for (std::int64_t i = 0; i < count; ++i) y[i] = static_cast<T>(x[i] * s + b) + r[i];
     } else if (relu) {
       GALNET_SIMD
       for (std::int64_t i = 0; i < count; ++i) {
-        const T v = q[i] * s + b;
-        q[i] = v > T(0) ? v : T(0);
+        const T v = x[i] * s + b;
+        y[i] = v > T(0) ? v : T(0);
       }
     } else {
       GALNET_SIMD
-      for (std::int64_t i = 0; i < count; ++i) q[i] = q[i] * s + b;
+      for (std::int64_t i = 0; i < count; ++i) y[i] = x[i] * s + b;
     }
   }
 };
