@@ -119,7 +119,7 @@ void BM_LineEW_TenLines(benchmark::State& state) {
   const std::int64_t batch = state.range(1);
   Tensor<float> x(Shape{batch, 12});
   fill_input<decltype(net)>(x);
-  net.eval();  // the fused path (ops::SeluMlp) where the build has AVX-512
+  net.eval();  // the fused path (ops::SeluMlp) where the build has AVX-512 or AVX2
   for (auto _ : state) benchmark::DoNotOptimize(net.forward(x).data());
   state.SetItemsProcessed(state.iterations() * batch * 10);  // line predictions
   state.counters["GFLOP/s"] = benchmark::Counter(kLineFlop * 10 * static_cast<double>(batch * state.iterations()),

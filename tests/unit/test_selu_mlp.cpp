@@ -35,12 +35,13 @@ void set_scalers(models::LineEWNet<float, Cpu, true>& net) {
 }  // namespace
 
 TEST_CASE("SELU's vector exponential is within a few float ulp of expm1") {
-  alignas(64) float in[16], out[16];
+  using I = ops::selu_mlp_detail::Isa;  // this build's instruction set: AVX-512 or AVX2
+  alignas(64) float in[I::kLanes], out[I::kLanes];
   double worst = 0;
-  for (double x0 = -25.0; x0 < 3.0; x0 += 16 * 1e-3) {
-    for (int j = 0; j < 16; ++j) in[j] = static_cast<float>(x0 + j * 1e-3);
-    _mm512_store_ps(out, ops::selu_mlp_detail::selu(_mm512_load_ps(in)));
-    for (int j = 0; j < 16; ++j) {
+  for (double x0 = -25.0; x0 < 3.0; x0 += I::kLanes * 1e-3) {
+    for (int j = 0; j < I::kLanes; ++j) in[j] = static_cast<float>(x0 + j * 1e-3);
+    I::store(out, I::selu(I::load(in)));
+    for (int j = 0; j < I::kLanes; ++j) {
       const double x = in[j], lambda = 1.0507009873554804934, alpha = 1.6732632423543772848;
       const double ref = x > 0 ? lambda * x : lambda * alpha * std::expm1(x);
       worst = std::max(worst, std::abs(out[j] - ref) / std::max(std::abs(ref), 1e-30));
@@ -49,7 +50,7 @@ TEST_CASE("SELU's vector exponential is within a few float ulp of expm1") {
   MESSAGE("SELU, x in [-25, 3): worst relative error ", worst);
   CHECK(worst < 4e-7);  // float's ulp is 6e-8 to 1.2e-7 relative
   in[0] = NAN;
-  _mm512_store_ps(out, ops::selu_mlp_detail::selu(_mm512_load_ps(in)));
+  I::store(out, I::selu(I::load(in)));
   CHECK(std::isnan(out[0]));
 }
 
@@ -57,7 +58,7 @@ TEST_CASE("LineEWNet<float> in eval mode (fused) predicts as the layered trainin
   manual_seed(3);
   models::LineEWNet<float, Cpu, true> net;
   set_scalers(net);
-  for (std::int64_t n : {1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 100, 127, 128, 129, 300}) {
+  for (std::int64_t n : {1, 2, 7, 8, 9, 15, 16, 17, 23, 24, 31, 32, 33, 47, 48, 100, 127, 128, 129, 300}) {
     const auto x = features(n, static_cast<std::uint64_t>(n));
     net.train();
     const Tensor<float> layered = net.forward(x);
@@ -127,7 +128,7 @@ TEST_CASE("a steady-state fused forward allocates nothing") {
   CHECK(allocation_count() == before);
 }
 #else
-TEST_CASE("the fused line-EW path needs AVX-512; this build uses the layered path") {
+TEST_CASE("the fused line-EW path needs AVX-512 or AVX2 + FMA; this build uses the layered path") {
   CHECK_FALSE(ops::kSeluMlpFused);
 }
 #endif

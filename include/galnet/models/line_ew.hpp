@@ -13,7 +13,7 @@
 // Differentiable with respect to the raw features.
 //
 // Inference: in eval mode a float32 CPU net runs every line through ops::SeluMlp (fused,
-// AVX-512, allocation-free once its buffers have grown, reading the layers' own weights), where
+// AVX-512 or AVX2, allocation-free once its buffers have grown, reading the layers' own weights), where
 // the build has it; otherwise, and in training mode, layer by layer. backward() after a fused
 // forward first re-runs the layered forward on the same input, so gradients are always
 // available (at the cost of that pass).

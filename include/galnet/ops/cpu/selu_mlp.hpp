@@ -1,5 +1,5 @@
 // galnet/ops/cpu/selu_mlp.hpp — fused float32 inference of a small dense SELU network
-// (Khederlarian et al.'s line-EW MLPs: In → 64 → 128 → 64 → 1), AVX-512.
+// (Khederlarian et al.'s line-EW MLPs: In → 64 → 128 → 64 → 1), AVX-512 or AVX2 + FMA.
 //
 //   ops::SeluMlp mlp{layers, mean, scale};          // views of the layers' own weights
 //   mlp.forward(rows, x, ldx, y, ldy);              // y[r·ldy] = net(x[r·ldx …])
@@ -12,15 +12,17 @@
 //   - Allocation-free: scratch lives on the calling thread's stack (2 × kMaxWidth × kTile
 //     floats). Thread-safe (const); forward() splits tiles over the OpenMP team when there are
 //     enough rows (parallel = true) and never nests inside an existing team.
-//   - Two paths, chosen per row: tiles of kTile rows with the rows in the vector lanes
-//     (weights broadcast, 16 accumulators of 16 rows each), and, for the last rows of a call
-//     (fewer than 16), one row at a time with 16 outputs per step (weight rows as vectors,
-//     a transposing reduction). Both sum each dot product in float32 with FMA; they may differ
-//     from each other and from the layered path by a few ulp (SELU's exponential is galnet's
-//     own polynomial: within 2 ulp of expm1 for float). The parity tests bound the difference.
+//   - Two paths, chosen per row: tiles of kTile rows (two vectors) with the rows in the vector
+//     lanes (weights broadcast; AVX-512: 8 outputs × 2 vectors of 16 rows = 16 accumulators;
+//     AVX2: 6 × 2 of 8 rows), and, for the last rows of a call (fewer than kTile / 2), one row
+//     at a time with a vector's width of outputs per step (weight rows as vectors, a transposing
+//     reduction). Both sum each dot product in float32 with FMA; they may differ from each other,
+//     between the two instruction sets and from the layered path by a few ulp (SELU's
+//     exponential is galnet's own polynomial: within 2 ulp of expm1 for float). The parity tests
+//     bound the difference.
 //   - kSeluMlpFused (and the macro GALNET_SELU_MLP_FUSED): whether this build has the fused
-//     path (__AVX512F__, not nvcc); elsewhere SeluMlp does not exist and callers use the
-//     layered layers.
+//     path (AVX-512, or AVX2 with FMA; not nvcc); elsewhere SeluMlp does not exist and callers
+//     use the layered layers.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -32,8 +34,8 @@
 #endif
 // Not under nvcc: a .cu file's host code runs the layered path (nvcc's front end knows neither
 // GCC's unroll pragmas nor, per docs/cuda.md, vectorises CPU code well).
-#if defined(__AVX512F__) && !defined(__CUDACC__)
-#define GALNET_SELU_MLP_FUSED 1  // for code that names SeluMlp (it exists only with AVX-512)
+#if !defined(__CUDACC__) && (defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__)))
+#define GALNET_SELU_MLP_FUSED 1  // for code that names SeluMlp (it exists only with AVX-512 or AVX2)
 #include <immintrin.h>
 #endif
 
@@ -49,55 +51,136 @@ struct DenseRef {
 inline constexpr bool kSeluMlpFused = true;
 
 namespace selu_mlp_detail {
-/// SELU(x) = λx (x > 0), λα·expm1(x) (x ≤ 0). expm1 by x = n ln2 + r, |r| ≤ ln2/2:
-/// expm1(x) = 2ⁿ·expm1(r) + (2ⁿ − 1), expm1(r) by its degree-7 Taylor polynomial (truncation
-/// below 2e-8 relative). x is clamped at −20, where expm1 is −1 in float32. NaN stays NaN.
-inline __m512 selu(__m512 x) {
-  const __m512 lambda = _mm512_set1_ps(1.0507009873554804934f);
-  const __m512 lambda_alpha = _mm512_set1_ps(1.0507009873554804934f * 1.6732632423543772848f);
-  const __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LE_OQ);
-  const __m512 pos = _mm512_mul_ps(x, lambda);
-  if (neg == 0) return pos;
-  const __m512 xc = _mm512_max_ps(x, _mm512_set1_ps(-20.0f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.4426950408889634f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), xc);  // Cody–Waite: ln2 = hi + lo
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), r);
-  __m512 q = _mm512_set1_ps(1.0f / 5040);
-  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / 720));
-  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / 120));
-  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / 24));
-  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / 6));
-  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(0.5f));
-  const __m512 em1_r = _mm512_fmadd_ps(_mm512_mul_ps(r, r), q, r);
-  const __m512 one = _mm512_set1_ps(1.0f);
-  const __m512 two_n = _mm512_scalef_ps(one, n);
-  const __m512 em1 = _mm512_fmadd_ps(em1_r, two_n, _mm512_sub_ps(two_n, one));
-  return _mm512_mask_blend_ps(neg, pos, _mm512_mul_ps(lambda_alpha, em1));
+// SELU(x) = λx (x > 0), λα·expm1(x) (x ≤ 0). expm1 by x = n ln2 + r, |r| ≤ ln2/2:
+// expm1(x) = 2ⁿ·expm1(r) + (2ⁿ − 1), expm1(r) by its degree-7 Taylor polynomial (truncation
+// below 2e-8 relative). x is clamped at −20, where expm1 is −1 in float32. NaN stays NaN.
+// Both instruction sets below do this with the same operations in the same order.
+inline constexpr float kLambda = 1.0507009873554804934f, kLambdaAlpha = 1.0507009873554804934f * 1.6732632423543772848f;
+inline constexpr float kLog2e = 1.4426950408889634f, kLn2Hi = 0.693145751953125f, kLn2Lo = 1.428606765330187045e-06f;
+
+/// Horner steps of expm1(r)'s polynomial, then 2ⁿ·expm1(r) + (2ⁿ − 1) (fmadd, fnmadd, mul, sub
+/// and set1 of the vector type V's instruction set).
+template <class I>
+inline typename I::vec expm1_reduced(typename I::vec xc, typename I::vec n, typename I::vec two_n) {
+  using V = typename I::vec;
+  V r = I::fnmadd(n, I::set1(kLn2Hi), xc);  // Cody–Waite: ln2 = hi + lo
+  r = I::fnmadd(n, I::set1(kLn2Lo), r);
+  V q = I::set1(1.0f / 5040);
+  q = I::fmadd(q, r, I::set1(1.0f / 720));
+  q = I::fmadd(q, r, I::set1(1.0f / 120));
+  q = I::fmadd(q, r, I::set1(1.0f / 24));
+  q = I::fmadd(q, r, I::set1(1.0f / 6));
+  q = I::fmadd(q, r, I::set1(0.5f));
+  const V em1_r = I::fmadd(I::mul(r, r), q, r);
+  return I::fmadd(em1_r, two_n, I::sub(two_n, I::set1(1.0f)));
 }
 
-/// r[j] = Σ lanes of v[j], j = 0…15: a transposing reduction tree (45 instructions).
-inline __m512 sum16(const __m512* v) {
-  __m512 t[8], u[4], w[2];
-  for (int k = 0; k < 8; ++k)
-    t[k] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * k], v[2 * k + 1]), _mm512_unpackhi_ps(v[2 * k], v[2 * k + 1]));
-  for (int k = 0; k < 4; ++k)
-    u[k] = _mm512_add_ps(_mm512_shuffle_ps(t[2 * k], t[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                         _mm512_shuffle_ps(t[2 * k], t[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-  for (int k = 0; k < 2; ++k)
-    w[k] = _mm512_add_ps(_mm512_shuffle_f32x4(u[2 * k], u[2 * k + 1], _MM_SHUFFLE(2, 0, 2, 0)),
-                         _mm512_shuffle_f32x4(u[2 * k], u[2 * k + 1], _MM_SHUFFLE(3, 1, 3, 1)));
-  return _mm512_add_ps(_mm512_shuffle_f32x4(w[0], w[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                       _mm512_shuffle_f32x4(w[0], w[1], _MM_SHUFFLE(3, 1, 3, 1)));
-}
+#if defined(__AVX512F__)
+/// AVX-512: 16 lanes; a tile step holds 8 outputs × 2 vectors of accumulators (of 32 registers).
+struct Isa {
+  using vec = __m512;
+  static constexpr int kLanes = 16, kOutBlock = 8;
+  static vec load(const float* p) { return _mm512_load_ps(p); }
+  static vec loadu(const float* p) { return _mm512_loadu_ps(p); }
+  /// Lanes [0, count) from p, the rest zero (1 ≤ count ≤ kLanes).
+  static vec loadu_first(const float* p, int count) {
+    return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << count) - 1u), p);
+  }
+  static void store(float* p, vec v) { _mm512_store_ps(p, v); }
+  static vec set1(float x) { return _mm512_set1_ps(x); }
+  static vec zero() { return _mm512_setzero_ps(); }
+  static vec add(vec a, vec b) { return _mm512_add_ps(a, b); }
+  static vec sub(vec a, vec b) { return _mm512_sub_ps(a, b); }
+  static vec mul(vec a, vec b) { return _mm512_mul_ps(a, b); }
+  static vec fmadd(vec a, vec b, vec c) { return _mm512_fmadd_ps(a, b, c); }
+  static vec fnmadd(vec a, vec b, vec c) { return _mm512_fnmadd_ps(a, b, c); }
+  static float reduce_add(vec v) { return _mm512_reduce_add_ps(v); }
+  static float first(vec v) { return _mm512_cvtss_f32(v); }
 
-inline __mmask16 tail_mask(int count) { return static_cast<__mmask16>((1u << count) - 1u); }
+  static vec selu(vec x) {
+    const __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LE_OQ);
+    const vec pos = mul(x, set1(kLambda));
+    if (neg == 0) return pos;
+    const vec xc = _mm512_max_ps(x, set1(-20.0f));
+    const vec n = _mm512_roundscale_ps(mul(xc, set1(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const vec em1 = expm1_reduced<Isa>(xc, n, _mm512_scalef_ps(set1(1.0f), n));
+    return _mm512_mask_blend_ps(neg, pos, mul(set1(kLambdaAlpha), em1));
+  }
+
+  /// r[j] = Σ lanes of v[j], j < 16: a transposing reduction tree (45 instructions).
+  static vec sum_lanes(const vec* v) {
+    vec t[8], u[4], w[2];
+    for (int k = 0; k < 8; ++k)
+      t[k] = add(_mm512_unpacklo_ps(v[2 * k], v[2 * k + 1]), _mm512_unpackhi_ps(v[2 * k], v[2 * k + 1]));
+    for (int k = 0; k < 4; ++k)
+      u[k] = add(_mm512_shuffle_ps(t[2 * k], t[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                 _mm512_shuffle_ps(t[2 * k], t[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    for (int k = 0; k < 2; ++k)
+      w[k] = add(_mm512_shuffle_f32x4(u[2 * k], u[2 * k + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                 _mm512_shuffle_f32x4(u[2 * k], u[2 * k + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    return add(_mm512_shuffle_f32x4(w[0], w[1], _MM_SHUFFLE(2, 0, 2, 0)),
+               _mm512_shuffle_f32x4(w[0], w[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+};
+#else
+/// AVX2 + FMA: 8 lanes; a tile step holds 6 outputs × 2 vectors of accumulators (12 of the 16
+/// registers; 4 outputs, 8 accumulators, measured 1.35× slower on Zen 3).
+struct Isa {
+  using vec = __m256;
+  static constexpr int kLanes = 8, kOutBlock = 6;
+  static vec load(const float* p) { return _mm256_load_ps(p); }
+  static vec loadu(const float* p) { return _mm256_loadu_ps(p); }
+  /// Lanes [0, count) from p, the rest zero (1 ≤ count ≤ kLanes).
+  static vec loadu_first(const float* p, int count) {
+    const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_maskload_ps(p, lanes);
+  }
+  static void store(float* p, vec v) { _mm256_store_ps(p, v); }
+  static vec set1(float x) { return _mm256_set1_ps(x); }
+  static vec zero() { return _mm256_setzero_ps(); }
+  static vec add(vec a, vec b) { return _mm256_add_ps(a, b); }
+  static vec sub(vec a, vec b) { return _mm256_sub_ps(a, b); }
+  static vec mul(vec a, vec b) { return _mm256_mul_ps(a, b); }
+  static vec fmadd(vec a, vec b, vec c) { return _mm256_fmadd_ps(a, b, c); }
+  static vec fnmadd(vec a, vec b, vec c) { return _mm256_fnmadd_ps(a, b, c); }
+  static float reduce_add(vec v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+  }
+  static float first(vec v) { return _mm256_cvtss_f32(v); }
+
+  static vec selu(vec x) {
+    const vec neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LE_OQ);
+    const vec pos = mul(x, set1(kLambda));
+    if (_mm256_movemask_ps(neg) == 0) return pos;
+    const vec xc = _mm256_max_ps(x, set1(-20.0f));
+    const vec n = _mm256_round_ps(mul(xc, set1(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    // 2ⁿ from its bits (n ≥ −29 after the clamp: a normal float), as scalef gives it.
+    const vec two_n = _mm256_castsi256_ps(
+        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
+    const vec em1 = expm1_reduced<Isa>(xc, n, two_n);
+    return _mm256_blendv_ps(pos, mul(set1(kLambdaAlpha), em1), neg);
+  }
+
+  /// r[j] = Σ lanes of v[j], j < 8: pairwise horizontal adds, then the two 128-bit halves.
+  static vec sum_lanes(const vec* v) {
+    const vec u0 = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+    const vec u1 = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
+    return add(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+  }
+};
+#endif
 }  // namespace selu_mlp_detail
 
 class SeluMlp {
+  using I = selu_mlp_detail::Isa;
+  using vec = I::vec;
+
 public:
-  static constexpr int kTile = 32;       ///< rows per tile (two vectors of 16 lanes)
-  static constexpr int kMaxWidth = 256;  ///< widest layer (inputs included)
+  static constexpr int kLanes = I::kLanes;  ///< floats per vector
+  static constexpr int kTile = 2 * kLanes;  ///< rows per tile (two vectors)
+  static constexpr int kMaxWidth = 256;     ///< widest layer (inputs included)
 
   SeluMlp(std::span<const DenseRef> layers, const float* mean, const float* scale)
       : layers_(layers), mean_(mean), scale_(scale) {
@@ -118,8 +201,8 @@ public:
     const std::int64_t tiles = rows / kTile;
     const std::int64_t tail_start = tiles * kTile;
     const std::int64_t tail = rows - tail_start;
-    // A tail of 16 or more rows runs as one more (padded) tile; fewer, one row at a time.
-    const std::int64_t padded_tiles = tiles + (tail >= 16 ? 1 : 0);
+    // A tail of half a tile or more runs as one more (padded) tile; fewer, one row at a time.
+    const std::int64_t padded_tiles = tiles + (tail >= kTile / 2 ? 1 : 0);
     auto run_tile = [&](std::int64_t t) {
       const int nr = static_cast<int>(std::min<std::int64_t>(kTile, rows - t * kTile));
       tile(nr, x + t * kTile * ldx, ldx, y + t * kTile * ldy, ldy);
@@ -139,9 +222,10 @@ public:
   }
 
 private:
+  static constexpr int rounded(int width) { return (width + kLanes - 1) / kLanes * kLanes; }
+
   /// Up to kTile rows, rows in lanes: a[i][r] is feature i of row r.
   void tile(int nr, const float* x, std::int64_t ldx, float* y, std::int64_t ldy) const {
-    using namespace selu_mlp_detail;
     alignas(64) float buf[2][kMaxWidth * kTile];
     float* a = buf[0];
     const int in0 = layers_.front().in;
@@ -154,81 +238,75 @@ private:
       const bool hidden = k + 1 < layers_.size();
       float* out = buf[(k + 1) % 2];
       int o = 0;
-      for (; o + 8 <= L.out; o += 8) tile_block<8>(L, o, a, out, hidden);
+      for (; o + I::kOutBlock <= L.out; o += I::kOutBlock) tile_block<I::kOutBlock>(L, o, a, out, hidden);
       for (; o < L.out; ++o) tile_block<1>(L, o, a, out, hidden);
       a = out;
     }
     for (int r = 0; r < nr; ++r) y[r * ldy] = a[r];
   }
-  /// Outputs o … o+OB−1 of layer L for a tile: acc[j][h] holds 16 rows of output o+j.
+  /// Outputs o … o+OB−1 of layer L for a tile: acc[j][h] holds kLanes rows of output o+j.
   template <int OB>
   static void tile_block(const DenseRef& L, int o, const float* a, float* out, bool hidden) {
-    using namespace selu_mlp_detail;
-    __m512 acc[OB][2];
-    for (int j = 0; j < OB; ++j) acc[j][0] = acc[j][1] = _mm512_set1_ps(L.b[o + j]);
+    vec acc[OB][2];
+    for (int j = 0; j < OB; ++j) acc[j][0] = acc[j][1] = I::set1(L.b[o + j]);
     const float* w = L.w + static_cast<std::int64_t>(o) * L.in;
     for (int i = 0; i < L.in; ++i) {
-      const __m512 a0 = _mm512_load_ps(a + i * kTile), a1 = _mm512_load_ps(a + i * kTile + 16);
+      const vec a0 = I::load(a + i * kTile), a1 = I::load(a + i * kTile + kLanes);
 #pragma GCC unroll 8
       for (int j = 0; j < OB; ++j) {
-        const __m512 wj = _mm512_set1_ps(w[j * L.in + i]);
-        acc[j][0] = _mm512_fmadd_ps(wj, a0, acc[j][0]);
-        acc[j][1] = _mm512_fmadd_ps(wj, a1, acc[j][1]);
+        const vec wj = I::set1(w[j * L.in + i]);
+        acc[j][0] = I::fmadd(wj, a0, acc[j][0]);
+        acc[j][1] = I::fmadd(wj, a1, acc[j][1]);
       }
     }
     for (int j = 0; j < OB; ++j) {
-      _mm512_store_ps(out + (o + j) * kTile, hidden ? selu(acc[j][0]) : acc[j][0]);
-      _mm512_store_ps(out + (o + j) * kTile + 16, hidden ? selu(acc[j][1]) : acc[j][1]);
+      I::store(out + (o + j) * kTile, hidden ? I::selu(acc[j][0]) : acc[j][0]);
+      I::store(out + (o + j) * kTile + kLanes, hidden ? I::selu(acc[j][1]) : acc[j][1]);
     }
   }
 
-  /// One row: activations as vectors (zero past the width), 16 outputs per step.
+  /// One row: activations as vectors (zero past the width), kLanes outputs per step.
   void row(const float* x, float* y) const {
-    using namespace selu_mlp_detail;
     alignas(64) float buf[2][kMaxWidth];
     float* v = buf[0];
     const int in0 = layers_.front().in;
     for (int i = 0; i < in0; ++i) v[i] = (x[i] - (mean_ ? mean_[i] : 0.0f)) / (scale_ ? scale_[i] : 1.0f);
-    std::fill(v + in0, v + (in0 + 15) / 16 * 16, 0.0f);
+    std::fill(v + in0, v + rounded(in0), 0.0f);
     for (std::size_t k = 0; k < layers_.size(); ++k) {
       const DenseRef& L = layers_[k];
       const bool hidden = k + 1 < layers_.size();
       float* out = buf[(k + 1) % 2];
-      const int chunks = (L.in + 15) / 16, last = L.in - (chunks - 1) * 16;
-      const __mmask16 last_mask = tail_mask(last);
+      const int chunks = (L.in + kLanes - 1) / kLanes, last = L.in - (chunks - 1) * kLanes;
       int o = 0;
-      for (; o + 16 <= L.out; o += 16) {
-        __m512 acc[16];
-        // Chunk by chunk, 16 independent accumulators (one per output): throughput, not latency.
-        for (auto& a : acc) a = _mm512_setzero_ps();
+      for (; o + kLanes <= L.out; o += kLanes) {
+        vec acc[kLanes];
+        // Chunk by chunk, kLanes independent accumulators (one per output): throughput, not latency.
+        for (auto& a : acc) a = I::zero();
         const float* w = L.w + static_cast<std::int64_t>(o) * L.in;
         for (int c = 0; c < chunks; ++c) {
-          const __m512 xv = _mm512_load_ps(v + c * 16);
-          if (c + 1 < chunks || last == 16) {
+          const vec xv = I::load(v + c * kLanes);
+          if (c + 1 < chunks || last == kLanes) {
 #pragma GCC unroll 16
-            for (int j = 0; j < 16; ++j) acc[j] = _mm512_fmadd_ps(_mm512_loadu_ps(w + j * L.in + c * 16), xv, acc[j]);
+            for (int j = 0; j < kLanes; ++j) acc[j] = I::fmadd(I::loadu(w + j * L.in + c * kLanes), xv, acc[j]);
           } else {
 #pragma GCC unroll 16
-            for (int j = 0; j < 16; ++j)
-              acc[j] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(last_mask, w + j * L.in + c * 16), xv, acc[j]);
+            for (int j = 0; j < kLanes; ++j)
+              acc[j] = I::fmadd(I::loadu_first(w + j * L.in + c * kLanes, last), xv, acc[j]);
           }
         }
-        const __m512 s = _mm512_add_ps(sum16(acc), _mm512_loadu_ps(L.b + o));
-        _mm512_store_ps(out + o, hidden ? selu(s) : s);
+        const vec s = I::add(I::sum_lanes(acc), I::loadu(L.b + o));
+        I::store(out + o, hidden ? I::selu(s) : s);
       }
       for (; o < L.out; ++o) {
-        __m512 acc = _mm512_setzero_ps();
-        for (int c = 0; c < chunks; ++c) {
-          const __mmask16 m = c + 1 < chunks ? __mmask16(0xffff) : last_mask;
-          acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, L.w + static_cast<std::int64_t>(o) * L.in + c * 16),
-                                _mm512_load_ps(v + c * 16), acc);
-        }
-        out[o] = _mm512_reduce_add_ps(acc) + L.b[o];
-        if (hidden) {
-          out[o] = _mm512_cvtss_f32(selu(_mm512_set1_ps(out[o])));
-        }
+        vec acc = I::zero();
+        for (int c = 0; c < chunks; ++c)
+          acc = I::fmadd(I::loadu_first(L.w + static_cast<std::int64_t>(o) * L.in + c * kLanes,
+                                        c + 1 < chunks ? kLanes : last),
+                         I::load(v + c * kLanes), acc);
+        out[o] = I::reduce_add(acc) + L.b[o];
+        if (hidden) out[o] = I::first(I::selu(I::set1(out[o])));
       }
-      std::fill(out + L.out, out + (L.out + 15) / 16 * 16, 0.0f);
+      std::fill(out + L.out, out + rounded(L.out), 0.0f);
       v = out;
     }
     *y = v[0];
