@@ -92,6 +92,15 @@ double channel_squares(const BatchNormGeometry& g, const T* x, std::int64_t c, d
   }
   return sq.total();
 }
+/// y = tail(x·scale + shift) over channel c (every sample's row).
+template <class T>
+void channel_affine(const BatchNormGeometry& g, const T* x, T* y, std::int64_t c, T scale, T shift,
+                    BatchNormTail<T> tail) {
+  for (std::int64_t n = 0; n < g.n; ++n) {
+    const std::int64_t at = (n * g.c + c) * g.s;
+    Epilogue<T>::transform(x + at, y + at, g.s, scale, shift, tail.residual ? tail.residual + at : nullptr, tail.relu);
+  }
+}
 /// Channel c from its statistics over m values: saved mean and 1/std, running statistics, y
 /// (with the tail).
 template <class T>
@@ -105,10 +114,7 @@ void channel_normalise(const BatchNormGeometry& g, const T* x, const T* gamma, c
   running_var[c] = static_cast<T>((1 - momentum) * running_var[c] + momentum * var * m / (m - 1));
   const T scale = static_cast<T>(gamma[c] * invstd);
   const T shift = static_cast<T>(beta[c] - mean * gamma[c] * invstd);
-  for (std::int64_t n = 0; n < g.n; ++n) {
-    const std::int64_t at = (n * g.c + c) * g.s;
-    Epilogue<T>::transform(x + at, y + at, g.s, scale, shift, tail.residual ? tail.residual + at : nullptr, tail.relu);
-  }
+  channel_affine(g, x, y, c, scale, shift, tail);
 }
 /// Sums `sums` over the ranks in place, with this rank's count appended: returns the total count.
 inline double sum_over_ranks(std::vector<double>& sums, double count, const dist::Communicator& across) {
@@ -194,11 +200,7 @@ void batchnorm_forward_eval(const BatchNormGeometry& g, const T* x, const T* gam
   for (std::int64_t c = 0; c < g.c; ++c) {
     T scale, shift;
     batchnorm_eval_affine(1, gamma + c, beta + c, eps, running_mean + c, running_var + c, &scale, &shift);
-    for (std::int64_t n = 0; n < g.n; ++n) {
-      const std::int64_t at = (n * g.c + c) * g.s;
-      Epilogue<T>::transform(x + at, y + at, g.s, scale, shift, tail.residual ? tail.residual + at : nullptr,
-                             tail.relu);
-    }
+    detail::channel_affine(g, x, y, c, scale, shift, tail);
   }
 }
 
