@@ -26,6 +26,8 @@ constexpr std::int64_t kVectors = 2;      // 8-float vectors per micro-tile row 
 constexpr std::int64_t kCols = 8 * kVectors;
 constexpr std::int64_t kDepth = 256;      // k per packed slice: a B panel is 16 KB (L1)
 constexpr std::int64_t kBlockRows = 384;  // rows per packed A block (a multiple of kRows): 384 KB (L2)
+constexpr int kUnroll = 4;                // k steps per trip of the micro-kernel's loop
+constexpr std::int64_t kPanelOuterFloats = 64 * 1024;  // 256 KB: half of Zen 2/3's L2 (gemm_packed.hpp)
 
 /// Lanes [0, count) set (count clipped to 0..8), for maskload/maskstore.
 inline __m256i lane_mask(std::int64_t count) {
@@ -59,11 +61,22 @@ inline void transpose_8x8(const float* src, std::int64_t ld, std::int64_t rows, 
 }
 
 /// op(A)[rows, depth] of one slice → panels of kRows rows, each depth × kRows (row r of the
-/// panel at [p·kRows + r]); rows past `rows` are zero. Mostly packed once (PackedA: a layer's
-/// weights), so plain loops serve.
+/// panel at [p·kRows + r]); rows past `rows` are zero. Packed once for a layer's weights
+/// (PackedA), but per call for the weight gradient's dy: whole panels take a branch-free loop.
 inline void pack_a(bool trans, const float* a, std::int64_t lda, std::int64_t rows, std::int64_t depth, float* out) {
   for (std::int64_t i0 = 0; i0 < rows; i0 += kRows, out += kRows * depth) {
     const std::int64_t valid = std::min(kRows, rows - i0);
+    if (valid == kRows) {
+      if (trans) {
+        for (std::int64_t p = 0; p < depth; ++p)
+          unrolled<kRows>([&](auto r) GALNET_FORCE_INLINE { out[p * kRows + r] = a[p * lda + i0 + r]; });
+      } else {
+        const float* row = a + i0 * lda;
+        for (std::int64_t p = 0; p < depth; ++p)
+          unrolled<kRows>([&](auto r) GALNET_FORCE_INLINE { out[p * kRows + r] = row[r * lda + p]; });
+      }
+      continue;
+    }
     for (std::int64_t p = 0; p < depth; ++p)
       for (std::int64_t r = 0; r < kRows; ++r)
         out[p * kRows + r] = r >= valid ? 0.f : trans ? a[p * lda + i0 + r] : a[(i0 + r) * lda + p];
@@ -94,20 +107,57 @@ inline void pack_b(bool trans, const float* b, std::int64_t ldb, std::int64_t de
       _mm256_store_ps(out + p * kCols + 8 * v, _mm256_maskload_ps(b + p * ldb + 8 * v, m[v]));
 }
 
+/// acc[6 × V] += (one k of the A panel, at a) ⊗ (one k of the B panel, at b).
+template <int V>
+GALNET_FORCE_INLINE inline void rank1_update(const float* a, const float* b, __m256 (&acc)[kRows * V]) {
+  __m256 bv[V];
+  unrolled<V>([&](auto v) GALNET_FORCE_INLINE { bv[v] = _mm256_load_ps(b + 8 * v); });
+  unrolled<kRows>([&](auto r) GALNET_FORCE_INLINE {
+    const __m256 ar = _mm256_broadcast_ss(a + r);
+    unrolled<V>([&](auto v) GALNET_FORCE_INLINE { acc[r * V + v] = _mm256_fmadd_ps(ar, bv[v], acc[r * V + v]); });
+  });
+}
+
+// One row of the 6 × 16 tile: broadcast A's value (k = K: byte offset 24·K + 4·R), two FMAs.
+#define GALNET_AVX2_ROW(R)                                  \
+  "vbroadcastss 24*%c[k]+4*" #R "(%[a]), %[t]\n\t"         \
+  "vfmadd231ps %[b0], %[t], %[c" #R "0]\n\t"               \
+  "vfmadd231ps %[b1], %[t], %[c" #R "1]\n\t"
+
+/// rank1_update<2> for k = a + 6·K, b + 16·K, in assembly. Why: from the
+/// intrinsics, GCC 12 unrolled four k a trip (which the loop's own instructions need on Zen 3:
+/// one k a trip held it to 64–69 of its 91 GFLOP/s a core) but then folded B into every FMA as
+/// a memory operand (12 loads a k instead of 2, more than two a cycle) and hoisted broadcasts
+/// until accumulators spilled. Here the order and the registers are fixed; the sums are the
+/// same FMAs in the same order, so the bits equal rank1_update's.
+template <int K>
+GALNET_FORCE_INLINE inline void rank1_update_6x16(const float* a, const float* b, __m256 (&acc)[12]) {
+  __m256 b0, b1, t;
+  asm("vmovaps 64*%c[k](%[b]), %[b0]\n\t"
+      "vmovaps 64*%c[k]+32(%[b]), %[b1]\n\t"
+      GALNET_AVX2_ROW(0) GALNET_AVX2_ROW(1) GALNET_AVX2_ROW(2) GALNET_AVX2_ROW(3) GALNET_AVX2_ROW(4)
+      GALNET_AVX2_ROW(5)
+      : [c00] "+x"(acc[0]), [c01] "+x"(acc[1]), [c10] "+x"(acc[2]), [c11] "+x"(acc[3]), [c20] "+x"(acc[4]),
+        [c21] "+x"(acc[5]), [c30] "+x"(acc[6]), [c31] "+x"(acc[7]), [c40] "+x"(acc[8]), [c41] "+x"(acc[9]),
+        [c50] "+x"(acc[10]), [c51] "+x"(acc[11]), [b0] "=&x"(b0), [b1] "=&x"(b1), [t] "=&x"(t)
+      : [a] "r"(a), [b] "r"(b), [k] "i"(K)  // 30 operands: GCC's limit
+      : "memory");
+}
+#undef GALNET_AVX2_ROW
+
 /// C[rows ≤ 6, cols ≤ 8·V] = alpha·(A panel · B panel) + beta·C; beta == 0 never reads C.
 template <int V>
 inline void micro_kernel(std::int64_t depth, const float* a, const float* b, float* c, std::int64_t ldc,
                          std::int64_t rows, std::int64_t cols, float alpha, float beta) {
   __m256 acc[kRows * V];
   unrolled<kRows * V>([&](auto i) GALNET_FORCE_INLINE { acc[i] = _mm256_setzero_ps(); });
-  for (std::int64_t p = 0; p < depth; ++p, a += kRows, b += kCols) {
-    __m256 bv[V];
-    unrolled<V>([&](auto v) GALNET_FORCE_INLINE { bv[v] = _mm256_load_ps(b + 8 * v); });
-    unrolled<kRows>([&](auto r) GALNET_FORCE_INLINE {
-      const __m256 ar = _mm256_broadcast_ss(a + r);
-      unrolled<V>([&](auto v) GALNET_FORCE_INLINE { acc[r * V + v] = _mm256_fmadd_ps(ar, bv[v], acc[r * V + v]); });
-    });
-  }
+  std::int64_t p = 0;
+  if constexpr (V == 2)
+    for (; p + kUnroll <= depth; p += kUnroll, a += kUnroll * kRows, b += kUnroll * kCols)
+      unrolled<kUnroll>([&](auto u) GALNET_FORCE_INLINE {
+        rank1_update_6x16<u>(a, b, acc);
+      });
+  for (; p < depth; ++p, a += kRows, b += kCols) rank1_update<V>(a, b, acc);
   const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
   __m256i mask[V];
   unrolled<V>([&](auto v) GALNET_FORCE_INLINE { mask[v] = lane_mask(cols - 8 * v); });
@@ -131,7 +181,7 @@ inline void micro_kernel(std::int64_t depth, const float* a, const float* b, flo
 /// The kernel of the packed driver (gemm_packed.hpp) on AVX2: 6 × 16 micro-tiles.
 struct Kernel {
   static constexpr std::int64_t kRows = avx2::kRows, kCols = avx2::kCols, kDepth = avx2::kDepth,
-                                kBlockRows = avx2::kBlockRows;
+                                kBlockRows = avx2::kBlockRows, kPanelOuterFloats = avx2::kPanelOuterFloats;
   static void pack_a(bool trans, const float* a, std::int64_t lda, std::int64_t rows, std::int64_t depth,
                      float* out) {
     avx2::pack_a(trans, a, lda, rows, depth, out);

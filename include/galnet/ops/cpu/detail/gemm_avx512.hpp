@@ -28,6 +28,7 @@ constexpr std::int64_t kVectors = 3;       // 16-float vectors per micro-tile ro
 constexpr std::int64_t kCols = 16 * kVectors;
 constexpr std::int64_t kDepth = 256;       // k per packed slice: a B panel is 48 KB (L1)
 constexpr std::int64_t kBlockRows = 512;   // rows per packed A block: 512 KB (L2)
+constexpr std::int64_t kPanelOuterFloats = 256 * 1024;  // 1 MiB: half of a 2 MB L2 (gemm_packed.hpp)
 
 constexpr int kEven = 0x88, kOdd = 0xDD;  // 128-bit lanes 0, 2 (1, 3) of x, then of y
 template <int Lanes>
@@ -166,7 +167,7 @@ inline void micro_kernel(std::int64_t depth, const float* a, const float* b, flo
 /// The kernel of the packed driver (gemm_packed.hpp) on AVX-512: 8 × 48 micro-tiles.
 struct Kernel {
   static constexpr std::int64_t kRows = avx512::kRows, kCols = avx512::kCols, kDepth = avx512::kDepth,
-                                kBlockRows = avx512::kBlockRows;
+                                kBlockRows = avx512::kBlockRows, kPanelOuterFloats = avx512::kPanelOuterFloats;
   static void pack_a(bool trans, const float* a, std::int64_t lda, std::int64_t rows, std::int64_t depth,
                      float* out) {
     avx512::pack_a(trans, a, lda, rows, depth, out);

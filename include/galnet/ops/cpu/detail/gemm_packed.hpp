@@ -61,8 +61,8 @@ struct ASource {
   }
 };
 
-/// op(B) read from a matrix (trans: stored [N, K]); the other B source is avx512::Im2colB
-/// (im2col_avx512.hpp). A B source's panel(j, width) packs columns [j, j + width) of op(B),
+/// op(B) read from a matrix (trans: stored [N, K]); the other B source is im2col::Im2colB
+/// (im2col_plan.hpp). A B source's panel(j, width) packs columns [j, j + width) of op(B),
 /// slice by slice: pack(p0, depth, out) as K::pack_b. from_col(lo) is the same operand from
 /// column lo on.
 template <class K>
@@ -91,15 +91,15 @@ void multiply_block(const float* a_block, std::int64_t rows, std::int64_t depth,
                   beta);
 }
 
-/// Pre-packed op(A) of one block and at most this many floats is read panel-outer (below).
-constexpr std::int64_t kPanelOuterFloats = 256 * 1024;  // 1 MiB: half of L2
 
 /// One thread's C[m, n] (op(A) rows [m], op(B) columns [n]); k > 0. Per slice of depth: A in
 /// blocks of kBlockRows rows (in L2), each B panel packed once per block and then held (in L1)
 /// while every A panel of the block streams past it. A pre-packed op(A) small enough to stay in
 /// L2 whole (a convolution's weights) is read panel-outer instead: each B panel is taken through
 /// all slices in turn, so its columns of C stay in L1 and a B source prepares the panel once
-/// (Im2colB: its load plan). Either order adds the slices in increasing order: the same bits.
+/// (Im2colB: its load plan). "Small enough" is K::kPanelOuterFloats, half of L2: above it, A
+/// streamed from L3 for every panel (SpinCNN's 5×5 layer, 600 KB of weights, on Zen 3's 512 KB
+/// L2: slice-outer was 1.04× faster). Either order adds the slices in increasing order: the same bits.
 template <class K, class BSource>
 void gemm_serial(const ASource<K>& a, const BSource& b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                  float beta, float* c, std::int64_t ldc) {
@@ -108,7 +108,7 @@ void gemm_serial(const ASource<K>& a, const BSource& b, std::int64_t m, std::int
   b_scratch.resize(Shape{K::kCols * std::min(k, K::kDepth)});
   float* a_pack = a.packed ? nullptr : a_scratch.data();
   float* b_pack = b_scratch.data();
-  if (a.packed && m <= K::kBlockRows && padded_rows<K>(m) * k <= kPanelOuterFloats) {
+  if (a.packed && m <= K::kBlockRows && padded_rows<K>(m) * k <= K::kPanelOuterFloats) {
     for (std::int64_t j = 0; j < n; j += K::kCols) {
       const std::int64_t width = std::min(K::kCols, n - j);
       const auto panel = b.panel(j, width);
