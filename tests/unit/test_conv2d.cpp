@@ -2,7 +2,7 @@
 // column matrix exceeds ops::detail::kBandBytes, so that it is built and used in bands of output
 // rows (the gradient checks' small shapes never are): forward with bias, data gradient, and
 // weight and bias gradients added into non-zero buffers, on one and two threads. The float
-// forward pass (implicit im2col on AVX-512) against the same reference, and its packed panels
+// forward pass (implicit im2col with the own GEMM) against the same reference, and its packed panels
 // against im2col + pack_b, bit for bit.
 #include <doctest/doctest.h>
 
@@ -87,7 +87,7 @@ TEST_CASE("im2col convolutions in bands of output rows equal the direct convolut
 }
 
 namespace {
-/// The float forward pass (on AVX-512: implicit im2col) against the direct convolution in double.
+/// The float forward pass (with the own GEMM: implicit im2col) against the direct convolution in double.
 void check_float_forward(const ops::Conv2dGeometry& g) {
   CAPTURE(g.kh);
   CAPTURE(g.stride);
@@ -118,7 +118,7 @@ ops::Conv2dGeometry geometry(std::int64_t n, std::int64_t c, std::int64_t h, std
 }
 }  // namespace
 
-TEST_CASE("float convolutions (implicit im2col on AVX-512) equal the direct convolution") {
+TEST_CASE("float convolutions (implicit im2col with the own GEMM) equal the direct convolution") {
   check_float_forward(geometry(2, 16, 40, 40, 24, 5, 1, 0));  // banded, valid 5×5
   check_float_forward(geometry(3, 3, 37, 35, 16, 7, 2, 3));   // stem-like 7×7/2, odd sizes
   check_float_forward(geometry(5, 8, 9, 9, 12, 3, 2, 1));     // grouped (25 outputs per sample)
@@ -129,9 +129,13 @@ TEST_CASE("float convolutions (implicit im2col on AVX-512) equal the direct conv
   check_float_forward(geometry(6, 4, 7, 7, 5, 5, 1, 1));      // grouped 5×5
 }
 
-#if defined(GALNET_GEMM_AVX512)
+#if defined(GALNET_IMPLICIT_IM2COL)
 TEST_CASE("implicit im2col packs exactly the panels of im2col + pack_b") {
+#if defined(GALNET_GEMM_AVX512)
   namespace k = ops::detail::avx512;
+#else
+  namespace k = ops::detail::avx2;
+#endif
   for (const auto& g : {geometry(3, 6, 9, 11, 1, 3, 1, 1), geometry(2, 5, 13, 12, 1, 5, 2, 2),
                         geometry(2, 3, 7, 60, 1, 2, 1, 0), geometry(4, 2, 5, 5, 1, 7, 3, 3),
                         geometry(2, 11, 8, 8, 1, 5, 1, 4), geometry(3, 4, 20, 3, 1, 1, 2, 0)}) {

@@ -9,9 +9,9 @@
 // dozen columns, which run at a fraction of the GEMM's speed; there the forward and data-gradient
 // passes group samples side by side in one column matrix (at least kGroupColumns columns, at
 // most a thread's share of the batch) and copy the result into place.
-// Large maps build and use their column matrix in bands of output rows that fit in L2. On the
-// AVX-512 float path the forward pass builds none: the GEMM packs its panels straight from x
-// (implicit im2col, detail/im2col_avx512.hpp).
+// Large maps build and use their column matrix in bands of output rows that fit in L2. With
+// galnet's own float GEMM (AVX-512 or AVX2) the forward pass builds none: the GEMM packs its
+// panels straight from x (implicit im2col, detail/im2col_plan.hpp).
 // 3×3 stride-1 convolutions (most of a ResNet's work) take Winograd F(2×2, 3×3) instead, in all
 // three passes (winograd.hpp; ops::set_winograd(false) turns it off); 5×5 ones (most of
 // SpinCNN's) F(2×2, 5×5) in the forward and data-gradient passes after the opt-in
@@ -25,6 +25,7 @@
 #include "galnet/core/parallel.hpp"
 #include "galnet/core/tensor.hpp"
 #include "galnet/ops/cpu/conv2d_geometry.hpp"
+#include "galnet/ops/cpu/detail/im2col_avx2.hpp"
 #include "galnet/ops/cpu/detail/im2col_avx512.hpp"
 #include "galnet/ops/cpu/epilogue.hpp"
 #include "galnet/ops/cpu/gemm.hpp"
@@ -178,16 +179,31 @@ void for_each_group(std::int64_t n, std::int64_t group, F&& body) {
   for_each_sample(groups, [&](std::int64_t i, int t) { body(i * group, std::min(group, n - i * group), t); });
 }
 
-/// Whether the forward pass packs its GEMM panels straight from x: float on AVX-512, strides 1
-/// and 2 (those Im2colB vectorises), windows above 2×2 at stride 1. Measured (bench_kernels,
-/// against im2col; docs/performance.md step 14): 5×5 1.13–1.22×, 6×6 1.04–1.17×, stride 2
-/// 1.09–1.90×; but SpinCNN's 2×2 layers 0.70–0.94×: their im2col is four long row copies per
-/// channel, cheaper than the implicit packing's per-row loads.
+#if defined(GALNET_GEMM_AVX512) && !defined(GALNET_EXPLICIT_IM2COL)
+using Im2colB = avx512::Im2colB;
+#define GALNET_IMPLICIT_IM2COL 1
+#elif defined(GALNET_GEMM_AVX2) && !defined(GALNET_EXPLICIT_IM2COL)
+using Im2colB = avx2::Im2colB;
+#define GALNET_IMPLICIT_IM2COL 1
+#endif
+/// Whether the forward pass packs its GEMM panels straight from x: float with the own GEMM,
+/// strides 1 and 2 (those Im2colB vectorises). Measured (bench_kernels, against im2col):
+///  - AVX-512 (docs/performance.md step 14): 5×5 1.13–1.22×, 6×6 1.04–1.17×, stride 2
+///    1.09–1.90×; SpinCNN's 2×2 layers 0.70–0.94× (their im2col is four long row copies per
+///    channel, cheaper than the implicit packing's per-row loads): windows above 2×2 at stride 1.
+///  - AVX2 (step 22): stride 2 1.04–1.48× (the ResNet stem 1.35–1.48×); but 1×1 stride 2
+///    0.64×, 5×5 stride 1 1.01×, 6×6 over 3 channels 0.84× (a load plan per panel for three
+///    channels): stride 2 with windows above 1×1.
 template <class T>
 bool implicit_im2col([[maybe_unused]] const Conv2dGeometry& g) {
+#if defined(GALNET_IMPLICIT_IM2COL)
+  if constexpr (std::is_same_v<T, float>) {
 #if defined(GALNET_GEMM_AVX512)
-  if constexpr (std::is_same_v<T, float>)
     return !g.pointwise() && (g.stride == 2 || (g.stride == 1 && g.kh * g.kw > 4));
+#else
+    return g.stride == 2 && g.kh * g.kw > 1;
+#endif
+  }
 #endif
   return false;
 }
@@ -197,10 +213,10 @@ template <class T>
 void multiply_im2col([[maybe_unused]] const PackedA<T>& w, [[maybe_unused]] const Conv2dGeometry& g,
                      [[maybe_unused]] const T* x, [[maybe_unused]] std::int64_t col0,
                      [[maybe_unused]] std::int64_t columns, [[maybe_unused]] T* c, [[maybe_unused]] std::int64_t ldc) {
-#if defined(GALNET_GEMM_AVX512)
+#if defined(GALNET_IMPLICIT_IM2COL)
   if constexpr (std::is_same_v<T, float>) {
-    const avx512::Im2colB b{.x = x, .c = g.c, .h = g.h, .w = g.w, .kh = g.kh, .kw = g.kw, .stride = g.stride,
-                            .pad = g.pad, .ho = g.ho, .wo = g.wo, .col0 = col0};
+    const Im2colB b{.x = x, .c = g.c, .h = g.h, .w = g.w, .kh = g.kh, .kw = g.kw, .stride = g.stride,
+                    .pad = g.pad, .ho = g.ho, .wo = g.wo, .col0 = col0};
     w.multiply_from(b, columns, 1.f, 0.f, c, ldc);
   }
 #endif

@@ -121,8 +121,8 @@ class PackedA {
   }
 
 #if defined(GALNET_GEMM_PACKED)
-  /// As multiply, with op(B) [depth, n] from a B source of the packed driver (MatrixB, or on
-  /// AVX-512 Im2colB: a convolution's column matrix packed straight from its input).
+  /// As multiply, with op(B) [depth, n] from a B source of the packed driver (MatrixB, or
+  /// Im2colB: a convolution's column matrix packed straight from its input).
   template <class BSource>
     requires std::is_same_v<T, float>
   void multiply_from(const BSource& b, std::int64_t n, float alpha, float beta, float* c, std::int64_t ldc) const {
