@@ -224,9 +224,10 @@ TEST_CASE("learning: a small CNN fits a synthetic regression, and reruns are bit
   CHECK(std::memcmp(w1.data(), w2.data(), w1.size() * sizeof(float)) == 0);
 }
 
-TEST_CASE("fused CPU inference (ResNet blocks and stem) gives the layered result bit for bit, and gradients") {
+TEST_CASE("fused CPU inference (ResNet blocks and stem, Sequential's conv + ReLU) gives the layered result bit for bit, and gradients") {
   // SFNet/8 (ResNet-18 body, every block kind) and WuBoada/8 (ResNet-34 body + head) in eval mode,
-  // with non-trivial running statistics so that batch norm is not the identity.
+  // with non-trivial running statistics so that batch norm is not the identity; SpinCNN/8 (a
+  // Sequential whose convolutions take the ReLU after them as their epilogue).
   auto run = [](auto& model, const Shape& in) {
     int k = 0;
     model.visit("", [&](const std::string& name, Tensor<float>& t, nn::Parameter<float>*) {
@@ -256,4 +257,7 @@ TEST_CASE("fused CPU inference (ResNet blocks and stem) gives the layered result
   models::WuBoada<float, Cpu, 1, 8> wb;
   wb.set_input_grad(true);
   run(wb, Shape{2, 3, 64, 64});
+  models::SpinCNN<float, Cpu, 8> spin;
+  spin.set_input_grad(true);
+  run(spin, Shape{3, 3, 80, 80});
 }

@@ -1,11 +1,14 @@
 // galnet/nn/activation.hpp — ReLU and SELU layers (any shape in, same shape out; no parameters).
 #pragma once
 #include <string>
+#include <type_traits>
 
 #include "galnet/nn/module.hpp"
 #include "galnet/ops/cpu/activation.hpp"
 
 namespace galnet::nn {
+
+struct ReluOp;
 
 /// Element-wise layer over an op pair: Op::forward<D>(n, x, y), Op::backward<D>(n, x, dy, dx).
 template <class T, class D, class Op>
@@ -14,6 +17,8 @@ public:
   using value_type = T;
   using device_type = D;
   using tensor = Tensor<T, D>;
+  /// Whether this is a ReLU (Sequential then lets the layer before it apply it at inference).
+  static constexpr bool is_relu = std::is_same_v<Op, ReluOp>;
 
   [[nodiscard]] Shape output_shape(const Shape& in) const { return in; }
   const tensor& forward(const tensor& x) {

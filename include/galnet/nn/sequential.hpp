@@ -5,13 +5,19 @@
 // Channel counts are checked at compile time between neighbours: a mismatch fails with
 // `galnet::nn::channels_match<Index, Produced, Expected>` in the error, naming the layer index
 // and both counts. After a Flatten the feature count is checked at run time by the next layer.
+// Inference on the CPU (eval mode, nn::fused_inference()): a layer that takes an epilogue
+// (Conv2d's forward_fused) followed by a ReLU runs the ReLU as that epilogue, in the same bits,
+// with no pass of its own over the activations (SpinCNN's five); backward after such a forward
+// first re-runs the layered forward on the same input, as the ResNet blocks do.
 #pragma once
 #include <cstddef>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "galnet/nn/module.hpp"
+#include "galnet/ops/cpu/epilogue.hpp"
 
 namespace galnet::nn {
 
@@ -37,6 +43,13 @@ struct check_chain<I, Produced, First, Rest...> {
                                                                     : Produced),
                                             Rest...>::value;
 };
+
+/// A layer that can apply a ReLU to its own output while it is in cache (Conv2d on the CPU).
+template <class L, class T>
+concept TakesEpilogue = requires(L& l, const Tensor<T, Cpu>& x) { l.forward_fused(x, ops::Epilogue<T>{}); };
+/// A ReLU layer (it says so: ElementwiseLayer<…, ReluOp>::is_relu).
+template <class L>
+concept IsRelu = requires { requires L::is_relu; };
 }  // namespace detail
 
 template <class T, class D, class... Specs>
@@ -55,11 +68,16 @@ public:
   SequentialLayer() { set_input_grad(false); }
 
   const tensor& forward(const tensor& x) {
-    const tensor* h = &x;
-    std::apply([&](auto&... l) { ((h = &l.forward(*h)), ...); }, layers_);
-    return *h;
+    if constexpr (std::is_same_v<D, Cpu>) {
+      if (!training_ && fused_inference()) {
+        fused_input_ = &x;
+        return forward_fused_from<0>(x);
+      }
+    }
+    return forward_layered(x);
   }
   const tensor& backward(const tensor& dy) {
+    if (fused_input_) forward_layered(*fused_input_);  // the layers' caches for their backward
     return backward_from<size - 1>(dy);
   }
   [[nodiscard]] Shape output_shape(const Shape& in) const {
@@ -91,6 +109,28 @@ public:
   const auto& get() const { return std::get<I>(layers_); }
 
 private:
+  using layers_type = std::tuple<layer_t<Specs, T, D>...>;
+
+  const tensor& forward_layered(const tensor& x) {
+    fused_input_ = nullptr;
+    const tensor* h = &x;
+    std::apply([&](auto&... l) { ((h = &l.forward(*h)), ...); }, layers_);
+    return *h;
+  }
+  /// Layers I… at CPU inference: a layer taking an epilogue with the ReLU after it as one.
+  template <std::size_t I>
+  const tensor& forward_fused_from(const tensor& h) {
+    if constexpr (I == size) {
+      return h;
+    } else {
+      using L = std::tuple_element_t<I, layers_type>;
+      if constexpr (I + 1 < size) {
+        if constexpr (detail::TakesEpilogue<L, T> && detail::IsRelu<std::tuple_element_t<I + 1, layers_type>>)
+          return forward_fused_from<I + 2>(std::get<I>(layers_).forward_fused(h, ops::Epilogue<T>{.relu = true}));
+      }
+      return forward_fused_from<I + 1>(std::get<I>(layers_).forward(h));
+    }
+  }
   template <std::size_t I>
   const tensor& backward_from(const tensor& dy) {
     const tensor& dx = std::get<I>(layers_).backward(dy);
@@ -110,7 +150,8 @@ private:
      ...);
   }
 
-  std::tuple<layer_t<Specs, T, D>...> layers_;
+  layers_type layers_;
+  const tensor* fused_input_ = nullptr;  ///< the input of the last forward, when it was fused
 };
 
 /// Spec of a Sequential, so it can sit inside another type list or model.
