@@ -15,7 +15,7 @@ more on a shared host: run after run, its load moves the ratios by ±30 %).
 
 Peers get their fastest settings on this machine: the thread count given (intra-op and
 inter-op), channels-last for the CNNs, OMP_WAIT_POLICY=passive, torch.inference_mode; the
-line-EW MLPs in PyTorch take the better of 1 and 2 threads. A train step is zero_grad +
+line-EW MLPs in PyTorch take the better of 1 and 2 threads, and so does galnet's one-galaxy case. A train step is zero_grad +
 forward + loss (RMSE; MSE for SpinCNN, as the papers) + backward + optimizer step (Adam for
 SpinCNN, RAdam for SFNet — torch has no ranger; Lookahead's sync every 6 steps costs one extra
 weight update — and SGD with momentum for Wu & Boada), on one fixed random batch.
@@ -61,7 +61,8 @@ GALNET_CASES = {  # benchmark name prefix -> (row, items per iteration are repor
     "BM_SpinCNN_Inference/2/1/": "spin infer w5",
     "BM_SFNet_Inference/2/1/": "sfnet infer",
     "BM_WuBoada_Inference/2/1/": "wu infer",
-    "BM_LineEW_TenLines/1/1/": "lines one",
+    "BM_LineEW_TenLines/1/1/": "lines one",  # one galaxy: the better of 1 and 2 threads, as for PyTorch
+    "BM_LineEW_TenLines/2/1/": "lines one",
     "BM_LineEW_TenLines/2/4096/": "lines batch",
 }
 
@@ -85,7 +86,7 @@ def run_galnet(bench, rows, min_time):
             got["lines batch GFLOP/s"] = b["GFLOP/s"] / 1e9
         for prefix, row in GALNET_CASES.items():
             if b["name"].startswith(prefix) and row in rows:
-                got[row] = b["items_per_second"]
+                got[row] = max(got.get(row, 0.0), b["items_per_second"])
     return got
 
 
