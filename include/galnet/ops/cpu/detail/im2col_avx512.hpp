@@ -25,43 +25,23 @@ struct Im2colIsa {
             ((2u << (2 * ue - 2)) - 1u) & ~((1u << (2 * ua)) - 1u)};
   }
 
-  /// Panel rows built in registers, three aligned stores each: built by masked stores into the
-  /// panel they measured 2–3× slower (split stores). Stride 0: any stride, scalar.
+  static __m512 zero() { return _mm512_setzero_ps(); }
+  static void store(float* p, __m512 v) { _mm512_store_ps(p, v); }
+
   template <int Stride>
-  static void pack_rows(const im2col::Im2colB<Im2colIsa>& b, const im2col::Plan<Im2colIsa>& plan, std::int64_t p0,
-                        std::int64_t depth, float* out) {
-    const std::int64_t step = Stride == 0 ? b.stride : Stride, window = b.kh * b.kw;
-    const auto origin = reinterpret_cast<std::intptr_t>(b.x);
-    const Load* loads = plan.loads.data();
-    std::int64_t ch = p0 / window, kk = p0 % window;
-    for (std::int64_t p = 0; p < depth; ++p, out += kCols) {
-      const std::int32_t* first = plan.first.data() + kVectors * kk;
-      const std::intptr_t channel = origin + static_cast<std::intptr_t>(sizeof(float)) * ch * b.h * b.w;
-      unrolled<kVectors>([&](auto v) GALNET_FORCE_INLINE {  // v constant: row stays in a register
-        __m512 row = _mm512_setzero_ps();
-        for (std::int32_t i = first[v]; i < first[v + 1]; ++i) {
-          // The masked-off lanes' addresses may lie outside x: masked loads never touch them.
-          const auto base =
-              reinterpret_cast<const float*>(channel + static_cast<std::intptr_t>(sizeof(float)) * loads[i].offset);
-          const __mmask16 lanes = loads[i].lanes;
-          if constexpr (Stride == 1) {
-            row = _mm512_mask_loadu_ps(row, lanes, base);
-          } else if constexpr (Stride == 2) {  // lanes u read inputs 2u of 32: two loads, the even ones
-            const std::uint32_t spread = loads[i].span;
-            const __m512 lo = _mm512_maskz_loadu_ps(static_cast<__mmask16>(spread), base);
-            const __m512 hi = _mm512_maskz_loadu_ps(static_cast<__mmask16>(spread >> 16), base + 16);
-            row = _mm512_mask_mov_ps(row, lanes, _mm512_permutex2var_ps(lo, even_lanes(), hi));
-          } else {
-            alignas(64) float lane[16];
-            _mm512_store_ps(lane, row);
-            for (int u = 0; u < 16; ++u)
-              if (lanes >> u & 1) lane[u] = base[u * step];
-            row = _mm512_load_ps(lane);
-          }
-        }
-        _mm512_store_ps(out + 16 * v, row);
-      });
-      if (++kk == window) kk = 0, ++ch;
+  GALNET_FORCE_INLINE static __m512 gather(__m512 row, const Load& load, const float* base, std::int64_t step) {
+    if constexpr (Stride == 1) {
+      return _mm512_mask_loadu_ps(row, load.lanes, base);
+    } else if constexpr (Stride == 2) {  // lanes u read inputs 2u of 32: two loads, the even ones
+      const __m512 lo = _mm512_maskz_loadu_ps(static_cast<__mmask16>(load.span), base);
+      const __m512 hi = _mm512_maskz_loadu_ps(static_cast<__mmask16>(load.span >> 16), base + 16);
+      return _mm512_mask_mov_ps(row, load.lanes, _mm512_permutex2var_ps(lo, even_lanes(), hi));
+    } else {
+      alignas(64) float lane[16];
+      _mm512_store_ps(lane, row);
+      for (int u = 0; u < 16; ++u)
+        if (load.lanes >> u & 1) lane[u] = base[u * step];
+      return _mm512_load_ps(lane);
     }
   }
   static __m512i even_lanes() { return _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0); }
