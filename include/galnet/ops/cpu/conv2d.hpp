@@ -11,7 +11,8 @@
 // most a thread's share of the batch) and copy the result into place.
 // Large maps build and use their column matrix in bands of output rows that fit in L2. With
 // galnet's own float GEMM (AVX-512 or AVX2) the forward pass builds none: the GEMM packs its
-// panels straight from x (implicit im2col, detail/im2col_plan.hpp).
+// panels straight from x (implicit im2col, detail/im2col_plan.hpp) where that measured faster;
+// -DGALNET_EXPLICIT_IM2COL turns it off everywhere (for A/B measurements).
 // 3×3 stride-1 convolutions (most of a ResNet's work) take Winograd F(2×2, 3×3) instead, in all
 // three passes (winograd.hpp; ops::set_winograd(false) turns it off); 5×5 ones (most of
 // SpinCNN's) F(2×2, 5×5) in the forward and data-gradient passes after the opt-in
