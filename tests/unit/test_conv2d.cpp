@@ -167,3 +167,51 @@ TEST_CASE("implicit im2col packs exactly the panels of im2col + pack_b") {
   }
 }
 #endif
+
+#if defined(GALNET_GEMM_PACKED)
+TEST_CASE("direct convolution (B read in place) equals im2col + GEMM bit for bit") {
+  if constexpr (ops::detail::kConvDirect) {
+    // Output channels not a multiple of the tile's rows and above one A block; weights below
+    // PackedA's packing threshold (A packed per slice); depths of several slices; rows of
+    // whole, short and single runs; windows of one column or row; the last rows' masked loads.
+    for (const auto& g : {geometry(2, 64, 20, 23, 7, 5, 1, 0), geometry(1, 3, 40, 41, 400, 6, 1, 0),
+                          ops::Conv2dGeometry{2, 2, 9, 12, 5, 3, 2, 1, 0, 7, 11}, geometry(1, 130, 6, 9, 13, 2, 1, 0),
+                          ops::Conv2dGeometry{2, 4, 11, 30, 9, 1, 7, 1, 0, 11, 24},
+                          ops::Conv2dGeometry{1, 5, 17, 8, 6, 4, 1, 1, 0, 14, 8}}) {
+      CAPTURE(g.c);
+      CAPTURE(g.o);
+      CAPTURE(g.kh);
+      CAPTURE(g.kw);
+      const std::int64_t cols = g.col_cols(), sample = g.c * g.h * g.w;
+      Tensor<float> x(Shape{g.n, g.c, g.h, g.w}), w(Shape{g.o, g.c, g.kh, g.kw}), col(Shape{g.col_rows(), cols});
+      Generator rng(12);
+      for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(rng.uniform()) - 0.5f;
+      for (std::int64_t i = 0; i < w.numel(); ++i) w[i] = static_cast<float>(rng.uniform()) - 0.5f;
+      Tensor<float> want(Shape{g.n, g.o, g.ho, g.wo}), got(want.shape(), -7.f);
+      ops::PackedA<float> weights;
+      weights.pack(false, g.o, g.col_rows(), w.data());
+      for (std::int64_t s = 0; s < g.n; ++s) {
+        ops::im2col(g, x.data() + s * sample, col.data());
+        ops::gemm<float>(false, false, g.o, cols, g.col_rows(), 1.f, w.data(), col.data(), 0.f,
+                         want.data() + s * g.o * cols);
+        const ops::detail::packed::DirectConv xs{.x = x.data() + s * sample, .c = g.c, .h = g.h, .w = g.w,
+                                                 .kh = g.kh, .kw = g.kw};
+        for (std::int64_t oy0 = 0; oy0 < g.ho; oy0 += 3)  // in bands, as conv2d_forward calls it
+          weights.convolve_direct(xs, oy0, std::min(g.ho, oy0 + 3), got.data() + s * g.o * cols, cols);
+      }
+      REQUIRE(std::memcmp(want.data(), got.data(), want.numel() * sizeof(float)) == 0);
+      // And through conv2d_forward (which takes it for these), one sample over both threads too.
+      for (int threads : {1, 2}) {
+        CAPTURE(threads);
+        set_num_threads(threads);
+        REQUIRE(ops::detail::direct_conv<float>(g) == (g.kh * g.kw > 4 || g.wo % 8 == 0));
+        Tensor<float> y(want.shape(), -7.f);
+        ops::Conv2dWorkspace<float> ws;
+        ops::conv2d_forward(g, x.data(), w.data(), static_cast<const float*>(nullptr), y.data(), ws);
+        CHECK(std::memcmp(want.data(), y.data(), want.numel() * sizeof(float)) == 0);
+      }
+      set_num_threads(2);
+    }
+  }
+}
+#endif

@@ -11,8 +11,10 @@
 // most a thread's share of the batch) and copy the result into place.
 // Large maps build and use their column matrix in bands of output rows that fit in L2. With
 // galnet's own float GEMM (AVX-512 or AVX2) the forward pass builds none: the GEMM packs its
-// panels straight from x (implicit im2col, detail/im2col_plan.hpp) where that measured faster;
-// -DGALNET_EXPLICIT_IM2COL turns it off everywhere (for A/B measurements).
+// panels straight from x (implicit im2col, detail/im2col_plan.hpp) where that measured faster,
+// and on AVX2 a stride-1 unpadded convolution needs no panels at all: the micro-kernel reads
+// its B rows in place (detail/conv_direct.hpp). -DGALNET_EXPLICIT_IM2COL turns both off
+// everywhere (for A/B measurements).
 // 3×3 stride-1 convolutions (most of a ResNet's work) take Winograd F(2×2, 3×3) instead, in all
 // three passes (winograd.hpp; ops::set_winograd(false) turns it off); 5×5 ones (most of
 // SpinCNN's) F(2×2, 5×5) in the forward and data-gradient passes after the opt-in
@@ -208,6 +210,27 @@ bool implicit_im2col([[maybe_unused]] const Conv2dGeometry& g) {
 #endif
   return false;
 }
+/// Whether the forward pass reads x in place with no column matrix or B panels
+/// (detail/conv_direct.hpp): float, a kernel that can (AVX2), stride 1 without padding.
+/// Measured (AVX2, one thread, against im2col; docs/performance.md step 25): 5×5 1.10–1.14×,
+/// 6×6 over 3 channels 1.12–1.15×, 2×2 with 16 output columns 1.06–1.08×; but 2×2 with 34 or
+/// 15 columns 0.85–0.97× (the row's short last run wastes lanes, and a 2×2 im2col is a few long
+/// copies): windows above 2×2, or rows of whole runs.
+template <class T>
+bool direct_conv([[maybe_unused]] const Conv2dGeometry& g) {
+#if defined(GALNET_GEMM_PACKED) && !defined(GALNET_EXPLICIT_IM2COL)
+  if constexpr (std::is_same_v<T, float> && kConvDirect)
+    return g.stride == 1 && g.pad == 0 && !g.pointwise() && (g.kh * g.kw > 4 || g.wo % GemmKernel::kLanes == 0) &&
+           packed::DirectConv{.c = g.c, .h = g.h, .w = g.w, .kh = g.kh, .kw = g.kw}.fits();
+#endif
+  return false;
+}
+/// Output rows per unit of work of the direct path: y's share of them stays in L2 (256 KB)
+/// between A's slices.
+inline std::int64_t direct_band_rows(const Conv2dGeometry& g) {
+  return std::clamp<std::int64_t>((std::int64_t(256) << 10) / (g.o * g.wo * 4), 1, g.ho);
+}
+
 /// c [O, columns] = w · columns [col0, col0 + columns) of im2col(x), the samples from x on side
 /// by side (where implicit_im2col).
 template <class T>
@@ -261,6 +284,19 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const Epilo
       detail::scatter_group(g, out, first, count, ep, y);
     });
     return;
+  }
+  if constexpr (std::is_same_v<T, float> && detail::kConvDirect) {
+    if (detail::direct_conv<T>(g)) {
+      // Units of work are bands of a sample's output rows: a batch of one uses every thread too.
+      const std::int64_t band = detail::direct_band_rows(g), bands = (g.ho + band - 1) / band;
+      detail::for_each_sample(g.n * bands, [&](std::int64_t i, int) {
+        const std::int64_t n = i / bands, oy0 = i % bands * band, oy1 = std::min(g.ho, oy0 + band);
+        const detail::packed::DirectConv xn{.x = x + n * sample, .c = g.c, .h = g.h, .w = g.w, .kh = g.kh, .kw = g.kw};
+        ws.weights.convolve_direct(xn, oy0, oy1, y + n * g.o * cols, cols);
+        for (std::int64_t o = 0; o < g.o; ++o) ep.apply(y, (n * g.o + o) * cols + oy0 * g.wo, o, (oy1 - oy0) * g.wo);
+      });
+      return;
+    }
   }
   const std::int64_t band = detail::band_rows<T>(g);
   ws.reserve(g, detail::sample_threads(g.n), false, 1, implicit ? -1 : band * g.wo);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "galnet/core/device.hpp"
+#include "galnet/ops/cpu/detail/conv_direct.hpp"
 #include "galnet/ops/cpu/detail/gemm_avx2.hpp"
 #include "galnet/ops/cpu/detail/gemm_avx512.hpp"
 
@@ -26,6 +27,12 @@ using GemmKernel = avx512::Kernel;
 #else
 using GemmKernel = avx2::Kernel;
 #endif
+/// Whether the kernel reads B rows in place (conv_direct.hpp): AVX2 so far.
+inline constexpr bool kConvDirect = requires { &GemmKernel::micro_tile_at; };
+}  // namespace galnet::ops::detail
+#else
+namespace galnet::ops::detail {
+inline constexpr bool kConvDirect = false;
 }  // namespace galnet::ops::detail
 #endif
 
@@ -128,15 +135,28 @@ class PackedA {
   void multiply_from(const BSource& b, std::int64_t n, float alpha, float beta, float* c, std::int64_t ldc) const {
     if (m_ <= 0 || n <= 0) return;
     if (k_ == 0) return detail::scale_product(m_, n, beta, c, ldc);
-    using K = detail::GemmKernel;
-    const auto a = panels_.empty() ? detail::packed::ASource<K>{.trans = trans_, .a = a_, .lda = lda_}
-                                   : detail::packed::ASource<K>{.packed = panels_.data(),
-                                                                .stride = detail::packed::padded_rows<K>(m_)};
-    detail::packed::gemm<K>(a, b, m_, n, k_, alpha, beta, c, ldc);
+    detail::packed::gemm<detail::GemmKernel>(source(), b, m_, n, k_, alpha, beta, c, ldc);
+  }
+
+  /// y [rows, output rows [oy0, oy1)] = op(A) · im2col(x) for a stride-1 convolution without
+  /// padding, read straight from x (detail/conv_direct.hpp); y's row stride ldy. Serial.
+  void convolve_direct(const detail::packed::DirectConv& x, std::int64_t oy0, std::int64_t oy1, float* y,
+                       std::int64_t ldy) const
+    requires(std::is_same_v<T, float> && detail::kConvDirect)
+  {
+    detail::packed::conv_direct<detail::GemmKernel>(source(), m_, x, oy0, oy1, y, ldy);
   }
 #endif
 
  private:
+#if defined(GALNET_GEMM_PACKED)
+  /// The packed driver's view of op(A): the panels packed here, or (trans_, a_, lda_).
+  [[nodiscard]] detail::packed::ASource<detail::GemmKernel> source() const {
+    if (panels_.empty()) return {.trans = trans_, .a = a_, .lda = lda_};
+    return {.packed = panels_.data(), .stride = detail::packed::padded_rows<detail::GemmKernel>(m_)};
+  }
+#endif
+
   static constexpr std::int64_t kPackedMin = 32 * 1024;
   bool trans_ = false;
   std::int64_t m_ = 0, k_ = 0, lda_ = 0;

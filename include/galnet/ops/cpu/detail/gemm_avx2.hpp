@@ -17,9 +17,12 @@
 #include <cstdint>
 
 #include "galnet/core/unrolled.hpp"
+#include "galnet/ops/cpu/detail/conv_direct.hpp"
 #include "galnet/ops/cpu/detail/gemm_packed.hpp"
 
 namespace galnet::ops::detail::avx2 {
+
+using packed::InputRun;
 
 constexpr std::int64_t kRows = 6;         // rows of C per micro-tile (A, broadcast)
 constexpr std::int64_t kVectors = 2;      // 8-float vectors per micro-tile row (B)
@@ -107,43 +110,118 @@ inline void pack_b(bool trans, const float* b, std::int64_t ldb, std::int64_t de
       _mm256_store_ps(out + p * kCols + 8 * v, _mm256_maskload_ps(b + p * ldb + 8 * v, m[v]));
 }
 
-/// acc[6 × V] += (one k of the A panel, at a) ⊗ (one k of the B panel, at b).
+/// acc[6 × V] += (one k of the A panel, at a) ⊗ (that k's row of B, in bv).
 template <int V>
-GALNET_FORCE_INLINE inline void rank1_update(const float* a, const float* b, __m256 (&acc)[kRows * V]) {
-  __m256 bv[V];
-  unrolled<V>([&](auto v) GALNET_FORCE_INLINE { bv[v] = _mm256_load_ps(b + 8 * v); });
+GALNET_FORCE_INLINE inline void rank1_update(const float* a, const __m256 (&bv)[V], __m256 (&acc)[kRows * V]) {
   unrolled<kRows>([&](auto r) GALNET_FORCE_INLINE {
     const __m256 ar = _mm256_broadcast_ss(a + r);
     unrolled<V>([&](auto v) GALNET_FORCE_INLINE { acc[r * V + v] = _mm256_fmadd_ps(ar, bv[v], acc[r * V + v]); });
   });
 }
 
-// One row of the 6 × 16 tile: broadcast A's value (k = K: byte offset 24·K + 4·R), two FMAs.
+// One k of the 6 × 16 tile in assembly: B's two vectors loaded from B0 and B1, then per row R
+// a broadcast of A's value (k = K: byte offset 24·K + 4·R) and two FMAs.
 #define GALNET_AVX2_ROW(R)                                  \
   "vbroadcastss 24*%c[k]+4*" #R "(%[a]), %[t]\n\t"         \
   "vfmadd231ps %[b0], %[t], %[c" #R "0]\n\t"               \
   "vfmadd231ps %[b1], %[t], %[c" #R "1]\n\t"
+#define GALNET_AVX2_RANK1(B0, B1)                                                                        \
+  asm("vmovups " B0 ", %[b0]\n\t"                                                                        \
+      "vmovups " B1 ", %[b1]\n\t"                                                                        \
+      GALNET_AVX2_ROW(0) GALNET_AVX2_ROW(1) GALNET_AVX2_ROW(2) GALNET_AVX2_ROW(3) GALNET_AVX2_ROW(4)     \
+      GALNET_AVX2_ROW(5)                                                                                 \
+      : [c00] "+x"(acc[0]), [c01] "+x"(acc[1]), [c10] "+x"(acc[2]), [c11] "+x"(acc[3]), [c20] "+x"(acc[4]), \
+        [c21] "+x"(acc[5]), [c30] "+x"(acc[6]), [c31] "+x"(acc[7]), [c40] "+x"(acc[8]), [c41] "+x"(acc[9]), \
+        [c50] "+x"(acc[10]), [c51] "+x"(acc[11]), [b0] "=&x"(b0), [b1] "=&x"(b1), [t] "=&x"(t)           \
+      : [a] "r"(a), [b] "r"(b), [k] "i"(K) /* 30 operands: GCC's limit */                                \
+      : "memory")
 
-/// rank1_update<2> for k = a + 6·K, b + 16·K, in assembly. Why: from the
-/// intrinsics, GCC 12 unrolled four k a trip (which the loop's own instructions need on Zen 3:
-/// one k a trip held it to 64–69 of its 91 GFLOP/s a core) but then folded B into every FMA as
-/// a memory operand (12 loads a k instead of 2, more than two a cycle) and hoisted broadcasts
-/// until accumulators spilled. Here the order and the registers are fixed; the sums are the
-/// same FMAs in the same order, so the bits equal rank1_update's.
+/// rank1_update<2> for k = a + 6·K and B's row at b + 16·K (a packed panel), in assembly. Why:
+/// from the intrinsics, GCC 12 unrolled four k a trip (which the loop's own instructions need
+/// on Zen 3: one k a trip held it to 64–69 of its 91 GFLOP/s a core) but then folded B into
+/// every FMA as a memory operand (12 loads a k instead of 2, more than two a cycle) and hoisted
+/// broadcasts until accumulators spilled. Here the order and the registers are fixed; the sums
+/// are the same FMAs in the same order, so the bits equal rank1_update's.
 template <int K>
 GALNET_FORCE_INLINE inline void rank1_update_6x16(const float* a, const float* b, __m256 (&acc)[12]) {
   __m256 b0, b1, t;
-  asm("vmovaps 64*%c[k](%[b]), %[b0]\n\t"
-      "vmovaps 64*%c[k]+32(%[b]), %[b1]\n\t"
-      GALNET_AVX2_ROW(0) GALNET_AVX2_ROW(1) GALNET_AVX2_ROW(2) GALNET_AVX2_ROW(3) GALNET_AVX2_ROW(4)
-      GALNET_AVX2_ROW(5)
-      : [c00] "+x"(acc[0]), [c01] "+x"(acc[1]), [c10] "+x"(acc[2]), [c11] "+x"(acc[3]), [c20] "+x"(acc[4]),
-        [c21] "+x"(acc[5]), [c30] "+x"(acc[6]), [c31] "+x"(acc[7]), [c40] "+x"(acc[8]), [c41] "+x"(acc[9]),
-        [c50] "+x"(acc[10]), [c51] "+x"(acc[11]), [b0] "=&x"(b0), [b1] "=&x"(b1), [t] "=&x"(t)
-      : [a] "r"(a), [b] "r"(b), [k] "i"(K)  // 30 operands: GCC's limit
-      : "memory");
+  GALNET_AVX2_RANK1("64*%c[k](%[b])", "64*%c[k]+32(%[b])");
 }
+// The same for two runs of a convolution's input (conv_direct.hpp): B's first vector at b, its
+// second at b + d bytes. The k of A is a literal (KS), which frees the operand d takes.
+#define GALNET_AVX2_ROW_AT(KS, R)                          \
+  "vbroadcastss 24*" KS "+4*" #R "(%[a]), %[t]\n\t"        \
+  "vfmadd231ps %[b0], %[t], %[c" #R "0]\n\t"               \
+  "vfmadd231ps %[b1], %[t], %[c" #R "1]\n\t"
+#define GALNET_AVX2_RANK1_AT(KS)                                                                            \
+  asm("vmovups (%[b]), %[b0]\n\t"                                                                           \
+      "vmovups (%[b],%[d]), %[b1]\n\t"                                                                      \
+      GALNET_AVX2_ROW_AT(KS, 0) GALNET_AVX2_ROW_AT(KS, 1) GALNET_AVX2_ROW_AT(KS, 2) GALNET_AVX2_ROW_AT(KS, 3) \
+      GALNET_AVX2_ROW_AT(KS, 4) GALNET_AVX2_ROW_AT(KS, 5)                                                   \
+      : [c00] "+x"(acc[0]), [c01] "+x"(acc[1]), [c10] "+x"(acc[2]), [c11] "+x"(acc[3]), [c20] "+x"(acc[4]), \
+        [c21] "+x"(acc[5]), [c30] "+x"(acc[6]), [c31] "+x"(acc[7]), [c40] "+x"(acc[8]), [c41] "+x"(acc[9]), \
+        [c50] "+x"(acc[10]), [c51] "+x"(acc[11]), [b0] "=&x"(b0), [b1] "=&x"(b1), [t] "=&x"(t)           \
+      : [a] "r"(a), [b] "r"(b), [d] "r"(d)                                                                  \
+      : "memory")
+template <int K>
+GALNET_FORCE_INLINE inline void rank1_update_6x16_at(const float* a, const float* b, std::int64_t d,
+                                                     __m256 (&acc)[12]) {
+  static_assert(K >= 0 && K < kUnroll);
+  __m256 b0, b1, t;
+  if constexpr (K == 0) GALNET_AVX2_RANK1_AT("0");
+  else if constexpr (K == 1) GALNET_AVX2_RANK1_AT("1");
+  else if constexpr (K == 2) GALNET_AVX2_RANK1_AT("2");
+  else GALNET_AVX2_RANK1_AT("3");
+}
+#undef GALNET_AVX2_RANK1_AT
+#undef GALNET_AVX2_ROW_AT
+/// rank1_update<1> for k = a + 6·K with B's row (8 floats) at b, in assembly (as above).
+template <int K>
+GALNET_FORCE_INLINE inline void rank1_update_6x8_at(const float* a, const float* b, __m256 (&acc)[6]) {
+  __m256 b0, t;
+#define GALNET_AVX2_ROW8(R)                                \
+  "vbroadcastss 24*%c[k]+4*" #R "(%[a]), %[t]\n\t"         \
+  "vfmadd231ps %[b0], %[t], %[c" #R "]\n\t"
+  asm("vmovups (%[b]), %[b0]\n\t"
+      GALNET_AVX2_ROW8(0) GALNET_AVX2_ROW8(1) GALNET_AVX2_ROW8(2) GALNET_AVX2_ROW8(3) GALNET_AVX2_ROW8(4)
+      GALNET_AVX2_ROW8(5)
+      : [c0] "+x"(acc[0]), [c1] "+x"(acc[1]), [c2] "+x"(acc[2]), [c3] "+x"(acc[3]), [c4] "+x"(acc[4]),
+        [c5] "+x"(acc[5]), [b0] "=&x"(b0), [t] "=&x"(t)
+      : [a] "r"(a), [b] "r"(b), [k] "i"(K)
+      : "memory");
+#undef GALNET_AVX2_ROW8
+}
+#undef GALNET_AVX2_RANK1
 #undef GALNET_AVX2_ROW
+
+/// Vector v of each of the tile's rows r < rows: count[v] lanes of alpha·acc + beta·C at
+/// c[v] + r·ldc; beta == 0 never reads C.
+template <int V>
+GALNET_FORCE_INLINE inline void store_tile(const __m256 (&acc)[kRows * V], float* const (&c)[V], std::int64_t ldc,
+                                           std::int64_t rows, const std::int64_t (&count)[V], float alpha,
+                                           float beta) {
+  const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+  __m256i mask[V];
+  bool full = true;
+  unrolled<V>([&](auto v) GALNET_FORCE_INLINE {
+    mask[v] = lane_mask(count[v]);
+    full = full && count[v] == 8;
+  });
+  unrolled<kRows>([&](auto r) GALNET_FORCE_INLINE {
+    if (r >= rows) return;
+    unrolled<V>([&](auto v) GALNET_FORCE_INLINE {
+      float* cr = c[v] + r * ldc;
+      __m256 out = _mm256_mul_ps(va, acc[r * V + v]);
+      if (full) {
+        if (beta != 0.f) out = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), out);
+        _mm256_storeu_ps(cr, out);
+      } else {
+        if (beta != 0.f) out = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr, mask[v]), out);
+        _mm256_maskstore_ps(cr, mask[v], out);
+      }
+    });
+  });
+}
 
 /// C[rows ≤ 6, cols ≤ 8·V] = alpha·(A panel · B panel) + beta·C; beta == 0 never reads C.
 template <int V>
@@ -154,28 +232,55 @@ inline void micro_kernel(std::int64_t depth, const float* a, const float* b, flo
   std::int64_t p = 0;
   if constexpr (V == 2)
     for (; p + kUnroll <= depth; p += kUnroll, a += kUnroll * kRows, b += kUnroll * kCols)
-      unrolled<kUnroll>([&](auto u) GALNET_FORCE_INLINE {
-        rank1_update_6x16<u>(a, b, acc);
-      });
-  for (; p < depth; ++p, a += kRows, b += kCols) rank1_update<V>(a, b, acc);
-  const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-  __m256i mask[V];
-  unrolled<V>([&](auto v) GALNET_FORCE_INLINE { mask[v] = lane_mask(cols - 8 * v); });
-  const bool full = cols == 8 * V;
-  unrolled<kRows>([&](auto r) GALNET_FORCE_INLINE {
-    if (r >= rows) return;
-    float* cr = c + r * ldc;
-    unrolled<V>([&](auto v) GALNET_FORCE_INLINE {
-      __m256 out = _mm256_mul_ps(va, acc[r * V + v]);
-      if (full) {
-        if (beta != 0.f) out = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8 * v), out);
-        _mm256_storeu_ps(cr + 8 * v, out);
-      } else {
-        if (beta != 0.f) out = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr + 8 * v, mask[v]), out);
-        _mm256_maskstore_ps(cr + 8 * v, mask[v], out);
-      }
-    });
+      unrolled<kUnroll>([&](auto u) GALNET_FORCE_INLINE { rank1_update_6x16<u>(a, b, acc); });
+  for (; p < depth; ++p, a += kRows, b += kCols) {
+    __m256 bv[V];
+    unrolled<V>([&](auto v) GALNET_FORCE_INLINE { bv[v] = _mm256_load_ps(b + 8 * v); });
+    rank1_update<V>(a, bv, acc);
+  }
+  float* cv[V];
+  std::int64_t count[V];
+  unrolled<V>([&](auto v) GALNET_FORCE_INLINE {
+    cv[v] = c + 8 * v;
+    count[v] = std::clamp<std::int64_t>(cols - 8 * v, 0, 8);
   });
+  store_tile<V>(acc, cv, ldc, rows, count, alpha, beta);
+}
+
+/// As micro_kernel, B's row p read in place from V runs of a convolution's input
+/// (conv_direct.hpp): vector v from runs[v].x + offset[p], unaligned, its runs[v].count lanes
+/// stored at c + runs[v].at. Where every run is readable, the assembly path (lanes past a
+/// run's count computed, not stored); else masked loads.
+template <int V>
+inline void micro_kernel_at(std::int64_t depth, const float* a, const InputRun* runs, const std::int32_t* offset,
+                            float* c, std::int64_t ldc, std::int64_t rows, float alpha, float beta) {
+  __m256 acc[kRows * V];
+  unrolled<kRows * V>([&](auto i) GALNET_FORCE_INLINE { acc[i] = _mm256_setzero_ps(); });
+  const float* base[V];
+  float* cv[V];
+  std::int64_t count[V];
+  bool readable = true;
+  unrolled<V>([&](auto v) GALNET_FORCE_INLINE {
+    base[v] = runs[v].x, cv[v] = c + runs[v].at, count[v] = runs[v].count;
+    readable = readable && runs[v].readable;
+  });
+  std::int64_t p = 0;
+  if (readable) {
+    const std::int64_t d = (base[V - 1] - base[0]) * std::int64_t(sizeof(float));
+    for (; p + kUnroll <= depth; p += kUnroll, a += kUnroll * kRows)
+      unrolled<kUnroll>([&](auto u) GALNET_FORCE_INLINE {
+        if constexpr (V == 2) rank1_update_6x16_at<u>(a, base[0] + offset[p + u], d, acc);
+        else rank1_update_6x8_at<u>(a, base[0] + offset[p + u], acc);
+      });
+  }
+  __m256i mask[V];
+  unrolled<V>([&](auto v) GALNET_FORCE_INLINE { mask[v] = lane_mask(count[v]); });
+  for (; p < depth; ++p, a += kRows) {
+    __m256 bv[V];
+    unrolled<V>([&](auto v) GALNET_FORCE_INLINE { bv[v] = _mm256_maskload_ps(base[v] + offset[p], mask[v]); });
+    rank1_update<V>(a, bv, acc);
+  }
+  store_tile<V>(acc, cv, ldc, rows, count, alpha, beta);
 }
 
 /// The kernel of the packed driver (gemm_packed.hpp) on AVX2: 6 × 16 micro-tiles.
@@ -194,6 +299,14 @@ struct Kernel {
                          std::int64_t rows, std::int64_t cols, float alpha, float beta) {
     if (cols > 8) micro_kernel<2>(depth, a, b, c, ldc, rows, cols, alpha, beta);
     else micro_kernel<1>(depth, a, b, c, ldc, rows, cols, alpha, beta);
+  }
+  /// As micro_tile, B read in place from `count` (1 or 2) input runs of kLanes (conv_direct.hpp).
+  static constexpr std::int64_t kLanes = 8, kRunsPerTile = kVectors;
+  static void micro_tile_at(std::int64_t depth, const float* a, const InputRun* runs, std::int64_t count,
+                            const std::int32_t* offset, float* c, std::int64_t ldc, std::int64_t rows, float alpha,
+                            float beta) {
+    if (count == 2) micro_kernel_at<2>(depth, a, runs, offset, c, ldc, rows, alpha, beta);
+    else micro_kernel_at<1>(depth, a, runs, offset, c, ldc, rows, alpha, beta);
   }
 };
 
