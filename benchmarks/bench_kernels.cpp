@@ -44,7 +44,8 @@ void BM_Conv(benchmark::State& state) {
   ops::set_winograd(true);
 }
 
-/// The ResNet stem's 3×3/2 max pooling (padding 1) at the papers' batches: SFNet 64 × 64 × 72².
+/// The ResNet stem's 3×3/2 max pooling (padding 1) at the papers' batches: SFNet 64 × 64 × 72²;
+/// with the arg-max (training) or without (inference: the separable path).
 void BM_MaxPool2d(benchmark::State& state) {
   set_num_threads(2);
   const std::int64_t n = state.range(0), c = 64, hw = state.range(1), out = (hw + 2 - 3) / 2 + 1;
@@ -54,7 +55,7 @@ void BM_MaxPool2d(benchmark::State& state) {
   for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(gen.uniform());
   std::vector<std::int32_t> arg(static_cast<std::size_t>(y.numel()));
   for (auto _ : state) {
-    ops::maxpool2d_forward(g, x.data(), y.data(), arg.data());
+    ops::maxpool2d_forward(g, x.data(), y.data(), state.range(2) ? arg.data() : nullptr);
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(state.iterations() * (x.numel() + 2 * y.numel()) * 4);
@@ -68,5 +69,5 @@ BENCHMARK(BM_Conv<2>)->Name("BM_Conv_BackwardWeight")->Apply(conv_shapes)->Unit(
 BENCHMARK(BM_Conv<0, false>)->Name("BM_Conv_Forward_Im2col")->Apply(winograd_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Conv<1, false>)->Name("BM_Conv_BackwardData_Im2col")->Apply(winograd_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Conv<2, false>)->Name("BM_Conv_BackwardWeight_Im2col")->Apply(winograd_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_MaxPool2d)->Args({64, 72})->Args({128, 64})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MaxPool2d)->ArgNames({"N", "HW", "argmax"})->Args({64, 72, 1})->Args({64, 72, 0})->Args({128, 64, 1})->Args({128, 64, 0})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();

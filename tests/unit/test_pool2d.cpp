@@ -1,12 +1,14 @@
 // Max pooling (ops/cpu/pool2d.hpp) against its definition, window by window: the first maximum
 // in row-major window order wins (ties are common after ReLU: inputs here take four values),
 // a NaN takes the place and keeps it; regular windows of strides 1–3 with padding and odd
-// sizes, and adaptive windows.
+// sizes, and adaptive windows; without the arg-max (inference), the same bits.
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <galnet/core/parallel.hpp>
 #include <galnet/core/rng.hpp>
+#include <galnet/nn/pooling.hpp>
 #include <galnet/ops/cpu/pool2d.hpp>
 #include <limits>
 #include <vector>
@@ -22,7 +24,10 @@ void check(const ops::Pool2dGeometry& g) {
   CAPTURE(g.adaptive);
   std::vector<float> x(static_cast<std::size_t>(g.n * g.c * g.h * g.w));
   Generator rng(5);
-  for (auto& v : x) v = std::floor(static_cast<float>(rng.uniform()) * 4.f);
+  for (auto& v : x) {  // -1, ±0, 1, 2: ties, and zeros whose sign shows which element was taken
+    v = std::floor(static_cast<float>(rng.uniform()) * 4.f) - 1.f;
+    if (v == 0.f && rng.uniform() < 0.5) v = -0.f;
+  }
   x[3] = std::numeric_limits<float>::quiet_NaN();
   x[x.size() / 2] = std::numeric_limits<float>::quiet_NaN();
   const auto outputs = static_cast<std::size_t>(g.n * g.c * g.oh * g.ow);
@@ -44,6 +49,10 @@ void check(const ops::Pool2dGeometry& g) {
         REQUIRE(arg[i] == at);
         REQUIRE((y[i] == best || (std::isnan(y[i]) && std::isnan(best))));
       }
+  // Without the arg-max (inference: separable for regular windows) the same element, so the same bits.
+  std::vector<float> values(outputs, 7.f);
+  ops::maxpool2d_forward(g, x.data(), values.data(), static_cast<std::int32_t*>(nullptr));
+  REQUIRE(std::memcmp(values.data(), y.data(), outputs * sizeof(float)) == 0);
 }
 ops::Pool2dGeometry regular(std::int64_t h, std::int64_t w, std::int64_t k, std::int64_t s, std::int64_t p) {
   return {2, 3, h, w, ops::pool_output_size(h, k, s, p), ops::pool_output_size(w, k, s, p), k, s, p, false};
@@ -59,7 +68,24 @@ TEST_CASE("max pooling takes the first maximum in row-major window order, NaN in
     check(regular(11, 10, 2, 1, 0));
     check(regular(14, 17, 3, 3, 1));
     check(regular(8, 9, 5, 2, 2));
+    check(regular(12, 40, 2, 2, 0));  // SpinCNN's 2×2/2: whole vectors of stride-2 windows
+    check(regular(7, 37, 3, 2, 1));
     check({2, 3, 9, 7, 4, 3, 0, 1, 0, true});  // adaptive
   }
   set_num_threads(2);
+}
+
+TEST_CASE("MaxPool2d in eval records no arg-max, and a backward after it still routes the gradient") {
+  nn::MaxPool2d<3, 2, 1>::layer<float> trained, evaluated;
+  evaluated.eval();
+  Tensor<float> x(Shape{2, 3, 9, 20}), dy(Shape{2, 3, 5, 10});
+  Generator rng(8);
+  for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = std::floor(static_cast<float>(rng.uniform()) * 4.f);
+  for (std::int64_t i = 0; i < dy.numel(); ++i) dy[i] = static_cast<float>(rng.uniform());
+  const auto& y_train = trained.forward(x);
+  const auto& y_eval = evaluated.forward(x);
+  REQUIRE(std::memcmp(y_train.data(), y_eval.data(), y_train.numel() * sizeof(float)) == 0);
+  const auto& dx_train = trained.backward(dy);
+  const auto& dx_eval = evaluated.backward(dy);
+  CHECK(std::memcmp(dx_train.data(), dx_eval.data(), dx_train.numel() * sizeof(float)) == 0);
 }

@@ -66,7 +66,8 @@ public:
   }
   void train(bool on = true) {
     training_ = on;
-    bn1_.train(on), layer1_.train(on), layer2_.train(on), layer3_.train(on), layer4_.train(on);
+    conv1_.train(on), bn1_.train(on), maxpool_.train(on);
+    layer1_.train(on), layer2_.train(on), layer3_.train(on), layer4_.train(on);
   }
   void eval() { train(false); }
   void set_input_grad(bool on) {

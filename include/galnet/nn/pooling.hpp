@@ -39,8 +39,11 @@ public:
     y_.resize(output_shape(x.shape()));
     const auto g = geometry(x.shape());
     if constexpr (Kind == PoolKind::max) {
-      argmax_.resize(y_.shape());
-      ops::Pool2d<D>::max_forward(g, x.data(), y_.data(), argmax_.data());
+      // At inference the arg-max is not recorded (a faster pass, same values); a backward
+      // after it records it then.
+      has_argmax_ = training();
+      if (has_argmax_) argmax_.resize(y_.shape());
+      ops::Pool2d<D>::max_forward(g, x.data(), y_.data(), has_argmax_ ? argmax_.data() : nullptr);
     } else {
       ops::Pool2d<D>::avg_forward(g, x.data(), y_.data());
     }
@@ -53,8 +56,16 @@ public:
     check_shape(dy, y_.shape(), describe().c_str(), "output gradient");
     dx_.resize(x_->shape());
     const auto g = geometry(x_->shape());
-    if constexpr (Kind == PoolKind::max) ops::Pool2d<D>::max_backward(g, dy.data(), argmax_.data(), dx_.data());
-    else ops::Pool2d<D>::avg_backward(g, dy.data(), dx_.data());
+    if constexpr (Kind == PoolKind::max) {
+      if (!has_argmax_) {
+        argmax_.resize(y_.shape());
+        ops::Pool2d<D>::max_forward(g, x_->data(), y_.data(), argmax_.data());
+        has_argmax_ = true;
+      }
+      ops::Pool2d<D>::max_backward(g, dy.data(), argmax_.data(), dx_.data());
+    } else {
+      ops::Pool2d<D>::avg_backward(g, dy.data(), dx_.data());
+    }
     return dx_;
   }
 
@@ -87,6 +98,7 @@ private:
 
   tensor y_, dx_;
   Tensor<std::int32_t, D> argmax_;
+  bool has_argmax_ = false;  ///< argmax_ holds the last forward's
   const tensor* x_ = nullptr;
 };
 

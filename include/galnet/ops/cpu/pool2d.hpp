@@ -10,6 +10,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
+#include <vector>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "galnet/core/device.hpp"
 #include "galnet/core/parallel.hpp"
@@ -42,8 +47,85 @@ inline std::int64_t pool_output_size(std::int64_t in, std::int64_t kernel, std::
   return (in + 2 * pad - kernel) / stride + 1;
 }
 
+namespace detail {
+/// The running maximum b after visiting v: a larger value, or the first NaN, takes the place.
+template <class T>
+T take_max(T b, T v) {
+  return (v > b || (v != v && b == b)) ? v : b;
+}
+
+#if defined(__AVX2__)
+/// p[0], p[2], …, p[14]: the inputs of eight stride-2 windows at one window column.
+inline __m256 even_lanes(const float* p) {
+  const __m256 e = _mm256_shuffle_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), _MM_SHUFFLE(2, 0, 2, 0));
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+#endif
+
+/// h[ox] = the maximum over one input row's part of window ox (regular windows), taken in
+/// window-column order by take_max.
+template <class T>
+void row_window_max(const Pool2dGeometry& g, const T* row, T* h) {
+  std::fill_n(h, g.ow, -std::numeric_limits<T>::infinity());
+  for (std::int64_t kx = 0; kx < g.kernel; ++kx) {
+    const std::int64_t lo = std::max<std::int64_t>(0, (g.pad - kx + g.stride - 1) / g.stride);
+    const std::int64_t hi = std::min<std::int64_t>(g.ow, (g.w - 1 + g.pad - kx) / g.stride + 1);
+    const std::int64_t off = kx - g.pad;
+    std::int64_t ox = lo;
+#if defined(__AVX2__)
+    if constexpr (std::is_same_v<T, float>)
+      if (g.stride == 2)  // GCC's vectorised stride-2 loads are gathers: 8 lanes from two loads instead
+        for (; ox + 8 <= hi && 2 * ox + off + 16 <= g.w; ox += 8) {
+          const __m256 v = even_lanes(row + 2 * ox + off), b = _mm256_loadu_ps(h + ox);
+          const __m256 first_nan = _mm256_andnot_ps(_mm256_cmp_ps(b, b, _CMP_UNORD_Q), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+          const __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, b, _CMP_GT_OQ), first_nan);
+          _mm256_storeu_ps(h + ox, _mm256_blendv_ps(b, v, take));
+        }
+#endif
+    GALNET_SIMD
+    for (std::int64_t i = ox; i < hi; ++i) h[i] = take_max(h[i], row[i * g.stride + off]);
+  }
+}
+
+/// Max pooling without the arg-max (inference), regular windows: separable, each input row's
+/// window maxima once, then each output row the maximum of its window rows' (contiguous). The
+/// first maximum of a window in row-major order is the first row's holding the maximum, that
+/// row's first: the same element as maxpool2d_forward's, so the same bits.
+template <class T>
+void maxpool2d_values(const Pool2dGeometry& g, const T* x, T* y) {
+  const std::int64_t planes = g.n * g.c;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (planes * g.oh * g.ow > 16384)
+#endif
+  for (std::int64_t pl = 0; pl < planes; ++pl) {
+    thread_local std::vector<T> rows;  // [h, ow]
+    rows.resize(static_cast<std::size_t>(g.h * g.ow));
+    for (std::int64_t iy = 0; iy < g.h; ++iy) row_window_max(g, x + (pl * g.h + iy) * g.w, rows.data() + iy * g.ow);
+    for (std::int64_t oy = 0; oy < g.oh; ++oy) {
+      const auto wy = g.window(oy, g.h, g.oh);
+      T* out = y + (pl * g.oh + oy) * g.ow;
+      std::fill_n(out, g.ow, -std::numeric_limits<T>::infinity());
+      for (std::int64_t iy = wy.begin; iy < wy.end; ++iy) {
+        const T* in = rows.data() + iy * g.ow;
+        GALNET_SIMD
+        for (std::int64_t ox = 0; ox < g.ow; ++ox) out[ox] = take_max(out[ox], in[ox]);
+      }
+    }
+  }
+}
+}  // namespace detail
+
+/// y = max over each window; argmax (if not null) the position of its first maximum in
+/// row-major window order (a NaN counts as the maximum). Without argmax (inference) regular
+/// windows take a separable path (detail::maxpool2d_values) with the same results.
 template <class T>
 void maxpool2d_forward(const Pool2dGeometry& g, const T* x, T* y, std::int32_t* argmax) {
+  if (!argmax && !g.adaptive) return detail::maxpool2d_values(g, x, y);
+  thread_local std::vector<std::int32_t> scratch;  // adaptive windows without argmax
+  if (!argmax) {
+    scratch.resize(static_cast<std::size_t>(g.n * g.c * g.oh * g.ow));
+    argmax = scratch.data();
+  }
   const std::int64_t planes = g.n * g.c;
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) if (planes * g.oh * g.ow > 16384)

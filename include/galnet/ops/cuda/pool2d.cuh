@@ -53,7 +53,7 @@ __global__ void maxpool_forward(Pool2dGeometry g, const T* __restrict__ x, T* __
         }
       }
     y[k] = best;
-    argmax[k] = static_cast<std::int32_t>(arg);
+    if (argmax) argmax[k] = static_cast<std::int32_t>(arg);  // null at inference
   }
 }
 template <class T>
