@@ -214,4 +214,34 @@ TEST_CASE("direct convolution (B read in place) equals im2col + GEMM bit for bit
     }
   }
 }
+
+TEST_CASE("the direct data gradient (padded dy, flipped weights) equals the definition") {
+  if constexpr (ops::detail::kConvDirect) {
+    for (const auto& g : {geometry(2, 32, 20, 23, 7, 5, 1, 0), geometry(1, 40, 21, 22, 13, 4, 1, 1),
+                          ops::Conv2dGeometry{2, 33, 10, 30, 11, 1, 7, 1, 0, 10, 24},
+                          geometry(3, 36, 9, 9, 5, 5, 1, 2)}) {
+      CAPTURE(g.c);
+      CAPTURE(g.kh);
+      CAPTURE(g.pad);
+      REQUIRE(ops::detail::direct_conv_data<float>(g));
+      const auto x = random(Shape{g.n, g.c, g.h, g.w}, 7), w = random(Shape{g.o, g.c, g.kh, g.kw}, 8);
+      const auto b = random(Shape{g.o}, 9), dy = random(Shape{g.n, g.o, g.ho, g.wo}, 10);
+      const auto ref = direct(g, x, w, b, dy, Tensor<double>(w.shape(), 0.0), Tensor<double>(b.shape(), 0.0));
+      Tensor<float> wf(w.shape()), dyf(dy.shape());
+      for (std::int64_t i = 0; i < w.numel(); ++i) wf[i] = static_cast<float>(w[i]);
+      for (std::int64_t i = 0; i < dy.numel(); ++i) dyf[i] = static_cast<float>(dy[i]);
+      Tensor<float> want(x.shape());
+      for (std::int64_t i = 0; i < x.numel(); ++i) want[i] = static_cast<float>(ref.dx[i]);
+      for (int threads : {1, 2}) {
+        CAPTURE(threads);
+        set_num_threads(threads);
+        Tensor<float> dx(x.shape(), 5.f);  // overwritten
+        ops::Conv2dWorkspace<float> ws;
+        ops::conv2d_backward_data(g, dyf.data(), wf.data(), dx.data(), ws);
+        CHECK(max_rel_diff(want, dx) < 2e-6);
+      }
+      set_num_threads(2);
+    }
+  }
+}
 #endif

@@ -105,6 +105,7 @@ struct Conv2dWorkspace {
   std::vector<Tensor<T, Cpu>> partial;  ///< per-thread weight-gradient partial sums
   WinogradWorkspace<T> winograd;        ///< the Winograd path's buffers
   PackedA<T> weights;                   ///< w (forward) or wᵀ (data gradient), packed once per pass
+  Tensor<T, Cpu> flipped;               ///< the direct data gradient's w, flipped and transposed
 
   /// Column buffers of `columns` columns (default: a group's; negative: none).
   void reserve(const Conv2dGeometry& g, int threads, bool partials, std::int64_t group = 1, std::int64_t columns = 0) {
@@ -334,11 +335,65 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   conv2d_forward(g, x, w, Epilogue<T>{.shift = b}, y, ws);
 }
 
+namespace detail {
+/// The data gradient of a stride-1 convolution as one: dx = conv(dy zero-padded by kh − 1 − p
+/// and kw − 1 − p, w flipped in both axes and transposed to [C, O, KH, KW]), stride 1 without
+/// padding. Its geometry (the padded dy as the input).
+inline Conv2dGeometry data_gradient_geometry(const Conv2dGeometry& g) {
+  return {g.n, g.o, g.ho + 2 * (g.kh - 1 - g.pad), g.wo + 2 * (g.kw - 1 - g.pad), g.c, g.kh, g.kw, 1, 0, g.h, g.w};
+}
+/// Whether the data gradient takes the direct path (as that convolution; no col2im). Measured
+/// (AVX2, 2 threads, against GEMM + col2im; docs/performance.md step 27): SpinCNN's 5×5
+/// 1.10×; but into 3 channels (its 6×6 input layer) 0.74×: a micro-tile's 6 rows half empty,
+/// where the GEMM's rows are the 108 of C·KH·KW. At least 32 input channels.
+template <class T>
+bool direct_conv_data(const Conv2dGeometry& g) {
+  return g.stride == 1 && g.c >= 32 && g.pad < g.kh && g.pad < g.kw && g.ho == g.h + 2 * g.pad - g.kh + 1 &&
+         g.wo == g.w + 2 * g.pad - g.kw + 1 && direct_conv<T>(data_gradient_geometry(g));
+}
+/// dx by that convolution, read in place (conv_direct.hpp): each thread pads its samples' dy.
+template <class T>
+void direct_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx, Conv2dWorkspace<T>& ws) {
+  const Conv2dGeometry t = data_gradient_geometry(g);
+  const std::int64_t ph = g.kh - 1 - g.pad, pw = g.kw - 1 - g.pad, window = g.kh * g.kw;
+  ws.flipped.resize(Shape{g.c, g.o * window});
+  for (std::int64_t o = 0; o < g.o; ++o)
+    for (std::int64_t c = 0; c < g.c; ++c)
+      for (std::int64_t i = 0; i < window; ++i)
+        ws.flipped[(c * g.o + o) * window + i] = w[(o * g.c + c) * window + window - 1 - i];
+  ws.weights.pack(false, g.c, g.o * window, ws.flipped.data());
+  const int threads = sample_threads(g.n);
+  if (static_cast<int>(ws.col.size()) < threads) ws.col.resize(threads);
+  for (int i = 0; i < threads; ++i) ws.col[i].resize(Shape{t.c, t.h * t.w});
+  const std::int64_t band = direct_band_rows(t);
+  for_each_sample(g.n, [&](std::int64_t n, int thread) {
+    T* padded = ws.col[thread].data();
+    for (std::int64_t o = 0; o < g.o; ++o) {
+      T* plane = padded + o * t.h * t.w;
+      const T* src = dy + (n * g.o + o) * g.ho * g.wo;
+      std::fill_n(plane, ph * t.w, T(0));
+      for (std::int64_t y = 0; y < g.ho; ++y) {
+        T* row = plane + (ph + y) * t.w;
+        std::fill_n(row, pw, T(0));
+        std::copy_n(src + y * g.wo, g.wo, row + pw);
+        std::fill_n(row + pw + g.wo, pw, T(0));
+      }
+      std::fill_n(plane + (ph + g.ho) * t.w, ph * t.w, T(0));
+    }
+    const packed::DirectConv in{.x = padded, .c = t.c, .h = t.h, .w = t.w, .kh = t.kh, .kw = t.kw};
+    for (std::int64_t oy0 = 0; oy0 < t.ho; oy0 += band)
+      ws.weights.convolve_direct(in, oy0, std::min(t.ho, oy0 + band), dx + n * g.c * g.h * g.w, g.h * g.w);
+  });
+}
+}  // namespace detail
+
 /// dx = conv_transpose(dy, w) (overwrites dx).
 template <class T>
 void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx,
                           Conv2dWorkspace<T>& ws) {
   if (g.winograd()) return winograd_backward_data(g, dy, w, dx, ws.winograd);
+  if constexpr (std::is_same_v<T, float> && detail::kConvDirect)
+    if (detail::direct_conv_data<T>(g)) return detail::direct_backward_data(g, dy, w, dx, ws);
   const std::int64_t cols = g.col_cols();
   ws.weights.pack(true, g.col_rows(), g.o, w);
   if (const std::int64_t group = detail::group_size(g); group > 1) {
