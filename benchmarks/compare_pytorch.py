@@ -14,7 +14,8 @@ With --rounds N every framework is measured N times in turn and keeps its best r
 more on a shared host: run after run, its load moves the ratios by ±30 %).
 
 Peers get their fastest settings on this machine: the thread count given (intra-op and
-inter-op), channels-last for the CNNs, OMP_WAIT_POLICY=passive, torch.inference_mode; the
+inter-op), channels-last for the CNNs, OMP_WAIT_POLICY=passive (galnet keeps its default:
+libgomp's brief spin), torch.inference_mode; the
 line-EW MLPs in PyTorch take the better of 1 and 2 threads, and so does galnet's one-galaxy case. A train step is zero_grad +
 forward + loss (RMSE; MSE for SpinCNN, as the papers) + backward + optimizer step (Adam for
 SpinCNN, RAdam for SFNet — torch has no ranger; Lookahead's sync every 6 steps costs one extra
@@ -31,6 +32,11 @@ import time
 import warnings
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)  # torch.onnx's legacy exporter
+# The peers' setting (PyTorch's OpenMP, ORT, XLA). galnet runs with its own default (libgomp
+# spins briefly before sleeping) unless the caller set a policy: under "passive" every parallel
+# region wakes the second thread through the kernel, which took galnet's one-galaxy line-EW
+# case on 2 threads from 7 µs to 21-25 µs.
+GALNET_ENV = dict(os.environ)
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -76,7 +82,7 @@ def run_galnet(bench, rows, min_time):
         # F(2×2, 5×5) (/2/1/)
         names = sorted(set(patterns) | {"BM_FmaPeak"})
         cmd = [bench, "--benchmark_filter=" + "|".join(names), f"--benchmark_min_time={min_time}", f"--benchmark_out={out.name}", "--benchmark_out_format=json"]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=GALNET_ENV)
         data = json.load(open(out.name))
     got = {}
     for b in data["benchmarks"]:
@@ -287,7 +293,8 @@ def main():
     rows = {r for r, _, _ in ROWS if r.split()[0] in groups}
     import torch
     print(f"# galnet vs PyTorch {torch.__version__}, ONNX Runtime, JAX; {a.threads} threads, "
-          f"{os.cpu_count()} CPUs visible, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}", flush=True)
+          f"{os.cpu_count()} CPUs visible, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']} "
+          f"(galnet: {GALNET_ENV.get('OMP_WAIT_POLICY', 'unset')})", flush=True)
     results = {}
 
     def keep_best(framework, got):

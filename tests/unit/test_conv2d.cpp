@@ -168,9 +168,9 @@ TEST_CASE("implicit im2col packs exactly the panels of im2col + pack_b") {
 }
 #endif
 
-#if defined(GALNET_GEMM_PACKED)
+#if defined(GALNET_CONV_DIRECT)
 TEST_CASE("direct convolution (B read in place) equals im2col + GEMM bit for bit") {
-  if constexpr (ops::detail::kConvDirect) {
+  {
     // Output channels not a multiple of the tile's rows and above one A block; weights below
     // PackedA's packing threshold (A packed per slice); depths of several slices; rows of
     // whole, short and single runs; windows of one column or row; the last rows' masked loads.
@@ -216,7 +216,7 @@ TEST_CASE("direct convolution (B read in place) equals im2col + GEMM bit for bit
 }
 
 TEST_CASE("the direct data gradient (padded dy, flipped weights) equals the definition") {
-  if constexpr (ops::detail::kConvDirect) {
+  {
     for (const auto& g : {geometry(2, 32, 20, 23, 7, 5, 1, 0), geometry(1, 40, 21, 22, 13, 4, 1, 1),
                           ops::Conv2dGeometry{2, 33, 10, 30, 11, 1, 7, 1, 0, 10, 24},
                           geometry(3, 36, 9, 9, 5, 5, 1, 2)}) {

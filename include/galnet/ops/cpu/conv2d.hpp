@@ -219,8 +219,8 @@ bool implicit_im2col([[maybe_unused]] const Conv2dGeometry& g) {
 /// copies): windows above 2×2, or rows of whole runs.
 template <class T>
 bool direct_conv([[maybe_unused]] const Conv2dGeometry& g) {
-#if defined(GALNET_GEMM_PACKED) && !defined(GALNET_EXPLICIT_IM2COL)
-  if constexpr (std::is_same_v<T, float> && kConvDirect)
+#if defined(GALNET_CONV_DIRECT) && !defined(GALNET_EXPLICIT_IM2COL)
+  if constexpr (std::is_same_v<T, float>)
     return g.stride == 1 && g.pad == 0 && !g.pointwise() && (g.kh * g.kw > 4 || g.wo % GemmKernel::kLanes == 0) &&
            packed::DirectConv{.c = g.c, .h = g.h, .w = g.w, .kh = g.kh, .kw = g.kw}.fits();
 #endif

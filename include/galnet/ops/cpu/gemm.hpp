@@ -27,14 +27,16 @@ using GemmKernel = avx512::Kernel;
 #else
 using GemmKernel = avx2::Kernel;
 #endif
-/// Whether the kernel reads B rows in place (conv_direct.hpp): AVX2 so far.
-inline constexpr bool kConvDirect = requires { &GemmKernel::micro_tile_at; };
-}  // namespace galnet::ops::detail
-#else
-namespace galnet::ops::detail {
-inline constexpr bool kConvDirect = false;
 }  // namespace galnet::ops::detail
 #endif
+namespace galnet::ops::detail {
+/// Whether GemmKernel reads B rows in place (micro_tile_at: conv_direct.hpp): AVX2's so far.
+#if defined(GALNET_CONV_DIRECT)
+inline constexpr bool kConvDirect = true;
+#else
+inline constexpr bool kConvDirect = false;
+#endif
+}  // namespace galnet::ops::detail
 
 namespace galnet::ops {
 

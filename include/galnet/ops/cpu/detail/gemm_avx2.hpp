@@ -11,6 +11,7 @@
 #pragma once
 #if defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__) && !defined(GALNET_GEMM_EIGEN)
 #define GALNET_GEMM_AVX2 1
+#define GALNET_CONV_DIRECT 1  // Kernel::micro_tile_at: B rows read in place (conv_direct.hpp)
 #include <immintrin.h>
 
 #include <algorithm>
