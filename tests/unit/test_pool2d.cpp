@@ -70,6 +70,8 @@ TEST_CASE("max pooling takes the first maximum in row-major window order, NaN in
     check(regular(8, 9, 5, 2, 2));
     check(regular(12, 40, 2, 2, 0));  // SpinCNN's 2×2/2: whole vectors of stride-2 windows
     check(regular(7, 37, 3, 2, 1));
+    check(regular(5, 1, 3, 2, 1));  // windows wider than the map: columns past it never read
+    check(regular(4, 2, 5, 2, 2));
     check({2, 3, 9, 7, 4, 3, 0, 1, 0, true});  // adaptive
   }
   set_num_threads(2);

@@ -40,7 +40,8 @@ public:
     const auto g = geometry(x.shape());
     if constexpr (Kind == PoolKind::max) {
       // At inference the arg-max is not recorded (a faster pass, same values); a backward
-      // after it records it then.
+      // after it records it then, from x, which must still hold this forward's input (as
+      // every layer's backward assumes of what it saved).
       has_argmax_ = training();
       if (has_argmax_) argmax_.resize(y_.shape());
       ops::Pool2d<D>::max_forward(g, x.data(), y_.data(), has_argmax_ ? argmax_.data() : nullptr);

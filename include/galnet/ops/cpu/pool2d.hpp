@@ -12,7 +12,8 @@
 #include <limits>
 #include <type_traits>
 #include <vector>
-#if defined(__AVX2__)
+#include <utility>
+#if defined(__AVX2__) && !defined(__CUDACC__)
 #include <immintrin.h>
 #endif
 
@@ -54,7 +55,15 @@ T take_max(T b, T v) {
   return (v > b || (v != v && b == b)) ? v : b;
 }
 
-#if defined(__AVX2__)
+/// The outputs [lo, hi) whose window column kx falls inside the input: ox·s − p + kx ∈ [0, w)
+/// (none where kx − p ≥ w: a window wider than a narrow map).
+inline std::pair<std::int64_t, std::int64_t> window_column_outputs(const Pool2dGeometry& g, std::int64_t kx) {
+  const std::int64_t last = g.w - 1 + g.pad - kx;  // ox·s ≤ last; negative: no output
+  if (last < 0) return {0, 0};
+  return {std::max<std::int64_t>(0, (g.pad - kx + g.stride - 1) / g.stride), std::min(g.ow, last / g.stride + 1)};
+}
+
+#if defined(__AVX2__) && !defined(__CUDACC__)
 /// p[0], p[2], …, p[14]: the inputs of eight stride-2 windows at one window column.
 inline __m256 even_lanes(const float* p) {
   const __m256 e = _mm256_shuffle_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), _MM_SHUFFLE(2, 0, 2, 0));
@@ -68,11 +77,10 @@ template <class T>
 void row_window_max(const Pool2dGeometry& g, const T* row, T* h) {
   std::fill_n(h, g.ow, -std::numeric_limits<T>::infinity());
   for (std::int64_t kx = 0; kx < g.kernel; ++kx) {
-    const std::int64_t lo = std::max<std::int64_t>(0, (g.pad - kx + g.stride - 1) / g.stride);
-    const std::int64_t hi = std::min<std::int64_t>(g.ow, (g.w - 1 + g.pad - kx) / g.stride + 1);
+    const auto [lo, hi] = window_column_outputs(g, kx);
     const std::int64_t off = kx - g.pad;
     std::int64_t ox = lo;
-#if defined(__AVX2__)
+#if defined(__AVX2__) && !defined(__CUDACC__)
     if constexpr (std::is_same_v<T, float>)
       if (g.stride == 2)  // GCC's vectorised stride-2 loads are gathers: 8 lanes from two loads instead
         for (; ox + 8 <= hi && 2 * ox + off + 16 <= g.w; ox += 8) {
@@ -161,9 +169,7 @@ void maxpool2d_forward(const Pool2dGeometry& g, const T* x, T* y, std::int32_t* 
       if (!g.adaptive) {
         for (std::int64_t iy = wy.begin; iy < wy.end; ++iy)
           for (std::int64_t kx = 0; kx < g.kernel; ++kx) {
-            // Outputs whose window column kx falls inside the input: ox·s − p + kx ∈ [0, w).
-            const std::int64_t lo = std::max<std::int64_t>(0, (g.pad - kx + g.stride - 1) / g.stride);
-            const std::int64_t hi = std::min<std::int64_t>(g.ow, (g.w - 1 + g.pad - kx) / g.stride + 1);
+            const auto [lo, hi] = detail::window_column_outputs(g, kx);
             const std::int64_t s = g.stride, off = kx - g.pad;
             visit(iy, lo, hi, [s, off](std::int64_t ox) { return ox * s + off; });
           }

@@ -59,7 +59,7 @@ void conv_direct(const ASource<K>& a, std::int64_t m, const DirectConv& d, std::
     for (std::int64_t ki = 0; ki < d.kh; ++ki)
       for (std::int64_t kj = 0; kj < d.kw; ++kj) offset[p++] = static_cast<std::int32_t>((c * d.h + ki) * d.w + kj);
   // A run may read a whole vector past its columns (the next input columns, which exist; the
-  // lanes are never stored) unless that passes x's end: offset's largest is h·w − end.
+  // lanes are never stored) unless that passes x's end: offset's largest is c·h·w − end.
   const std::int64_t end = (d.h - d.kh + 1) * d.w - d.kw + 1;
   runs.clear();
   for (std::int64_t oy = oy0; oy < oy1; ++oy)
