@@ -49,6 +49,17 @@ inline std::int64_t pool_output_size(std::int64_t in, std::int64_t kernel, std::
 }
 
 namespace detail {
+/// Runs body(plane) for each of the n·c planes, spread over threads when there is enough work
+/// (planes · plane_work > 16384).
+template <class F>
+void for_each_plane(const Pool2dGeometry& g, std::int64_t plane_work, F&& body) {
+  const std::int64_t planes = g.n * g.c;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (planes * plane_work > 16384)
+#endif
+  for (std::int64_t pl = 0; pl < planes; ++pl) body(pl);
+}
+
 /// The running maximum b after visiting v: a larger value, or the first NaN, takes the place.
 template <class T>
 T take_max(T b, T v) {
@@ -101,11 +112,7 @@ void row_window_max(const Pool2dGeometry& g, const T* row, T* h) {
 /// row's first: the same element as maxpool2d_forward's, so the same bits.
 template <class T>
 void maxpool2d_values(const Pool2dGeometry& g, const T* x, T* y) {
-  const std::int64_t planes = g.n * g.c;
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) if (planes * g.oh * g.ow > 16384)
-#endif
-  for (std::int64_t pl = 0; pl < planes; ++pl) {
+  detail::for_each_plane(g, g.oh * g.ow, [&](std::int64_t pl) {
     thread_local std::vector<T> rows;  // [h, ow]
     rows.resize(static_cast<std::size_t>(g.h * g.ow));
     for (std::int64_t iy = 0; iy < g.h; ++iy) row_window_max(g, x + (pl * g.h + iy) * g.w, rows.data() + iy * g.ow);
@@ -119,7 +126,7 @@ void maxpool2d_values(const Pool2dGeometry& g, const T* x, T* y) {
         for (std::int64_t ox = 0; ox < g.ow; ++ox) out[ox] = take_max(out[ox], in[ox]);
       }
     }
-  }
+  });
 }
 }  // namespace detail
 
@@ -134,11 +141,7 @@ void maxpool2d_forward(const Pool2dGeometry& g, const T* x, T* y, std::int32_t* 
     scratch.resize(static_cast<std::size_t>(g.n * g.c * g.oh * g.ow));
     argmax = scratch.data();
   }
-  const std::int64_t planes = g.n * g.c;
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) if (planes * g.oh * g.ow > 16384)
-#endif
-  for (std::int64_t pl = 0; pl < planes; ++pl) {
+  detail::for_each_plane(g, g.oh * g.ow, [&](std::int64_t pl) {
     const T* xp = x + pl * g.h * g.w;
     T* yp = y + pl * g.oh * g.ow;
     std::int32_t* ap = argmax + pl * g.oh * g.ow;
@@ -182,32 +185,24 @@ void maxpool2d_forward(const Pool2dGeometry& g, const T* x, T* y, std::int32_t* 
         }
       }
     }
-  }
+  });
 }
 
 /// dx = scatter of dy to the arg-max positions (overwrites dx).
 template <class T>
 void maxpool2d_backward(const Pool2dGeometry& g, const T* dy, const std::int32_t* argmax, T* dx) {
-  const std::int64_t planes = g.n * g.c;
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) if (planes * g.h * g.w > 16384)
-#endif
-  for (std::int64_t pl = 0; pl < planes; ++pl) {
+  detail::for_each_plane(g, g.h * g.w, [&](std::int64_t pl) {
     T* dxp = dx + pl * g.h * g.w;
     for (std::int64_t i = 0; i < g.h * g.w; ++i) dxp[i] = T(0);
     const T* dyp = dy + pl * g.oh * g.ow;
     const std::int32_t* ap = argmax + pl * g.oh * g.ow;
     for (std::int64_t i = 0; i < g.oh * g.ow; ++i) dxp[ap[i]] += dyp[i];
-  }
+  });
 }
 
 template <class T>
 void avgpool2d_forward(const Pool2dGeometry& g, const T* x, T* y) {
-  const std::int64_t planes = g.n * g.c;
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) if (planes * g.h * g.w > 16384)
-#endif
-  for (std::int64_t pl = 0; pl < planes; ++pl) {
+  detail::for_each_plane(g, g.h * g.w, [&](std::int64_t pl) {
     const T* xp = x + pl * g.h * g.w;
     T* yp = y + pl * g.oh * g.ow;
     for (std::int64_t oy = 0; oy < g.oh; ++oy) {
@@ -220,16 +215,12 @@ void avgpool2d_forward(const Pool2dGeometry& g, const T* x, T* y) {
         yp[oy * g.ow + ox] = s / static_cast<T>(wy.extent * wx.extent);
       }
     }
-  }
+  });
 }
 
 template <class T>
 void avgpool2d_backward(const Pool2dGeometry& g, const T* dy, T* dx) {
-  const std::int64_t planes = g.n * g.c;
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) if (planes * g.h * g.w > 16384)
-#endif
-  for (std::int64_t pl = 0; pl < planes; ++pl) {
+  detail::for_each_plane(g, g.h * g.w, [&](std::int64_t pl) {
     T* dxp = dx + pl * g.h * g.w;
     for (std::int64_t i = 0; i < g.h * g.w; ++i) dxp[i] = T(0);
     const T* dyp = dy + pl * g.oh * g.ow;
@@ -242,7 +233,7 @@ void avgpool2d_backward(const Pool2dGeometry& g, const T* dy, T* dx) {
           for (std::int64_t ix = wx.begin; ix < wx.end; ++ix) dxp[iy * g.w + ix] += d;
       }
     }
-  }
+  });
 }
 
 template <class D>
