@@ -207,7 +207,9 @@ TEST_CASE("direct convolution (B read in place) equals im2col + GEMM bit for bit
           weights.convolve_direct(xs, oy0, std::min(g.ho, oy0 + 3), got.data() + s * g.o * cols, cols);
       }
       REQUIRE(std::memcmp(want.data(), got.data(), want.numel() * sizeof(float)) == 0);
-      // And through conv2d_forward (which takes it for these), one sample over both threads too.
+      // And through conv2d_forward (which takes it for these, 5×5 ones with Winograd off: else
+      // F(2, 5) along rows), one sample over both threads too.
+      ops::set_winograd(false);
       for (int threads : {1, 2}) {
         CAPTURE(threads);
         set_num_threads(threads);
@@ -217,6 +219,7 @@ TEST_CASE("direct convolution (B read in place) equals im2col + GEMM bit for bit
         ops::conv2d_forward(g, x.data(), w.data(), static_cast<const float*>(nullptr), y.data(), ws);
         CHECK(std::memcmp(want.data(), y.data(), want.numel() * sizeof(float)) == 0);
       }
+      ops::set_winograd(true);
       set_num_threads(2);
     }
   }
@@ -243,7 +246,9 @@ TEST_CASE("direct convolution never reads past its input (input abutting an inac
     for (std::int64_t i = 0; i < count; ++i) x[i] = static_cast<float>(rng.uniform());
     for (std::int64_t i = 0; i < w.numel(); ++i) w[i] = static_cast<float>(rng.uniform());
     ops::Conv2dWorkspace<float> ws;
+    ops::set_winograd(false);  // the 5×5 one direct, not by F(2, 5) along rows
     ops::conv2d_forward(g, x, w.data(), static_cast<const float*>(nullptr), got.data(), ws);
+    ops::set_winograd(true);
     Tensor<float> col(Shape{g.col_rows(), cols});
     ops::im2col(g, x, col.data());
     ops::gemm<float>(false, false, g.o, cols, g.col_rows(), 1.f, w.data(), col.data(), 0.f, want.data());

@@ -16,9 +16,9 @@
 // its B rows in place (detail/conv_direct.hpp). -DGALNET_EXPLICIT_IM2COL turns both off
 // everywhere (for A/B measurements).
 // 3×3 stride-1 convolutions (most of a ResNet's work) take Winograd F(2×2, 3×3) instead, in all
-// three passes (winograd.hpp; ops::set_winograd(false) turns it off); 5×5 ones (most of
-// SpinCNN's) F(2×2, 5×5) in the forward and data-gradient passes after the opt-in
-// ops::set_winograd_5x5(true).
+// three passes (winograd.hpp; ops::set_winograd(false) turns it off); 5×5 unpadded ones (most
+// of SpinCNN's) F(2, 5) along the rows in the forward pass (winograd_rows.hpp), or F(2×2, 5×5)
+// in the forward and data-gradient passes after the opt-in ops::set_winograd_5x5(true).
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -34,6 +34,7 @@
 #include "galnet/ops/cpu/gemm.hpp"
 #include "galnet/ops/cpu/im2col.hpp"
 #include "galnet/ops/cpu/winograd.hpp"
+#include "galnet/ops/cpu/winograd_rows.hpp"
 
 namespace galnet::ops {
 
@@ -44,6 +45,7 @@ struct Conv2dWorkspace {
   std::vector<Tensor<T, Cpu>> stage;    ///< grouped passes: a group's output (or output gradient)
   std::vector<Tensor<T, Cpu>> partial;  ///< per-thread weight-gradient partial sums
   WinogradWorkspace<T> winograd;        ///< the Winograd path's buffers
+  RowWinogradWorkspace<T> row_winograd; ///< F(2, 5) along rows (winograd_rows.hpp)
   PackedA<T> weights;                   ///< w (forward) or wᵀ (data gradient), packed once per pass
   Tensor<T, Cpu> flipped;               ///< the direct data gradient's w, flipped and transposed
 
@@ -207,6 +209,7 @@ template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const Epilogue<T>& ep, T* y,
                     Conv2dWorkspace<T>& ws) {
   if (g.winograd()) return winograd_forward(g, x, w, ep, y, ws.winograd);
+  if (g.winograd_rows()) return winograd_rows_forward(g, x, w, ep, y, ws.row_winograd);
   const std::int64_t cols = g.col_cols(), sample = g.c * g.h * g.w;
   const bool implicit = detail::implicit_im2col<T>(g);
   ws.weights.pack(false, g.o, g.col_rows(), w);

@@ -101,14 +101,17 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
 template <class T>
 class PackedA {
  public:
-  void pack(bool trans, std::int64_t m, std::int64_t k, const T* a, std::int64_t lda) {
+  static constexpr std::int64_t kPackedMin = 32 * 1024;
+  /// Packs op(A) [m, k] of at least min_size floats (default kPackedMin).
+  void pack(bool trans, std::int64_t m, std::int64_t k, const T* a, std::int64_t lda,
+            std::int64_t min_size = kPackedMin) {
     trans_ = trans, m_ = m, k_ = k, a_ = a, lda_ = lda;
 #if defined(GALNET_GEMM_PACKED)
     // Below kPackedMin floats, packing per product is cheap and leaves the panels in L1;
     // measured faster (Winograd's 64 × 64 planes).
     if constexpr (std::is_same_v<T, float>) {
       const std::int64_t size = detail::packed::padded_rows<detail::GemmKernel>(m) * k;
-      panels_.resize(size >= kPackedMin ? static_cast<std::size_t>(size) : 0);
+      panels_.resize(size >= min_size ? static_cast<std::size_t>(size) : 0);
       if (!panels_.empty()) detail::packed::pack_all<detail::GemmKernel>(trans, m, k, a, lda, panels_.data());
     }
 #endif
@@ -159,7 +162,6 @@ class PackedA {
   }
 #endif
 
-  static constexpr std::int64_t kPackedMin = 32 * 1024;
   bool trans_ = false;
   std::int64_t m_ = 0, k_ = 0, lda_ = 0;
   const T* a_ = nullptr;

@@ -9,11 +9,12 @@
 // time in im2col and 6 % packing panels from it (docs/performance.md, step 25).
 // The output rows are cut into runs of K::kLanes columns (a row's last one shorter), and a
 // micro-tile takes K::kRunsPerTile runs side by side, wherever they are: a row's short last run
-// costs no more than a vector of a tile (SpinCNN's 71 columns: 9 runs, 4½ tiles).
+// costs no more than a vector of a tile (SpinCNN's 71 columns: 9 runs, 4½ tiles). A K × 1
+// window (winograd_rows.hpp's column convolutions) has wo == w, so its runs cross rows.
 //
 // The sums are those of the packed GEMM over im2col's matrix: A's slices of K::kDepth in
 // increasing order, each a micro-tile's FMAs over k in increasing order, so the outputs equal
-// the im2col path's bit for bit. A kernel K supplies, besides gemm_packed.hpp's contract,
+// the im2col path's bit for bit; except K × 1 windows, whose slices are summed in halves (below). A kernel K supplies, besides gemm_packed.hpp's contract,
 //   K::micro_tile_at(depth, a, runs, count, offset, c, ldc, rows, alpha, beta)
 //       as micro_tile, vector v of B's row p read from runs[v].x + offset[p] (v < count) and
 //       its runs[v].count lanes stored at c + runs[v].at.
@@ -62,11 +63,19 @@ void conv_direct(const ASource<K>& a, std::int64_t m, const DirectConv& d, std::
   // lanes are never stored) unless that passes x's end: offset's largest is c·h·w − end.
   const std::int64_t end = (d.h - d.kh + 1) * d.w - d.kw + 1;
   runs.clear();
-  for (std::int64_t oy = oy0; oy < oy1; ++oy)
-    for (std::int64_t ox = 0; ox < wo; ox += K::kLanes)
-      runs.push_back({.x = d.x + oy * d.w + ox, .at = oy * wo + ox, .count = std::min(K::kLanes, wo - ox),
-                      .readable = oy * d.w + ox + K::kLanes <= end});
+  if (d.kw == 1) {  // wo == w: output row oy + 1 continues row oy in x and in y, so runs cross rows
+    for (std::int64_t f = oy0 * d.w; f < oy1 * d.w; f += K::kLanes)
+      runs.push_back({.x = d.x + f, .at = f, .count = std::min(K::kLanes, oy1 * d.w - f), .readable = f + K::kLanes <= end});
+  } else {
+    for (std::int64_t oy = oy0; oy < oy1; ++oy)
+      for (std::int64_t ox = 0; ox < wo; ox += K::kLanes)
+        runs.push_back({.x = d.x + oy * d.w + ox, .at = oy * wo + ox, .count = std::min(K::kLanes, wo - ox),
+                        .readable = oy * d.w + ox + K::kLanes <= end});
+  }
   const auto n = static_cast<std::int64_t>(runs.size());
+  // A K × 1 window reads a new input row per k (a 5 × 5 one a new row per 5): 256 k of two runs
+  // would touch ≈ 29 KB, which with A leaves L1; slices of 128 measured 1.14× faster.
+  const std::int64_t step = d.kw == 1 ? K::kDepth / 2 : K::kDepth;
   if (!a.packed) a_scratch.resize(Shape{std::min(K::kBlockRows, padded_rows<K>(m)) * std::min(k, K::kDepth)});
   for (std::int64_t p0 = 0; p0 < k; p0 += K::kDepth) {
     const std::int64_t depth = std::min(K::kDepth, k - p0);
@@ -75,9 +84,11 @@ void conv_direct(const ASource<K>& a, std::int64_t m, const DirectConv& d, std::
       const std::int64_t rows = std::min(K::kBlockRows, m - i0);
       const float* a_block = a.panels(p0, depth, i0, rows, a_scratch.data());
       for (std::int64_t r = 0; r < n; r += K::kRunsPerTile)
-        for (std::int64_t i = 0; i < rows; i += K::kRows)
-          K::micro_tile_at(depth, a_block + i * depth, runs.data() + r, std::min(K::kRunsPerTile, n - r),
-                           offset.data() + p0, y + (i0 + i) * ldy, ldy, std::min(K::kRows, rows - i), 1.f, beta);
+        for (std::int64_t q0 = 0; q0 < depth; q0 += step)
+          for (std::int64_t i = 0; i < rows; i += K::kRows)
+            K::micro_tile_at(std::min(step, depth - q0), a_block + i * depth + q0 * K::kRows, runs.data() + r,
+                             std::min(K::kRunsPerTile, n - r), offset.data() + p0 + q0, y + (i0 + i) * ldy, ldy,
+                             std::min(K::kRows, rows - i), 1.f, q0 == 0 ? beta : 1.f);
     }
   }
 }
