@@ -275,14 +275,18 @@ TEST_CASE("the direct data gradient (padded dy, flipped weights) equals the defi
       for (std::int64_t i = 0; i < dy.numel(); ++i) dyf[i] = static_cast<float>(dy[i]);
       Tensor<float> want(x.shape());
       for (std::int64_t i = 0; i < x.numel(); ++i) want[i] = static_cast<float>(ref.dx[i]);
-      for (int threads : {1, 2}) {
-        CAPTURE(threads);
-        set_num_threads(threads);
-        Tensor<float> dx(x.shape(), 5.f);  // overwritten
-        ops::Conv2dWorkspace<float> ws;
-        ops::conv2d_backward_data(g, dyf.data(), wf.data(), dx.data(), ws);
-        CHECK(max_rel_diff(want, dx) < 2e-6);
-      }
+      for (int threads : {1, 2})
+        for (bool winograd : {false, true}) {  // 5×5 ones: direct, then F(2, 5) along rows
+          CAPTURE(threads);
+          CAPTURE(winograd);
+          set_num_threads(threads);
+          ops::set_winograd(winograd);
+          Tensor<float> dx(x.shape(), 5.f);  // overwritten
+          ops::Conv2dWorkspace<float> ws;
+          ops::conv2d_backward_data(g, dyf.data(), wf.data(), dx.data(), ws);
+          CHECK(max_rel_diff(want, dx) < 2e-6);
+        }
+      ops::set_winograd(true);
       set_num_threads(2);
     }
   }

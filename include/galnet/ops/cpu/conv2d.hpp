@@ -16,9 +16,9 @@
 // its B rows in place (detail/conv_direct.hpp). -DGALNET_EXPLICIT_IM2COL turns both off
 // everywhere (for A/B measurements).
 // 3×3 stride-1 convolutions (most of a ResNet's work) take Winograd F(2×2, 3×3) instead, in all
-// three passes (winograd.hpp; ops::set_winograd(false) turns it off); 5×5 unpadded ones (most
-// of SpinCNN's) F(2, 5) along the rows in the forward pass (winograd_rows.hpp), or F(2×2, 5×5)
-// in the forward and data-gradient passes after the opt-in ops::set_winograd_5x5(true).
+// three passes (winograd.hpp; ops::set_winograd(false) turns it off); 5×5 ones (most of
+// SpinCNN's) F(2, 5) along the rows in the forward and data-gradient passes (winograd_rows.hpp),
+// or F(2×2, 5×5) in both after the opt-in ops::set_winograd_5x5(true).
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -335,6 +335,7 @@ template <class T>
 void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx,
                           Conv2dWorkspace<T>& ws) {
   if (g.winograd()) return winograd_backward_data(g, dy, w, dx, ws.winograd);
+  if (g.winograd_rows()) return winograd_rows_backward_data(g, dy, w, dx, ws.row_winograd);
   if constexpr (std::is_same_v<T, float> && detail::kConvDirect)
     if (detail::direct_conv_data<T>(g)) return detail::direct_backward_data(g, dy, w, dx, ws);
   const std::int64_t cols = g.col_cols();

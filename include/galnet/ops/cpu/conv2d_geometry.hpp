@@ -7,7 +7,7 @@
 namespace galnet::ops {
 
 /// Whether 3×3 stride-1 convolutions take Winograd F(2×2, 3×3) (default on: its float error is
-/// 1–3× im2col's), and 5×5 unpadded ones F(2, 5) along rows in the forward pass (1–2×).
+/// 1–3× im2col's), and 5×5 ones F(2, 5) along rows in the forward and data-gradient passes (1–2×).
 /// Off gives im2col + GEMM everywhere (for A/B measurements and tests).
 inline std::atomic<bool>& winograd_switch() {
   static std::atomic<bool> on{true};
@@ -48,12 +48,12 @@ struct Conv2dGeometry {
     return winograd_enabled() && kh == kw && (kh == 3 || (kh == 5 && winograd_5x5_enabled())) && stride == 1 &&
            pad < kh && ho == h + 2 * pad - kh + 1 && wo == w + 2 * pad - kw + 1;
   }
-  /// Square 5×5 filters at stride 1 without padding that do not take F(2×2, 5×5) take
-  /// Winograd F(2, 5) along the rows in the forward pass (winograd_rows.hpp; its float error is
-  /// 2–4× im2col's), while winograd_enabled().
+  /// Square 5×5 filters at stride 1 (padding below 5) that do not take F(2×2, 5×5) take
+  /// Winograd F(2, 5) along the rows in the forward and data-gradient passes
+  /// (winograd_rows.hpp; its float error is 1–2× im2col's), while winograd_enabled().
   [[nodiscard]] bool winograd_rows() const {
-    return winograd_enabled() && !winograd() && kh == 5 && kw == 5 && stride == 1 && pad == 0 && ho == h - kh + 1 &&
-           wo == w - kw + 1;
+    return winograd_enabled() && !winograd() && kh == 5 && kw == 5 && stride == 1 && pad < kh &&
+           ho == h + 2 * pad - kh + 1 && wo == w + 2 * pad - kw + 1;
   }
   /// Whether the weight gradient takes Winograd: F(2×2, 3×3)'s only (see set_winograd_5x5).
   [[nodiscard]] bool winograd_weight_gradient() const { return winograd() && kh == 3; }

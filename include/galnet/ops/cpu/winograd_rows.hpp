@@ -1,6 +1,8 @@
-// galnet/ops/cpu/winograd_rows.hpp — a 5×5 stride-1 unpadded convolution by Winograd F(2, 5)
-// along the rows, its columns convolved directly: 1.67× fewer multiplications than direct
-// convolution, at 2–4× im2col's float error (F(2×2, 5×5) takes 2.78× fewer, at 4–13×: opt-in).
+// galnet/ops/cpu/winograd_rows.hpp — a 5×5 stride-1 convolution by Winograd F(2, 5) along the
+// rows, its columns convolved directly: 1.67× fewer multiplications than direct convolution, at
+// 1–2× im2col's float error (F(2×2, 5×5) takes 2.78× fewer, at 4–13×: opt-in). The forward and
+// data-gradient passes (the latter the same convolution of dy, padded by K − 1 − p, with the
+// filters flipped and transposed).
 //
 // For kernel row ki the row correlation is one-dimensional, so with F(2, K)'s matrices
 // (winograd_transforms.hpp; α = K + 1 points, 0 and ∞ among them) the outputs 2t and 2t + 1 of
@@ -12,7 +14,8 @@
 // [C, rows, T] with the filters U[ξ] [O, C·K]: α products of K·C depth where direct convolution
 // does K² · C for two outputs. On AVX2 they run in place (conv_direct.hpp, runs across rows, no
 // packing); elsewhere through a K-row column matrix and the GEMM.
-// Work is split in units of one sample's band of output rows (its V, M and outputs stay in L2);
+// Padding is read as zeros by the row transform (no padded copy). Work is split in units of
+// one sample's band of output rows (its V, M and outputs stay in L2);
 // point 0 feeds only output 2t and ∞ only 2t + 1, so their products are written straight into
 // the even and odd outputs and the other α − 2 added to them. The arithmetic is fixed per unit:
 // results are bit-identical run to run and for any thread count.
@@ -37,6 +40,7 @@ namespace galnet::ops {
 template <class T>
 struct RowWinogradWorkspace {
   std::vector<T> filters;               ///< U [α, O·C·K]
+  std::vector<T> flipped;               ///< the data gradient's filters [C, O, K, K], flipped
   PackedA<T> packed[8];                 ///< U[ξ], packed once per pass
   std::vector<Tensor<T, Cpu>> scratch;  ///< per thread: phases, V, M, even and odd outputs (columns)
 };
@@ -49,7 +53,7 @@ inline constexpr bool kDirect = std::is_same_v<T, float> && detail::kConvDirect;
 
 /// The sizes of one pass: units of `band` output rows of a sample.
 struct Plan {
-  std::int64_t n, c, o, h, w, ho, wo;
+  std::int64_t n, c, o, h, w, pad, ho, wo;
   std::int64_t k, tw;         ///< filter size; output pairs per row (⌈wo / 2⌉)
   std::int64_t band, bands;   ///< output rows per unit, units per sample
   [[nodiscard]] std::int64_t rows() const { return band + k - 1; }      ///< input rows per unit
@@ -66,12 +70,14 @@ struct Plan {
 /// A unit's V, M and outputs within ≈ 256 KB (half of an AVX2 core's L2): SpinCNN's layer
 /// (64 → 96 channels, 36 pairs a row) gets bands of 8 rows.
 inline Plan plan(const Conv2dGeometry& g) {
-  Plan p{g.n, g.c, g.o, g.h, g.w, g.ho, g.wo, g.kh, (g.wo + 1) / 2, 1, 1};
+  Plan p{g.n, g.c, g.o, g.h, g.w, g.pad, g.ho, g.wo, g.kh, (g.wo + 1) / 2, 1, 1};
   const std::int64_t row_bytes = (g.c + 3 * g.o) * p.tw * 4;
   p.band = std::clamp<std::int64_t>((std::int64_t(256) << 10) / row_bytes, 1, g.ho);
-  // Whole micro-tiles of 16 columns where the band allows (36 pairs a row: bands of 4).
+  // Whole micro-tiles of 16 columns where the band allows (36 pairs a row: bands of 4; the
+  // data gradient's 38: 8, up from 6).
   const std::int64_t whole = 16 / std::gcd<std::int64_t>(p.tw, 16);
   if (p.band >= whole) p.band -= p.band % whole;
+  else if (2 * p.band >= whole) p.band = std::min(whole, g.ho);
   p.bands = (g.ho + p.band - 1) / p.band;
   return p;
 }
@@ -93,17 +99,23 @@ void transform_filters(const Plan& p, const T* w, RowWinogradWorkspace<T>& ws) {
   for (int xi = 0; xi < A; ++xi) ws.packed[xi].pack(false, p.o, p.c * K, ws.filters.data() + xi * plane, p.c * K, 0);
 }
 
-/// The even and odd phases of input rows [oy0, oy0 + rows) of every channel (zeros past w):
-/// ph[((c·rows + r)·2 + parity)·span + j] = x[c, oy0 + r, 2j + parity].
+/// The even and odd phases of the padded input's rows [oy0, oy0 + rows) of every channel
+/// (zeros in the padding): ph[((c·rows + r)·2 + parity)·span + j] = x[c, oy0 + r − pad,
+/// 2j + parity − pad].
 template <class T>
-void split_rows(const Plan& p, const T* x, std::int64_t oy0, T* ph) {
-  const std::int64_t rows = std::min(p.rows(), p.h - oy0), span = p.span();
+void split_rows(const Plan& p, const T* x, std::int64_t oy0, std::int64_t rows, T* ph) {
+  const std::int64_t span = p.span();
   for (std::int64_t c = 0; c < p.c; ++c)
     for (std::int64_t r = 0; r < rows; ++r) {
-      const T* row = x + (c * p.h + oy0 + r) * p.w;
+      const std::int64_t y = oy0 + r - p.pad;
       T* out = ph + (c * p.rows() + r) * 2 * span;
-      winograd::phase(row, p.w, 0, span, out);
-      winograd::phase(row, p.w, 1, span, out + span);
+      if (y < 0 || y >= p.h) {
+        std::fill_n(out, 2 * span, T(0));
+        continue;
+      }
+      const T* row = x + (c * p.h + y) * p.w;
+      winograd::phase(row, p.w, -p.pad, span, out);
+      winograd::phase(row, p.w, 1 - p.pad, span, out + span);
     }
 }
 
@@ -162,7 +174,7 @@ void convolve_unit(const Plan& p, const RowWinogradWorkspace<T>& ws, const T* x,
   T* even = m + p.outputs();
   T* odd = even + p.outputs();
   T* columns = odd + p.outputs();
-  split_rows(p, x + s * p.c * p.h * p.w, oy0, ph);
+  split_rows(p, x + s * p.c * p.h * p.w, oy0, rows, ph);
   auto point = [&](auto xi) {
     constexpr int Xi = decltype(xi)::value;
     transform_rows<Tr, Xi>(p, rows, ph, v);
@@ -197,11 +209,9 @@ void convolve_unit(const Plan& p, const RowWinogradWorkspace<T>& ws, const T* x,
   }
 }
 
+/// y = ep(conv(x, ·)) with the filters transformed and packed in ws.
 template <class Tr, class T>
-void forward(const Conv2dGeometry& g, const T* x, const T* w, const Epilogue<T>& ep, T* y,
-             RowWinogradWorkspace<T>& ws) {
-  const Plan p = plan(g);
-  transform_filters<Tr>(p, w, ws);
+void convolve(const Plan& p, const T* x, const Epilogue<T>& ep, T* y, RowWinogradWorkspace<T>& ws) {
   const int team = num_threads();
   const std::int64_t units = p.n * p.bands;
   const int threads = team > 1 && units >= team ? team : 1;
@@ -220,13 +230,42 @@ void forward(const Conv2dGeometry& g, const T* x, const T* w, const Epilogue<T>&
   for (std::int64_t i = 0; i < units; ++i) unit(i, 0);
 }
 
+template <class Tr, class T>
+void forward(const Conv2dGeometry& g, const T* x, const T* w, const Epilogue<T>& ep, T* y,
+             RowWinogradWorkspace<T>& ws) {
+  const Plan p = plan(g);
+  transform_filters<Tr>(p, w, ws);
+  convolve<Tr>(p, x, ep, y, ws);
+}
+
+/// dx = the convolution of dy, padded by K − 1 − p, with filter (o, c) flipped at (c, o).
+template <class Tr, class T>
+void backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx, RowWinogradWorkspace<T>& ws) {
+  constexpr int K = Tr::k;
+  const Plan p = plan({g.n, g.o, g.ho, g.wo, g.c, K, K, 1, K - 1 - g.pad, g.h, g.w});
+  ws.flipped.resize(static_cast<std::size_t>(g.c * g.o * K * K));
+  for (std::int64_t o = 0; o < g.o; ++o)
+    for (std::int64_t c = 0; c < g.c; ++c)
+      std::reverse_copy(w + (o * g.c + c) * K * K, w + (o * g.c + c + 1) * K * K,
+                        ws.flipped.data() + (c * g.o + o) * K * K);
+  transform_filters<Tr>(p, ws.flipped.data(), ws);
+  convolve<Tr>(p, dy, Epilogue<T>{}, dx, ws);
+}
+
 }  // namespace winograd_rows
 
-/// y = ep(conv(x, w)) for a geometry with g.winograd_rows() (a 5×5 stride-1 unpadded layer).
+/// y = ep(conv(x, w)) for a geometry with g.winograd_rows() (a 5×5 stride-1 layer).
 template <class T>
 void winograd_rows_forward(const Conv2dGeometry& g, const T* x, const T* w, const Epilogue<T>& ep, T* y,
                            RowWinogradWorkspace<T>& ws) {
   winograd_rows::forward<winograd::Transform<5>>(g, x, w, ep, y, ws);
+}
+
+/// dx = conv_transpose(dy, w) (overwrites dx) for a geometry with g.winograd_rows().
+template <class T>
+void winograd_rows_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx,
+                                 RowWinogradWorkspace<T>& ws) {
+  winograd_rows::backward_data<winograd::Transform<5>>(g, dy, w, dx, ws);
 }
 
 }  // namespace galnet::ops
