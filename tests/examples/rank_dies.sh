@@ -3,7 +3,8 @@
 # end-to-end test has made the mock survey in WORK/data:
 #   1. 2 ranks train 4 epochs uninterrupted (the reference);
 #   2. the same run again, one rank killed (SIGKILL) during epoch 2: mpirun must stop the whole
-#      job — no hang — leaving the epoch-1 checkpoint whole and no model;
+#      job — no hang — with a message naming the rank, leaving the epoch-1 checkpoint whole and
+#      no model;
 #   3. --resume on 2 ranks completes it: model.safetensors and predictions.csv equal the
 #      reference's byte for byte, history.csv has every epoch;
 #   4. --resume of the same checkpoint as one process completes too (another rank count).
@@ -42,9 +43,13 @@ while kill -0 $launcher 2>/dev/null; do
   [ $waited -lt 600 ] || { kill -9 $launcher; fail "the job hung for 60 s after a rank was killed"; }
 done
 wait $launcher && fail "the job with a killed rank exited 0: $(cat "$out/cut.log")"
+# The user is told which rank died and how (Open MPI: "… noticed that process rank 1 with PID …
+# exited on signal 9 (Killed)"), not left with a silent non-zero exit.
+said=$(grep -E "rank [0-9]+ .*(signal 9|Killed)" "$out/cut.log") ||
+  fail "no message names the killed rank: $(cat "$out/cut.log")"
 [ -f "$out/cut/model.safetensors" ] && fail "the killed job wrote model.safetensors (it ran to the end before the kill?)"
 ls "$out/cut" | grep -q '\.tmp' && fail "a temporary file was left behind: $(ls "$out/cut")"
-echo "killed rank $victim: the job stopped after $((waited / 10)).$((waited % 10)) s"
+echo "killed rank $victim: the job stopped after $((waited / 10)).$((waited % 10)) s, saying: $said"
 cp -r "$out/cut" "$out/cut1"
 
 # 3. Resumed on 2 ranks: the uninterrupted run's model and predictions, byte for byte.
