@@ -1,5 +1,6 @@
 # End-to-end check of an image program (sfnet, wu_boada, spin_cnn) on a tiny mock survey:
-# summary, lr-find, train (1 epoch), train --resume to 2 epochs, evaluate, predict, a bad input.
+# summary, lr-find, train (1 epoch), train --resume to 2 epochs, evaluate, predict, bad input,
+# --device cuda (trains where a GPU is visible, else fails clearly).
 # -DPROGRAM=path -DMOCK=path/to/mock_survey -DLAYOUT=sfnet -DWORK=dir -DPARAMS=11,177,025 [-DEXTRA=...]
 include(${CMAKE_CURRENT_LIST_DIR}/process.cmake)
 function(expect_files dir)
@@ -72,5 +73,14 @@ endif()
 run(${PROGRAM} train --data ${WORK}/data --epochs 1 --out ${WORK}/bf16 --bf16 --no-progress)
 if(NOT rc OR NOT err MATCHES "--bf16 is a GPU mode; give it with --device cuda" OR EXISTS ${WORK}/bf16/model.safetensors)
   message(FATAL_ERROR "--bf16 on the CPU must fail clearly (rc ${rc}): ${err}")
+endif()
+# --device cuda: where the build has no CUDA backend, or no GPU is visible, a non-zero exit and a
+# message saying which, no model; where a GPU is there, a model.
+run(${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --out ${WORK}/gpu --device cuda --no-progress ${EXTRA})
+if(rc EQUAL 0)
+  expect_files(${WORK}/gpu model.safetensors)
+  message(STATUS "${PROGRAM}: --device cuda trained on a GPU")
+elseif(NOT err MATCHES "(has no CUDA backend|no CUDA device is visible)" OR EXISTS ${WORK}/gpu/model.safetensors)
+  message(FATAL_ERROR "--device cuda without a GPU must fail clearly (rc ${rc}): ${err}")
 endif()
 message(STATUS "${PROGRAM}: summary, lr-find, train, resume, evaluate, predict and bad input all behave")
