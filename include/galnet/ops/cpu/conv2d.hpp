@@ -28,6 +28,7 @@
 #include "galnet/core/parallel.hpp"
 #include "galnet/core/tensor.hpp"
 #include "galnet/ops/cpu/conv2d_geometry.hpp"
+#include "galnet/ops/cpu/detail/conv_phases.hpp"
 #include "galnet/ops/cpu/detail/im2col_avx2.hpp"
 #include "galnet/ops/cpu/detail/im2col_avx512.hpp"
 #include "galnet/ops/cpu/epilogue.hpp"
@@ -48,6 +49,8 @@ struct Conv2dWorkspace {
   RowWinogradWorkspace<T> row_winograd; ///< F(2, 5) along rows (winograd_rows.hpp)
   PackedA<T> weights;                   ///< w (forward) or wᵀ (data gradient), packed once per pass
   Tensor<T, Cpu> flipped;               ///< the direct data gradient's w, flipped and transposed
+  Tensor<T, Cpu> phases;                ///< a stride-2 forward's input phases (conv_phases.hpp)
+  Tensor<T, Cpu> phase_weights;         ///< and its weights over them
 
   /// Column buffers of `columns` columns (default: a group's; negative: none).
   void reserve(const Conv2dGeometry& g, int threads, bool partials, std::int64_t group = 1, std::int64_t columns = 0) {
@@ -173,6 +176,31 @@ bool direct_conv([[maybe_unused]] const Conv2dGeometry& g) {
 inline std::int64_t direct_band_rows(const Conv2dGeometry& g) {
   return std::clamp<std::int64_t>((std::int64_t(256) << 10) / (g.o * g.wo * 4), 1, g.ho);
 }
+/// Whether a stride-2 forward pass runs as the direct convolution over its input's phases
+/// (detail/conv_phases.hpp): square windows of 7 and above, where the phases' zero taps cost
+/// at most 15 of 64 multiplications. Measured (AVX2, a ResNet stem, 64 × 3 × 144²): ≈ 1.4×
+/// the implicit im2col (docs/performance.md, step 31).
+template <class T>
+bool phase_conv([[maybe_unused]] const Conv2dGeometry& g) {
+  return g.stride == 2 && g.kh == g.kw && g.kh >= 7 && g.pad < g.kh && g.ho == (g.h + 2 * g.pad - g.kh) / 2 + 1 &&
+         g.wo == (g.w + 2 * g.pad - g.kw) / 2 + 1 && direct_conv<T>(phase_geometry(g));
+}
+
+/// y = ep(the direct convolution of x) for a geometry with direct_conv, its weights packed in
+/// ws.weights. Units of work are bands of a sample's output rows: a batch of one uses every
+/// thread too.
+template <class T>
+void direct_forward(const Conv2dGeometry& g, const T* x, const Epilogue<T>& ep, T* y, Conv2dWorkspace<T>& ws) {
+  if constexpr (std::is_same_v<T, float> && kConvDirect) {
+    const std::int64_t band = direct_band_rows(g), bands = (g.ho + band - 1) / band, cols = g.col_cols();
+    for_each_sample(g.n * bands, [&](std::int64_t i, int) {
+      const std::int64_t n = i / bands, oy0 = i % bands * band, oy1 = std::min(g.ho, oy0 + band);
+      const packed::DirectConv xn{.x = x + n * g.c * g.h * g.w, .c = g.c, .h = g.h, .w = g.w, .kh = g.kh, .kw = g.kw};
+      ws.weights.convolve_direct(xn, oy0, oy1, y + n * g.o * cols, cols);
+      for (std::int64_t o = 0; o < g.o; ++o) ep.apply(y, (n * g.o + o) * cols + oy0 * g.wo, o, (oy1 - oy0) * g.wo);
+    });
+  }
+}
 
 /// c [O, columns] = w · columns [col0, col0 + columns) of im2col(x), the samples from x on side
 /// by side (where implicit_im2col).
@@ -210,6 +238,17 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const Epilo
                     Conv2dWorkspace<T>& ws) {
   if (g.winograd()) return winograd_forward(g, x, w, ep, y, ws.winograd);
   if (g.winograd_rows()) return winograd_rows_forward(g, x, w, ep, y, ws.row_winograd);
+  if (detail::phase_conv<T>(g)) {
+    const Conv2dGeometry t = detail::phase_geometry(g);
+    ws.phases.resize(Shape{t.n, t.c, t.h, t.w});
+    ws.phase_weights.resize(Shape{t.o, t.col_rows()});
+    detail::phase_weights(g, w, ws.phase_weights.data());
+    ws.weights.pack(false, t.o, t.col_rows(), ws.phase_weights.data(), t.col_rows(), 0);  // every unit reads it
+    detail::for_each_sample(g.n, [&](std::int64_t n, int) {
+      detail::split_phases(g, x + n * g.c * g.h * g.w, ws.phases.data() + n * t.c * t.h * t.w);
+    });
+    return detail::direct_forward(t, ws.phases.data(), ep, y, ws);
+  }
   const std::int64_t cols = g.col_cols(), sample = g.c * g.h * g.w;
   const bool implicit = detail::implicit_im2col<T>(g);
   ws.weights.pack(false, g.o, g.col_rows(), w);
@@ -229,19 +268,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const Epilo
     });
     return;
   }
-  if constexpr (std::is_same_v<T, float> && detail::kConvDirect) {
-    if (detail::direct_conv<T>(g)) {
-      // Units of work are bands of a sample's output rows: a batch of one uses every thread too.
-      const std::int64_t band = detail::direct_band_rows(g), bands = (g.ho + band - 1) / band;
-      detail::for_each_sample(g.n * bands, [&](std::int64_t i, int) {
-        const std::int64_t n = i / bands, oy0 = i % bands * band, oy1 = std::min(g.ho, oy0 + band);
-        const detail::packed::DirectConv xn{.x = x + n * sample, .c = g.c, .h = g.h, .w = g.w, .kh = g.kh, .kw = g.kw};
-        ws.weights.convolve_direct(xn, oy0, oy1, y + n * g.o * cols, cols);
-        for (std::int64_t o = 0; o < g.o; ++o) ep.apply(y, (n * g.o + o) * cols + oy0 * g.wo, o, (oy1 - oy0) * g.wo);
-      });
-      return;
-    }
-  }
+  if (detail::direct_conv<T>(g)) return detail::direct_forward(g, x, ep, y, ws);
   const std::int64_t band = detail::band_rows<T>(g);
   ws.reserve(g, detail::sample_threads(g.n), false, 1, implicit ? -1 : band * g.wo);
   detail::for_each_sample(g.n, [&](std::int64_t n, int t) {
