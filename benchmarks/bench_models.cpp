@@ -61,7 +61,7 @@ struct WinogradScope {
   ~WinogradScope() { ops::set_winograd(true); }
 };
 /// Second argument of the SpinCNN cases: 1 = the opt-in F(2×2, 5×5) for its 5×5 layer
-/// (ops::set_winograd_5x5), 0 = the default (F(2, 5) along rows in the forward pass).
+/// (ops::set_winograd_5x5), 0 = the default (F(2, 5) along rows, forward and data gradient).
 struct Winograd5x5Scope {
   explicit Winograd5x5Scope(bool on) { ops::set_winograd_5x5(on); }
   ~Winograd5x5Scope() { ops::set_winograd_5x5(false); }

@@ -13,8 +13,8 @@ inline void conv_shapes(benchmark::internal::Benchmark* b) {
   b->Args({64, 256, 512, 9, 3, 2, 1})->Args({64, 512, 512, 5, 3, 1, 1})->Args({64, 64, 128, 36, 1, 2, 0});
 }
 /// The shapes among them that take a CPU Winograd path by default: 3×3 stride 1 (F(2×2, 3×3),
-/// galnet/ops/cpu/winograd.hpp) and SpinCNN's 5×5 (F(2, 5) along rows, forward pass only,
-/// winograd_rows.hpp).
+/// galnet/ops/cpu/winograd.hpp) and SpinCNN's 5×5 (F(2, 5) along rows in the forward and
+/// data-gradient passes, winograd_rows.hpp).
 inline void winograd_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"N", "C", "O", "HW", "K", "S", "P"});
   b->Args({32, 64, 96, 75, 5, 1, 0});

@@ -10,6 +10,7 @@
 
 #include "galnet/core/error.hpp"
 #include "galnet/core/tensor.hpp"
+#include "galnet/ops/cpu/conv2d_geometry.hpp"
 
 namespace galnet::test {
 
@@ -28,6 +29,15 @@ double max_rel_diff(const Tensor<T>& ref, const Tensor<T>& got) {
   for (std::int64_t i = 0; i < ref.numel(); ++i) worst = std::max(worst, std::abs(double(ref[i]) - double(got[i])));
   return worst / scale;
 }
+
+/// ops::set_winograd(on) for a scope, restored to the default (on) when it ends, also when a
+/// REQUIRE throws out of it.
+struct WinogradScope {
+  explicit WinogradScope(bool on) { ops::set_winograd(on); }
+  ~WinogradScope() { ops::set_winograd(true); }
+  WinogradScope(const WinogradScope&) = delete;
+  WinogradScope& operator=(const WinogradScope&) = delete;
+};
 
 /// The message of the galnet::Error that `f` throws, or "(no error)".
 inline std::string error_of(const std::function<void()>& f) {

@@ -44,8 +44,9 @@ while kill -0 $launcher 2>/dev/null; do
 done
 wait $launcher && fail "the job with a killed rank exited 0: $(cat "$out/cut.log")"
 # The user is told which rank died and how (Open MPI: "… noticed that process rank 1 with PID …
-# exited on signal 9 (Killed)"), not left with a silent non-zero exit.
-said=$(grep -E "rank [0-9]+ .*(signal 9|Killed)" "$out/cut.log") ||
+# exited on signal 9 (Killed)"; MPICH: "RANK 1 … KILLED BY SIGNAL: 9"), not left with a silent
+# non-zero exit.
+said=$(grep -Ei "rank [0-9]+ .*(signal 9|killed)|killed by signal: 9" "$out/cut.log") ||
   fail "no message names the killed rank: $(cat "$out/cut.log")"
 [ -f "$out/cut/model.safetensors" ] && fail "the killed job wrote model.safetensors (it ran to the end before the kill?)"
 ls "$out/cut" | grep -q '\.tmp' && fail "a temporary file was left behind: $(ls "$out/cut")"

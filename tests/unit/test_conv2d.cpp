@@ -21,6 +21,7 @@
 
 using namespace galnet;
 using galnet::test::max_rel_diff;
+using galnet::test::WinogradScope;
 
 namespace {
 Tensor<double> random(const Shape& s, std::uint64_t seed) {
@@ -64,6 +65,7 @@ void check_banded(const ops::Conv2dGeometry& g) {
   CAPTURE(g.kh);
   CAPTURE(g.stride);
   REQUIRE(ops::detail::band_rows<double>(g) < g.ho);  // the case under test: several bands
+  const WinogradScope im2col(false);                   // a 5×5 layer: not F(2, 5) along rows
   const auto x = random(Shape{g.n, g.c, g.h, g.w}, 1), w = random(Shape{g.o, g.c, g.kh, g.kw}, 2);
   const auto b = random(Shape{g.o}, 3), dy = random(Shape{g.n, g.o, g.ho, g.wo}, 4);
   const auto dw0 = random(w.shape(), 5), db0 = random(b.shape(), 6);
@@ -91,8 +93,10 @@ TEST_CASE("im2col convolutions in bands of output rows equal the direct convolut
 }
 
 namespace {
-/// The float forward pass (with the own GEMM: implicit im2col) against the direct convolution in double.
+/// The float forward pass (with the own GEMM: implicit im2col; on AVX2 stride 1 and the 7×7/2
+/// stem run directly) against the direct convolution in double; Winograd off.
 void check_float_forward(const ops::Conv2dGeometry& g) {
+  const WinogradScope im2col(false);
   CAPTURE(g.kh);
   CAPTURE(g.stride);
   CAPTURE(g.pad);
@@ -177,7 +181,8 @@ TEST_CASE("direct convolution (B read in place) equals im2col + GEMM bit for bit
   {
     // Output channels not a multiple of the tile's rows and above one A block; weights below
     // PackedA's packing threshold (A packed per slice); depths of several slices; rows of
-    // whole, short and single runs (fewer than 8 columns too); windows of one column or row; the
+    // whole, short and single runs (fewer than 8 columns too); windows of one column (K × 1 ones
+    // under 128 deep: deeper ones sum in halves, tested below) or row; the
     // last rows' masked loads (inputs of whole 64-byte blocks, so that under ASan a read past
     // x's end would fault: Cpu::allocate rounds up to 64 bytes).
     for (const auto& g : {geometry(2, 64, 20, 23, 7, 5, 1, 0), geometry(1, 3, 40, 41, 400, 6, 1, 0),
@@ -209,7 +214,7 @@ TEST_CASE("direct convolution (B read in place) equals im2col + GEMM bit for bit
       REQUIRE(std::memcmp(want.data(), got.data(), want.numel() * sizeof(float)) == 0);
       // And through conv2d_forward (which takes it for these, 5×5 ones with Winograd off: else
       // F(2, 5) along rows), one sample over both threads too.
-      ops::set_winograd(false);
+      const WinogradScope direct_path(false);
       for (int threads : {1, 2}) {
         CAPTURE(threads);
         set_num_threads(threads);
@@ -219,7 +224,6 @@ TEST_CASE("direct convolution (B read in place) equals im2col + GEMM bit for bit
         ops::conv2d_forward(g, x.data(), w.data(), static_cast<const float*>(nullptr), y.data(), ws);
         CHECK(std::memcmp(want.data(), y.data(), want.numel() * sizeof(float)) == 0);
       }
-      ops::set_winograd(true);
       set_num_threads(2);
     }
   }
@@ -231,7 +235,8 @@ TEST_CASE("direct convolution never reads past its input (input abutting an inac
   // would fault here instead.
   const long page = sysconf(_SC_PAGESIZE);
   for (const auto& g : {geometry(1, 5, 13, 21, 7, 5, 1, 0), ops::Conv2dGeometry{1, 3, 9, 11, 8, 2, 7, 1, 0, 8, 5},
-                        geometry(1, 2, 12, 17, 6, 2, 1, 0)}) {
+                        geometry(1, 2, 12, 17, 6, 2, 1, 0),
+                        ops::Conv2dGeometry{1, 6, 13, 11, 7, 5, 1, 1, 0, 9, 11}}) {  // 5×1: runs across rows
     CAPTURE(g.kw);
     const std::int64_t count = g.c * g.h * g.w, cols = g.col_cols();
     const auto bytes = static_cast<std::size_t>(count) * sizeof(float);
@@ -246,9 +251,10 @@ TEST_CASE("direct convolution never reads past its input (input abutting an inac
     for (std::int64_t i = 0; i < count; ++i) x[i] = static_cast<float>(rng.uniform());
     for (std::int64_t i = 0; i < w.numel(); ++i) w[i] = static_cast<float>(rng.uniform());
     ops::Conv2dWorkspace<float> ws;
-    ops::set_winograd(false);  // the 5×5 one direct, not by F(2, 5) along rows
-    ops::conv2d_forward(g, x, w.data(), static_cast<const float*>(nullptr), got.data(), ws);
-    ops::set_winograd(true);
+    {
+      const WinogradScope direct_path(false);  // the 5×5 one direct, not by F(2, 5) along rows
+      ops::conv2d_forward(g, x, w.data(), static_cast<const float*>(nullptr), got.data(), ws);
+    }
     Tensor<float> col(Shape{g.col_rows(), cols});
     ops::im2col(g, x, col.data());
     ops::gemm<float>(false, false, g.o, cols, g.col_rows(), 1.f, w.data(), col.data(), 0.f, want.data());
@@ -280,15 +286,36 @@ TEST_CASE("the direct data gradient (padded dy, flipped weights) equals the defi
           CAPTURE(threads);
           CAPTURE(winograd);
           set_num_threads(threads);
-          ops::set_winograd(winograd);
+          const WinogradScope path(winograd);
           Tensor<float> dx(x.shape(), 5.f);  // overwritten
           ops::Conv2dWorkspace<float> ws;
           ops::conv2d_backward_data(g, dyf.data(), wf.data(), dx.data(), ws);
           CHECK(max_rel_diff(want, dx) < 2e-6);
         }
-      ops::set_winograd(true);
       set_num_threads(2);
     }
+  }
+}
+
+TEST_CASE("direct K x 1 convolutions (runs across rows, slices in halves) equal the definition") {
+  // 40 channels × 5 rows = 200 deep (two halves of 128 and 72), 11 columns (runs cross rows).
+  for (const auto& g : {ops::Conv2dGeometry{2, 40, 13, 11, 6, 5, 1, 1, 0, 9, 11},
+                        ops::Conv2dGeometry{1, 64, 8, 3, 9, 5, 1, 1, 0, 4, 3}}) {
+    CAPTURE(g.c);
+    CAPTURE(g.w);
+    REQUIRE(ops::detail::direct_conv<float>(g));
+    const auto x = random(Shape{g.n, g.c, g.h, g.w}, 18), w = random(Shape{g.o, g.c, g.kh, g.kw}, 19);
+    const auto b = random(Shape{g.o}, 20), dy = random(Shape{g.n, g.o, g.ho, g.wo}, 21);
+    const auto ref = direct(g, x, w, b, dy, Tensor<double>(w.shape(), 0.0), Tensor<double>(b.shape(), 0.0));
+    Tensor<float> xf(x.shape()), wf(w.shape()), bf(b.shape()), want(ref.y.shape());
+    for (std::int64_t i = 0; i < x.numel(); ++i) xf[i] = static_cast<float>(x[i]);
+    for (std::int64_t i = 0; i < w.numel(); ++i) wf[i] = static_cast<float>(w[i]);
+    for (std::int64_t i = 0; i < b.numel(); ++i) bf[i] = static_cast<float>(b[i]);
+    for (std::int64_t i = 0; i < want.numel(); ++i) want[i] = static_cast<float>(ref.y[i]);
+    Tensor<float> y(want.shape(), -7.f);
+    ops::Conv2dWorkspace<float> ws;
+    ops::conv2d_forward(g, xf.data(), wf.data(), bf.data(), y.data(), ws);
+    CHECK(max_rel_diff(want, y) < 2e-6);
   }
 }
 

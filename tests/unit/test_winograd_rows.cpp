@@ -51,12 +51,11 @@ Passes<T> passes(const ops::Conv2dGeometry& g, bool rows, bool relu_input = fals
   const auto b = scaled<T>(random<double>(Shape{g.o}, 3), 1);
   const auto dy = scaled<T>(random<double>(Shape{g.n, g.o, g.ho, g.wo}, 4), 1);
   Passes<T> r{Tensor<T>(dy.shape()), Tensor<T>(x.shape(), T(-7))};
-  ops::set_winograd(rows);
+  const galnet::test::WinogradScope path(rows);
   REQUIRE(g.winograd_rows() == rows);
   ops::Conv2dWorkspace<T> ws;
   ops::conv2d_forward(g, x.data(), w.data(), ops::Epilogue<T>{.shift = b.data(), .relu = true}, r.y.data(), ws);
   ops::conv2d_backward_data(g, dy.data(), w.data(), r.dx.data(), ws);
-  ops::set_winograd(true);
   return r;
 }
 

@@ -7,8 +7,9 @@
 namespace galnet::ops {
 
 /// Whether 3×3 stride-1 convolutions take Winograd F(2×2, 3×3) (default on: its float error is
-/// 1–3× im2col's), and 5×5 ones F(2, 5) along rows in the forward and data-gradient passes (1–2×).
-/// Off gives im2col + GEMM everywhere (for A/B measurements and tests).
+/// 1–3× im2col's), and 5×5 ones F(2, 5) along rows in the forward and data-gradient passes
+/// (y 1–2×, dx 2–7×). Off gives no Winograd anywhere: im2col + GEMM, or the direct paths
+/// (for A/B measurements and tests).
 inline std::atomic<bool>& winograd_switch() {
   static std::atomic<bool> on{true};
   return on;
@@ -50,7 +51,8 @@ struct Conv2dGeometry {
   }
   /// Square 5×5 filters at stride 1 (padding below 5) that do not take F(2×2, 5×5) take
   /// Winograd F(2, 5) along the rows in the forward and data-gradient passes
-  /// (winograd_rows.hpp; its float error is 1–2× im2col's), while winograd_enabled().
+  /// (winograd_rows.hpp; its float error is 1–2× im2col's in y, 2–7× in dx), while
+  /// winograd_enabled().
   [[nodiscard]] bool winograd_rows() const {
     return winograd_enabled() && !winograd() && kh == 5 && kw == 5 && stride == 1 && pad < kh &&
            ho == h + 2 * pad - kh + 1 && wo == w + 2 * pad - kw + 1;

@@ -1,6 +1,6 @@
 // galnet/ops/cpu/winograd_rows.hpp — a 5×5 stride-1 convolution by Winograd F(2, 5) along the
 // rows, its columns convolved directly: 1.67× fewer multiplications than direct convolution, at
-// 1–2× im2col's float error (F(2×2, 5×5) takes 2.78× fewer, at 4–13×: opt-in). The forward and
+// 1–2× im2col's float error in y and 2–7× in dx (F(2×2, 5×5) takes 2.78× fewer, at 4–13×: opt-in). The forward and
 // data-gradient passes (the latter the same convolution of dy, padded by K − 1 − p, with the
 // filters flipped and transposed).
 //
@@ -17,8 +17,9 @@
 // Padding is read as zeros by the row transform (no padded copy). Work is split in units of
 // one sample's band of output rows (its V, M and outputs stay in L2);
 // point 0 feeds only output 2t and ∞ only 2t + 1, so their products are written straight into
-// the even and odd outputs and the other α − 2 added to them. The arithmetic is fixed per unit:
-// results are bit-identical run to run and for any thread count.
+// the even and odd outputs and the other α − 2 added to them. The arithmetic is fixed per unit
+// and units run one per thread: results are bit-identical run to run, and on AVX2 (the direct
+// products) for any thread count; elsewhere a lone unit's GEMM may split over the threads.
 // tests/unit/test_winograd_rows.cpp checks it against im2col in double and measures its float
 // error against float64; docs/performance.md (step 29) has the numbers.
 #pragma once
@@ -27,6 +28,7 @@
 #include <numeric>
 #include <vector>
 
+#include "galnet/core/error.hpp"
 #include "galnet/core/parallel.hpp"
 #include "galnet/core/tensor.hpp"
 #include "galnet/ops/cpu/conv2d_geometry.hpp"
@@ -49,7 +51,11 @@ namespace winograd_rows {
 
 /// Whether M[ξ] is computed in place by the direct kernel (AVX2; float), else by a column matrix.
 template <class T>
+#if defined(GALNET_EXPLICIT_IM2COL)
+inline constexpr bool kDirect = false;
+#else
 inline constexpr bool kDirect = std::is_same_v<T, float> && detail::kConvDirect;
+#endif
 
 /// The sizes of one pass: units of `band` output rows of a sample.
 struct Plan {
@@ -68,13 +74,13 @@ struct Plan {
 };
 
 /// A unit's V, M and outputs within ≈ 256 KB (half of an AVX2 core's L2): SpinCNN's layer
-/// (64 → 96 channels, 36 pairs a row) gets bands of 8 rows.
+/// (64 → 96 channels, 36 pairs a row) gets bands of 4 rows.
 inline Plan plan(const Conv2dGeometry& g) {
   Plan p{g.n, g.c, g.o, g.h, g.w, g.pad, g.ho, g.wo, g.kh, (g.wo + 1) / 2, 1, 1};
   const std::int64_t row_bytes = (g.c + 3 * g.o) * p.tw * 4;
   p.band = std::clamp<std::int64_t>((std::int64_t(256) << 10) / row_bytes, 1, g.ho);
   // Whole micro-tiles of 16 columns where the band allows (36 pairs a row: bands of 4; the
-  // data gradient's 38: 8, up from 6).
+  // data gradient's 38: 8, up from 5).
   const std::int64_t whole = 16 / std::gcd<std::int64_t>(p.tw, 16);
   if (p.band >= whole) p.band -= p.band % whole;
   else if (2 * p.band >= whole) p.band = std::min(whole, g.ho);
@@ -166,7 +172,8 @@ template <class Tr, class T>
 void convolve_unit(const Plan& p, const RowWinogradWorkspace<T>& ws, const T* x, std::int64_t s, std::int64_t oy0,
                    const Epilogue<T>& ep, T* y, T* scratch) {
   constexpr int A = Tr::alpha;
-  static_assert(Tr::at[0][A - 1] == 0 && Tr::at[1][0] == 0, "points 0 and ∞ feed one output each");
+  static_assert(Tr::at[0][0] == 1 && Tr::at[0][A - 1] == 0 && Tr::at[1][0] == 0 && Tr::at[1][A - 1] == 1,
+                "points 0 and ∞ feed one output each, with weight 1");
   const std::int64_t band = std::min(p.band, p.ho - oy0), rows = band + p.k - 1, width = band * p.tw;
   T* ph = scratch;
   T* v = ph + p.phases();
@@ -214,9 +221,15 @@ template <class Tr, class T>
 void convolve(const Plan& p, const T* x, const Epilogue<T>& ep, T* y, RowWinogradWorkspace<T>& ws) {
   const int team = num_threads();
   const std::int64_t units = p.n * p.bands;
-  const int threads = team > 1 && units >= team ? team : 1;
+  const int threads = static_cast<int>(std::min<std::int64_t>(team, units));
+  GALNET_CHECK(p.c * p.rows() * p.tw < (std::int64_t(1) << 31), "conv2d: a 5×5 layer of ", p.c, " × ", p.h,
+               " × ", p.w, " is too large for the direct kernel's 32-bit offsets");
   if (static_cast<int>(ws.scratch.size()) < threads) ws.scratch.resize(threads);
-  for (int t = 0; t < threads; ++t) ws.scratch[t].resize(Shape{p.template scratch<T>()});
+  // Zeroed: a short last band's final run reads (never stores) lanes past its rows.
+  for (int t = 0; t < threads; ++t) {
+    ws.scratch[t].resize(Shape{p.template scratch<T>()});
+    ws.scratch[t].zero();
+  }
   auto unit = [&](std::int64_t i, int t) {
     convolve_unit<Tr>(p, ws, x, i / p.bands, i % p.bands * p.band, ep, y, ws.scratch[t].data());
   };
