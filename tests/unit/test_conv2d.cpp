@@ -298,24 +298,12 @@ TEST_CASE("the direct data gradient (padded dy, flipped weights) equals the defi
 }
 
 TEST_CASE("direct K x 1 convolutions (runs across rows, slices in halves) equal the definition") {
-  // 40 channels × 5 rows = 200 deep (two halves of 128 and 72), 11 columns (runs cross rows).
+  // 40 channels × 5 rows = 200 deep (two halves of 128 and 72), 11 columns (runs cross rows);
+  // and 320 deep over 3 columns.
   for (const auto& g : {ops::Conv2dGeometry{2, 40, 13, 11, 6, 5, 1, 1, 0, 9, 11},
                         ops::Conv2dGeometry{1, 64, 8, 3, 9, 5, 1, 1, 0, 4, 3}}) {
-    CAPTURE(g.c);
-    CAPTURE(g.w);
     REQUIRE(ops::detail::direct_conv<float>(g));
-    const auto x = random(Shape{g.n, g.c, g.h, g.w}, 18), w = random(Shape{g.o, g.c, g.kh, g.kw}, 19);
-    const auto b = random(Shape{g.o}, 20), dy = random(Shape{g.n, g.o, g.ho, g.wo}, 21);
-    const auto ref = direct(g, x, w, b, dy, Tensor<double>(w.shape(), 0.0), Tensor<double>(b.shape(), 0.0));
-    Tensor<float> xf(x.shape()), wf(w.shape()), bf(b.shape()), want(ref.y.shape());
-    for (std::int64_t i = 0; i < x.numel(); ++i) xf[i] = static_cast<float>(x[i]);
-    for (std::int64_t i = 0; i < w.numel(); ++i) wf[i] = static_cast<float>(w[i]);
-    for (std::int64_t i = 0; i < b.numel(); ++i) bf[i] = static_cast<float>(b[i]);
-    for (std::int64_t i = 0; i < want.numel(); ++i) want[i] = static_cast<float>(ref.y[i]);
-    Tensor<float> y(want.shape(), -7.f);
-    ops::Conv2dWorkspace<float> ws;
-    ops::conv2d_forward(g, xf.data(), wf.data(), bf.data(), y.data(), ws);
-    CHECK(max_rel_diff(want, y) < 2e-6);
+    check_float_forward(g);
   }
 }
 
@@ -325,29 +313,8 @@ TEST_CASE("stride-2 convolutions with 7x7 windows and above run directly over th
   for (const auto& g : {geometry(2, 3, 23, 20, 20, 7, 2, 3), geometry(1, 3, 16, 17, 9, 7, 2, 0),
                         geometry(2, 2, 15, 18, 7, 7, 2, 5), geometry(2, 4, 19, 13, 6, 8, 2, 2),
                         geometry(1, 3, 21, 22, 13, 9, 2, 4), geometry(3, 1, 7, 7, 5, 7, 2, 3)}) {
-    CAPTURE(g.c);
-    CAPTURE(g.h);
-    CAPTURE(g.w);
-    CAPTURE(g.kh);
-    CAPTURE(g.pad);
     REQUIRE(ops::detail::phase_conv<float>(g));
-    const auto x = random(Shape{g.n, g.c, g.h, g.w}, 14), w = random(Shape{g.o, g.c, g.kh, g.kw}, 15);
-    const auto b = random(Shape{g.o}, 16), dy = random(Shape{g.n, g.o, g.ho, g.wo}, 17);
-    const auto ref = direct(g, x, w, b, dy, Tensor<double>(w.shape(), 0.0), Tensor<double>(b.shape(), 0.0));
-    Tensor<float> xf(x.shape()), wf(w.shape()), bf(b.shape()), want(ref.y.shape());
-    for (std::int64_t i = 0; i < x.numel(); ++i) xf[i] = static_cast<float>(x[i]);
-    for (std::int64_t i = 0; i < w.numel(); ++i) wf[i] = static_cast<float>(w[i]);
-    for (std::int64_t i = 0; i < b.numel(); ++i) bf[i] = static_cast<float>(b[i]);
-    for (std::int64_t i = 0; i < want.numel(); ++i) want[i] = static_cast<float>(ref.y[i]);
-    for (int threads : {1, 2}) {
-      CAPTURE(threads);
-      set_num_threads(threads);
-      Tensor<float> y(want.shape(), -7.f);
-      ops::Conv2dWorkspace<float> ws;
-      ops::conv2d_forward(g, xf.data(), wf.data(), bf.data(), y.data(), ws);
-      CHECK(max_rel_diff(want, y) < 2e-6);
-    }
-    set_num_threads(2);
+    check_float_forward(g);
   }
   CHECK_FALSE(ops::detail::phase_conv<float>(geometry(2, 3, 20, 20, 8, 5, 2, 2)));   // 5×5: 36 % zero taps
   CHECK_FALSE(ops::detail::phase_conv<float>(geometry(2, 64, 20, 20, 8, 3, 2, 1)));  // 3×3/2: im2col
