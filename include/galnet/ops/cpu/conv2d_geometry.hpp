@@ -31,6 +31,22 @@ inline std::atomic<bool>& winograd_5x5_switch() {
 inline void set_winograd_5x5(bool on) { winograd_5x5_switch().store(on, std::memory_order_relaxed); }
 [[nodiscard]] inline bool winograd_5x5_enabled() { return winograd_5x5_switch().load(std::memory_order_relaxed); }
 
+/// Whether 5×5 stride-1 convolutions take Winograd F(2, 5) along the rows (winograd_rows.hpp)
+/// while winograd_enabled(). On by default where products and sums fuse (FMA: every AVX2 and
+/// AVX-512 build): there its float error measured at most 1.0e-6 of the output's scale, under
+/// the layer parity tolerance (2e-6). A build without FMA (generic x86-64) rounds each product
+/// as well and measured up to 2.3e-6 (SpinCNN's layer in miniature, dx): opt-in there.
+inline std::atomic<bool>& winograd_rows_switch() {
+#if defined(__FMA__)
+  static std::atomic<bool> on{true};
+#else
+  static std::atomic<bool> on{false};
+#endif
+  return on;
+}
+inline void set_winograd_rows(bool on) { winograd_rows_switch().store(on, std::memory_order_relaxed); }
+[[nodiscard]] inline bool winograd_rows_enabled() { return winograd_rows_switch().load(std::memory_order_relaxed); }
+
 struct Conv2dGeometry {
   std::int64_t n, c, h, w;  ///< input
   std::int64_t o, kh, kw;   ///< filters
@@ -52,9 +68,10 @@ struct Conv2dGeometry {
   /// Square 5×5 filters at stride 1 (padding below 5) that do not take F(2×2, 5×5) take
   /// Winograd F(2, 5) along the rows in the forward and data-gradient passes
   /// (winograd_rows.hpp; its float error is 1–2× im2col's in y, 2–7× in dx), while
-  /// winograd_enabled().
+  /// winograd_enabled() and winograd_rows_enabled().
   [[nodiscard]] bool winograd_rows() const {
-    return winograd_enabled() && !winograd() && kh == 5 && kw == 5 && stride == 1 && pad < kh &&
+    return winograd_enabled() && winograd_rows_enabled() && !winograd() && kh == 5 && kw == 5 && stride == 1 &&
+           pad < kh &&
            ho == h + 2 * pad - kh + 1 && wo == w + 2 * pad - kw + 1;
   }
   /// Whether the weight gradient takes Winograd: F(2×2, 3×3)'s only (see set_winograd_5x5).
