@@ -30,6 +30,14 @@ double max_rel_diff(const Tensor<T>& ref, const Tensor<T>& got) {
   return worst / scale;
 }
 
+/// t converted element by element to T (float results against float64 references).
+template <class T, class U>
+Tensor<T> cast(const Tensor<U>& u) {
+  Tensor<T> t(u.shape());
+  for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<T>(u[i]);
+  return t;
+}
+
 /// ops::set_winograd(on) for a scope, restored to the default (on) when it ends, also when a
 /// REQUIRE throws out of it.
 struct WinogradScope {

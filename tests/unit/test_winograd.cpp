@@ -14,6 +14,7 @@
 #include "../support.hpp"
 
 using namespace galnet;
+using galnet::test::cast;
 using galnet::test::max_rel_diff;
 
 namespace {
@@ -29,13 +30,6 @@ Tensor<T> random(const Shape& s, std::uint64_t seed) {
   for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<T>(g.uniform() * 2 - 1);
   return t;
 }
-template <class T, class U>
-Tensor<T> cast(const Tensor<U>& u) {
-  Tensor<T> t(u.shape());
-  for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<T>(u[i]);
-  return t;
-}
-
 /// y, dx, dw, db of one convolution in T, from the same double inputs; Winograd on or off.
 template <class T>
 struct Passes {

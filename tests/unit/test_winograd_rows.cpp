@@ -15,6 +15,7 @@
 #include "../support.hpp"
 
 using namespace galnet;
+using galnet::test::cast;
 using galnet::test::max_rel_diff;
 
 namespace {
@@ -65,13 +66,6 @@ Passes<T> passes(const ops::Conv2dGeometry& g, bool rows, bool relu_input = fals
   ops::conv2d_forward(g, x.data(), w.data(), ops::Epilogue<T>{.shift = b.data(), .relu = true}, r.y.data(), ws);
   ops::conv2d_backward_data(g, dy.data(), w.data(), r.dx.data(), ws);
   return r;
-}
-
-template <class T, class U>
-Tensor<T> cast(const Tensor<U>& u) {
-  Tensor<T> t(u.shape());
-  for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<T>(u[i]);
-  return t;
 }
 
 // (N, C, O, H, W, padding): SpinCNN's layer in miniature (64 → 96 channels, valid, odd output),
