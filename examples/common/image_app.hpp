@@ -151,7 +151,8 @@ Tensor<float> predict_rows(Model& model, data::CatalogImageSource& src, const st
   train::BatchUpload<typename Model::device_type> images;
   for (int v = 0; v < views; ++v) {
     src.train(v > 0);  // view 0 is the original image
-    data::DataLoader loader(src, rows, {.batch_size = batch_size, .shuffle = false, .seed = 1000 + static_cast<std::uint64_t>(v), .workers = workers});
+    data::DataLoader loader(src, rows, {.batch_size = batch_size, .shuffle = false, .seed = 1000 + static_cast<std::uint64_t>(v),
+                                        .workers = workers, .pin_memory = !std::is_same_v<typename Model::device_type, Cpu>});
     loader.start_epoch(v);
     data::Batch b;
     std::int64_t r = 0;

@@ -94,10 +94,12 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
   // Under mpirun each rank loads its share of every global batch of batch_size × ranks.
   const int rank = a.comm->rank(), ranks = a.comm->size();
   const std::size_t global_batch = static_cast<std::size_t>(a.batch_size) * static_cast<std::size_t>(ranks);
+  constexpr bool on_gpu = !std::is_same_v<D, Cpu>;  // batches in pinned memory for the GPU's copies
   data::DataLoader tl(tsrc, split.train, {.batch_size = a.batch_size, .drop_last = split.train.size() > global_batch,
-                                          .seed = a.seed, .workers = a.workers, .rank = rank, .ranks = ranks});
+                                          .seed = a.seed, .workers = a.workers, .rank = rank, .ranks = ranks,
+                                          .pin_memory = on_gpu});
   data::DataLoader vl(vsrc, split.valid, {.batch_size = a.batch_size, .shuffle = false, .seed = a.seed, .workers = a.workers,
-                                          .rank = rank, .ranks = ranks});
+                                          .rank = rank, .ranks = ranks, .pin_memory = on_gpu});
   if (a.comm->root()) {
     std::printf("%s: %zu training and %zu validation galaxies%s, targets", P.name.c_str(), split.train.size(),
                 split.valid.size(), ranks_note(a).c_str());

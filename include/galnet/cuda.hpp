@@ -5,5 +5,6 @@
 #pragma once
 #include "galnet/cuda/error.hpp"
 #include "galnet/cuda/memory.hpp"
+#include "galnet/cuda/pinned.hpp"
 #include "galnet/cuda/runtime.hpp"
 #include "galnet/cuda/transfer.hpp"

@@ -6,7 +6,9 @@
 #include <galnet/galnet.hpp>
 #include <galnet/io/checkpoint.hpp>
 #include <galnet/optim.hpp>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 
 using namespace galnet;
@@ -124,6 +126,108 @@ TEST_CASE("DataLoader: unreadable samples stop the epoch or are skipped and coun
   }
   CHECK(total == 98);
   CHECK(loader.skipped() == 2);
+}
+
+namespace {
+/// A stand-in for the GPU's page-locked memory: ordinary memory that records which blocks a
+/// "GPU" is still reading (marked by the test, as BatchUpload<Cuda> marks its copies) and
+/// flags a sample written into such a block before wait_unused released it.
+struct FakePinned {
+  static inline std::mutex mutex;
+  static inline std::map<const char*, std::size_t> live;  ///< block → bytes
+  static inline std::set<const void*> reading;
+  static inline long waits = 0;
+  static inline std::atomic<bool> overwritten{false};
+
+  static void* allocate(std::size_t bytes) {
+    void* p = Cpu::allocate(bytes);
+    const std::lock_guard lock(mutex);
+    live[static_cast<const char*>(p)] = bytes;
+    return p;
+  }
+  static void deallocate(void* p) noexcept {
+    {
+      const std::lock_guard lock(mutex);
+      live.erase(static_cast<const char*>(p));
+      reading.erase(p);
+    }
+    Cpu::deallocate(p);
+  }
+  static void wait_unused(const void* p) {
+    const std::lock_guard lock(mutex);
+    reading.erase(p);
+    ++waits;
+  }
+  /// Called for each write into a batch: is its block still being read?
+  static void check_write(const void* dst) {
+    const std::lock_guard lock(mutex);
+    auto it = live.upper_bound(static_cast<const char*>(dst));
+    if (it == live.begin()) return;
+    --it;
+    if (static_cast<const char*>(dst) < it->first + it->second && reading.count(it->first)) overwritten = true;
+  }
+  static constexpr HostMemory memory{"fake pinned", &allocate, &deallocate, &wait_unused};
+};
+
+/// Makes FakePinned the program's pinned host memory (or none) for a scope.
+struct PinnedScope {
+  explicit PinnedScope(const HostMemory* m) : saved(galnet::detail::pinned_host_memory_slot()) {
+    galnet::detail::pinned_host_memory_slot() = m;
+  }
+  PinnedScope(const PinnedScope&) = delete;
+  PinnedScope& operator=(const PinnedScope&) = delete;
+  ~PinnedScope() { galnet::detail::pinned_host_memory_slot() = saved; }
+  const HostMemory* saved;
+};
+
+struct WatchedBlobSource : BlobSource {
+  void load(std::size_t i, float* img, float* tgt, Generator& g) {
+    FakePinned::check_write(img);
+    FakePinned::check_write(tgt);
+    BlobSource::load(i, img, tgt, g);
+  }
+};
+}  // namespace
+
+TEST_CASE("DataLoader: pin_memory builds batches in pinned memory, never rewriting one still being read") {
+  WatchedBlobSource src;
+  std::vector<float> plain, pinned;
+  {
+    data::DataLoader loader(src, {}, {.batch_size = 8, .seed = 3, .workers = 2, .prefetch = 2});
+    loader.start_epoch(0);
+    data::Batch b;
+    while (loader.next(b)) plain.insert(plain.end(), b.images.data(), b.images.data() + b.images.numel());
+  }
+  {
+    const PinnedScope scope(&FakePinned::memory);
+    {
+      data::DataLoader loader(src, {}, {.batch_size = 8, .seed = 3, .workers = 2, .prefetch = 2, .pin_memory = true});
+      data::Batch b;
+      for (int epoch = 0; epoch < 2; ++epoch) {
+        loader.start_epoch(0);
+        while (loader.next(b)) {
+          CHECK(b.images.host_memory() == &FakePinned::memory);
+          CHECK(b.targets.host_memory() == &FakePinned::memory);
+          if (epoch == 0) pinned.insert(pinned.end(), b.images.data(), b.images.data() + b.images.numel());
+          const std::lock_guard lock(FakePinned::mutex);  // the "GPU" now reads both
+          FakePinned::reading.insert(b.images.data());
+          FakePinned::reading.insert(b.targets.data());
+        }
+      }
+    }
+    CHECK(FakePinned::live.empty());  // every block went back through the pinned memory
+  }
+  CHECK(pinned == plain);
+  CHECK(FakePinned::waits > 0);  // buffers were reused, each after its wait
+  CHECK_FALSE(FakePinned::overwritten.load());
+}
+
+TEST_CASE("DataLoader: pin_memory in a program without a GPU backend is a clear error") {
+  BlobSource src;
+  const PinnedScope scope(nullptr);
+  CHECK_THROWS_WITH_AS(data::DataLoader(src, {}, {.pin_memory = true}),
+                       doctest::Contains("pin_memory asks for page-locked batches, but this program has no GPU backend"),
+                       Error);
 }
 
 namespace {

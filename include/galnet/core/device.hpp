@@ -57,6 +57,28 @@ inline void* Cpu::allocate(std::size_t bytes) {
   return p;
 }
 
+/// Host memory other than Cpu's default, chosen per tensor (Tensor::use_host_memory): the CUDA
+/// backend registers page-locked memory, which a GPU copies from asynchronously at full bus
+/// speed (galnet/cuda/memory.hpp; DataLoader's `pin_memory`). `wait_unused(p)` returns once every
+/// asynchronous read of the block at `p` enqueued so far has finished, so the block may be
+/// rewritten; `deallocate` waits likewise.
+struct HostMemory {
+  const char* name;
+  void* (*allocate)(std::size_t bytes);
+  void (*deallocate)(void* p) noexcept;
+  void (*wait_unused)(const void* p);
+};
+
+namespace detail {
+inline const HostMemory*& pinned_host_memory_slot() {
+  static const HostMemory* m = nullptr;
+  return m;
+}
+}  // namespace detail
+
+/// Page-locked host memory, or nullptr where no GPU backend is linked into the program.
+inline const HostMemory* pinned_host_memory() { return detail::pinned_host_memory_slot(); }
+
 template <class D>
 concept Device = requires { D::name; };
 

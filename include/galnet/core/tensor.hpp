@@ -5,6 +5,8 @@
 //     features); strides() gives the element strides.
 //   - resize() keeps the allocation when the new size fits in the capacity, so a layer that
 //     resizes its buffers every batch allocates only on the first one (or when the batch grows).
+//   - A CPU tensor may take its memory from another HostMemory (page-locked, for GPU copies);
+//     copies of it take the default.
 //   - Copy is deep; move is cheap. TensorView is the non-owning counterpart (a batch slice, a
 //     reshape) and never outlives the tensor it views.
 //   - Index and shape errors throw galnet::Error naming the expected and actual shapes.
@@ -133,6 +135,7 @@ public:
     std::swap(data_, o.data_);
     std::swap(capacity_, o.capacity_);
     std::swap(shape_, o.shape_);
+    std::swap(host_memory_, o.host_memory_);
   }
 
   /// Sets the shape; reallocates only if the new size exceeds the capacity. Contents are
@@ -141,11 +144,24 @@ public:
     const auto n = static_cast<std::size_t>(shape.numel());
     if (n > capacity_) {
       release();
-      data_ = static_cast<T*>(D::allocate(n * sizeof(T)));
+      data_ = static_cast<T*>(host_memory_ ? host_memory_->allocate(n * sizeof(T)) : D::allocate(n * sizeof(T)));
       capacity_ = n;
     }
     shape_ = shape;
   }
+  /// Takes this tensor's memory from `m` (nullptr: Cpu's default), as PyTorch's pin_memory;
+  /// when `m` is new to it, the current shape is reallocated there (contents lost).
+  void use_host_memory(const HostMemory* m)
+    requires std::is_same_v<D, Cpu>
+  {
+    if (m == host_memory_) return;
+    const bool held = data_ != nullptr;
+    release();
+    host_memory_ = m;
+    if (held) resize(shape_);
+  }
+  /// Where this tensor's allocations come from: nullptr for the device's default.
+  [[nodiscard]] const HostMemory* host_memory() const { return host_memory_; }
   /// Changes the shape in place, keeping the elements; sizes must agree.
   void reshape(const Shape& shape) {
     GALNET_CHECK(shape.numel() == numel(), "galnet::Tensor::reshape: cannot reshape ",
@@ -240,7 +256,7 @@ private:
     return off;
   }
   void release() noexcept {
-    if (data_) D::deallocate(data_);
+    if (data_) host_memory_ ? host_memory_->deallocate(data_) : D::deallocate(data_);
     data_ = nullptr;
     capacity_ = 0;
   }
@@ -248,6 +264,7 @@ private:
   T* data_ = nullptr;
   std::size_t capacity_ = 0;
   Shape shape_;
+  const HostMemory* host_memory_ = nullptr;
 };
 
 /// Throws unless `t` has exactly `expected` shape; `who` names the layer or op for the message.

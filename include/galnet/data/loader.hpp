@@ -16,6 +16,10 @@
 //     of which this rank loads its contiguous share (dist::shard). Every rank sees the same
 //     number of batches; a share may be empty at the end of an epoch. So N ranks × batch B
 //     visit exactly the samples of one process × batch N·B, in the same batches.
+//   - pin_memory (as PyTorch's): batches are built in page-locked memory, which a GPU model's
+//     BatchUpload copies asynchronously without a staging copy. A worker refilling such a
+//     batch first waits until the GPU has finished reading it. Needs the CUDA backend in the
+//     program (galnet/cuda.hpp); without it the constructor throws.
 //   - Unreadable samples: BadSamplePolicy::stop rethrows the first error from next();
 //     BadSamplePolicy::skip leaves the sample out of its batch and counts it (skipped()).
 #pragma once
@@ -55,6 +59,7 @@ struct LoaderOptions {
   int prefetch = 4;
   BadSamplePolicy on_error = BadSamplePolicy::stop;
   int rank = 0, ranks = 1;  ///< data-parallel: this process's place in the job (see the contract)
+  bool pin_memory = false;  ///< batches in page-locked memory, for a GPU model (see the contract)
 };
 
 struct Batch {
@@ -85,6 +90,8 @@ public:
     GALNET_CHECK(opt_.workers >= 1 && opt_.prefetch >= 1, "DataLoader: needs at least one worker and one prefetch slot");
     GALNET_CHECK(opt_.ranks >= 1 && opt_.rank >= 0 && opt_.rank < opt_.ranks, "DataLoader: rank ", opt_.rank,
                  " of ", opt_.ranks, " ranks is not a place in the job");
+    GALNET_CHECK(!opt_.pin_memory || pinned_host_memory(), "DataLoader: pin_memory asks for page-locked batches, "
+                 "but this program has no GPU backend (include galnet/cuda.hpp and link galnet::cuda)");
     for (auto i : subset_)
       GALNET_CHECK(i < source_.size(), "DataLoader: sample index ", i, " out of range (", source_.size(), " samples)");
     slots_.resize(static_cast<std::size_t>(opt_.prefetch));
@@ -199,6 +206,10 @@ private:
     const std::int64_t per_image = ss.numel();
     const int nt = source_.target_count();
     const auto n = static_cast<std::int64_t>(end - begin);
+    if (opt_.pin_memory) {
+      pin(batch.images);
+      pin(batch.targets);
+    }
     batch.images.resize(Shape{n, ss[0], ss[1], ss[2]});
     batch.targets.resize(Shape{n, nt});
     batch.indices.clear();
@@ -221,6 +232,15 @@ private:
       batch.images.resize(Shape{row, ss[0], ss[1], ss[2]});
       batch.targets.resize(Shape{row, nt});
     }
+  }
+
+  /// Puts `t` in page-locked memory, or waits until the GPU's last read of it has finished.
+  static void pin(Tensor<float>& t) {
+    const HostMemory* m = pinned_host_memory();
+    if (t.host_memory() != m)
+      t.use_host_memory(m);
+    else if (t.data())
+      m->wait_unused(t.data());
   }
 
   void stop_workers() {
