@@ -5,7 +5,9 @@ Runs galnet's CUDA-event timed model cases (build/bin/bench_cuda, JSON output; m
 exact float32, 1 TF32, 2 bf16 mixed precision), then the same models, batches and steps in the
 machine's PyTorch on the same GPU: float32 with TF32 off, TF32, and AMP bf16 with channels-last
 (PyTorch's fastest setting), cudnn.benchmark on, timed with CUDA events (median of the
-iterations after a warm-up). Prints one table of samples/s with galnet's ratio per mode.
+iterations after a warm-up). Also the ten line-EW MLPs over 2^20 galaxies: galnet's fused bf16
+kernel against PyTorch's batched matmuls under bf16 autocast. Prints one table of samples/s
+with galnet's ratio per mode.
 
   python3 benchmarks/compare_pytorch_cuda.py [--bench build-gpu/bin/bench_cuda] [--iters 30]
 
@@ -26,12 +28,14 @@ MODES = {0: "exact fp32", 1: "TF32", 2: "bf16"}
 CASES = {  # galnet benchmark -> row
     "BM_CudaSpinCNN_TrainStep": "spin train", "BM_CudaSFNet_TrainStep": "sfnet train",
     "BM_CudaWuBoada_TrainStep": "wu train", "BM_CudaSpinCNN_Inference": "spin infer",
-    "BM_CudaSFNet_Inference": "sfnet infer"}
+    "BM_CudaSFNet_Inference": "sfnet infer", "BM_CudaWuBoada_Inference": "wu infer"}
+LINE_EW_ROWS = 1 << 20  # galaxies per call of the line-EW case (BM_CudaLineEW/n:1048576)
 
 
 def run_galnet(bench):
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        subprocess.run([bench, "--benchmark_filter=" + "|".join(CASES), f"--benchmark_out={out.name}",
+        subprocess.run([bench, "--benchmark_filter=" + "|".join(list(CASES) + [f"BM_CudaLineEW/n:{LINE_EW_ROWS}"]),
+                        f"--benchmark_out={out.name}",
                         "--benchmark_out_format=json"], check=True, stdout=subprocess.DEVNULL)
         data = json.load(open(out.name))
     got = {}
@@ -39,7 +43,32 @@ def run_galnet(bench):
         name, _, mode = b["name"].partition("/mode:")
         if name in CASES and "items_per_second" in b:
             got[(CASES[name], int(mode.split("/")[0]))] = b["items_per_second"]
+        if name.startswith("BM_CudaLineEW/") and "items_per_second" in b:
+            got[("line-EW, ten lines", 2)] = b["items_per_second"]
     return got
+
+
+def torch_line_ew(timed):
+    """All ten line-EW MLPs (12 → 64 → 128 → 64 → 1, SELU) as PyTorch would run them fastest: the
+    lines' weights stacked so that each layer is one batched matmul over the ten lines, under
+    bf16 autocast. Line predictions per second."""
+    import torch
+    dev, lines, n = torch.device("cuda"), 10, LINE_EW_ROWS
+    sizes = [12, 64, 128, 64, 1]
+    w = [torch.randn(lines, a, b, device=dev) * 0.1 for a, b in zip(sizes, sizes[1:])]
+    bias = [torch.randn(lines, 1, b, device=dev) * 0.1 for b in sizes[1:]]
+    mean, scale = torch.randn(lines, 1, 12, device=dev), torch.rand(lines, 1, 12, device=dev) + 0.5
+    x = torch.randn(n, 12, device=dev)
+
+    def forward():
+        h = (x.unsqueeze(0) - mean) / scale
+        for k in range(4):
+            h = torch.baddbmm(bias[k], h, w[k])
+            if k < 3:
+                h = torch.nn.functional.selu(h)
+        return h.squeeze(-1).t()  # [n, 10]
+    with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16):
+        return n * lines / timed(forward)
 
 
 def run_torch(iters):
@@ -89,6 +118,7 @@ def run_torch(iters):
             model.eval()
             with torch.inference_mode(), amp:
                 got[(f"{name} infer", mode)] = shape[0] / timed(lambda: model(x))
+    got[("line-EW, ten lines", 2)] = torch_line_ew(timed)
     return got, torch.__version__, torch.cuda.get_device_name()
 
 
@@ -100,10 +130,12 @@ def main():
     a = ap.parse_args()
     g = run_galnet(a.bench)
     t, version, gpu = run_torch(a.iters)
-    print(f"# galnet vs PyTorch {version} + cuDNN on {gpu}; samples/s")
+    print(f"# galnet vs PyTorch {version} + cuDNN on {gpu}; samples/s (line-EW: line predictions/s, "
+          f"{LINE_EW_ROWS} galaxies a call; target ≥ 3e9)")
     print("| case | mode | galnet | PyTorch | galnet ÷ PyTorch |")
     print("|---|---|---|---|---|")
-    for row in ["spin train", "sfnet train", "wu train", "spin infer", "sfnet infer", "wu infer"]:
+    for row in ["spin train", "sfnet train", "wu train", "spin infer", "sfnet infer", "wu infer",
+                "line-EW, ten lines"]:
         for mode, label in MODES.items():
             gv, tv = g.get((row, mode)), t.get((row, mode))
             if gv is None and tv is None:

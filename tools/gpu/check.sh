@@ -30,6 +30,6 @@ echo "== CUDA tests"
 "$root/build-gpu/bin/galnet_cuda_tests" --duration=true 2>&1 | tee "$out/cuda_tests.log" | tail -40
 echo "== bench_cuda"
 "$root/build-gpu/bin/bench_cuda" --benchmark_counters_tabular=true --benchmark_out="$out/bench_cuda.json" \
-  --benchmark_out_format=json 2>&1 | tee "$out/bench_cuda.txt" | grep -E "Train|Infer|Gemm" | head -40
+  --benchmark_out_format=json 2>&1 | tee "$out/bench_cuda.txt" | grep -E "Train|Infer|Gemm|LineEW|Upload" | head -60
 echo "== galnet vs PyTorch on the GPU"
 python3 "$root/benchmarks/compare_pytorch_cuda.py" --bench "$root/build-gpu/bin/bench_cuda" 2>&1 | tee "$out/compare.txt"

@@ -149,15 +149,15 @@ public:
   void set_input_grad(bool on) { input_grad_ = on; }
   template <class F>
   void visit(const std::string& prefix, F&& f) {
-    using P = nn::Parameter<T, D>*;
+    using P = nn::Parameter<T, D>*;  // P(nullptr), not P{}: nvcc's front end turns P{} into int
     for (int l = 0; l < lines; ++l) {
       auto& ln = line_[l];
       const std::string name = nn::join(prefix, std::string(line_ew_lines[l]));
-      f(nn::join(name, "color_scaler.mean"), ln.colour_mean, P{});
-      f(nn::join(name, "color_scaler.scale"), ln.colour_scale, P{});
+      f(nn::join(name, "color_scaler.mean"), ln.colour_mean, P(nullptr));
+      f(nn::join(name, "color_scaler.scale"), ln.colour_scale, P(nullptr));
       if constexpr (WithLuminosity) {
-        f(nn::join(name, "luminosity_scaler.mean"), ln.lum_mean, P{});
-        f(nn::join(name, "luminosity_scaler.scale"), ln.lum_scale, P{});
+        f(nn::join(name, "luminosity_scaler.mean"), ln.lum_mean, P(nullptr));
+        f(nn::join(name, "luminosity_scaler.scale"), ln.lum_scale, P(nullptr));
       }
       ln.mlp.visit(name, f);
     }
@@ -167,6 +167,9 @@ public:
       line_[l].mlp.summarize(s, nn::join(prefix, std::string(line_ew_lines[l])), Shape{in[0], inputs});
   }
   LineEWMLP<T, D, inputs>& line(int l) { return line_[l].mlp; }
+  /// Line l's input scaler for feature j (its colour or luminosity scaler's mean, scale).
+  [[nodiscard]] T input_mean(int l, int j) const { return mean(line_[l], j); }
+  [[nodiscard]] T input_scale(int l, int j) const { return scale(line_[l], j); }
 
 private:
   struct Line {

@@ -1,0 +1,108 @@
+// The fused line-EW kernel (ops/cuda/line_ew.cuh, models/line_ew_cuda.cuh) on the published
+// weights: the packing and the kernel's arithmetic are checked on the host (so also without a
+// GPU) against the float32 network; on a GPU the kernel must reproduce that arithmetic.
+#include <galnet/io/state_dict.hpp>
+#include <galnet/models/line_ew_cuda.cuh>
+#include <galnet/models/line_ew_predictor.hpp>
+#include <string>
+
+#include "cuda_test.hpp"
+
+using namespace galnet;
+
+namespace {
+/// The published network (with luminosity) in float32, eval mode.
+void load_published(models::LineEWNet<float>& net) {
+  io::load_state_dict(net, io::SafetensorsFile::read(models::find_line_ew_weights(true)));
+  net.eval();
+}
+/// n rows of features spread over ±2.5 of line 0's scalers: the range of a survey's galaxies.
+Tensor<float> features(models::LineEWNet<float>& net, std::int64_t n) {
+  Tensor<float> x(Shape{n, 12});
+  for (std::int64_t i = 0; i < n; ++i)
+    for (int j = 0; j < 12; ++j)
+      x[i * 12 + j] = net.input_mean(0, j) +
+                      2.5f * net.input_scale(0, j) * static_cast<float>(std::sin(0.37 * static_cast<double>(i * 12 + j) + 0.1));
+  return x;
+}
+/// Largest |a − b| over the largest |b|.
+double rel_to_max(const std::vector<float>& a, const std::vector<float>& b) {
+  double d = 0, m = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    d = std::max(d, std::abs(static_cast<double>(a[k]) - b[k]));
+    m = std::max(m, std::abs(static_cast<double>(b[k])));
+  }
+  return d / m;
+}
+// bfloat16 operands (2⁻⁹ relative each) through three layers: the documented tolerance against
+// the float32 network, relative to the largest output.
+constexpr double kBf16Tolerance = 2e-2;
+}  // namespace
+
+TEST_CASE("cuda host: line-EW packing puts each weight, bias and scaler where the kernel reads it") {
+  models::LineEWNet<float> net;
+  load_published(net);
+  const auto pack = models::LineEWCuda<true>::pack(net);
+  namespace k = ops::line_ew_cuda;
+  REQUIRE(pack.lines == 10);
+  REQUIRE(pack.inputs == 12);
+  REQUIRE(pack.bytes.size() == 10u * k::kLineBytes);
+  for (int l : {0, 9}) {
+    const auto layers = net.line(l).dense();
+    const auto* w = reinterpret_cast<const __nv_bfloat16*>(pack.bytes.data() + static_cast<std::size_t>(l) * k::kLineBytes);
+    const auto* f = reinterpret_cast<const float*>(pack.bytes.data() + static_cast<std::size_t>(l) * k::kLineBytes + k::kWeights * 2);
+    CHECK(__bfloat162float(w[k::kW1 + 5 * k::kLd1 + 7]) == k::bf16_round(layers[0].w[5 * 12 + 7]));
+    CHECK(__bfloat162float(w[k::kW1 + 5 * k::kLd1 + 12]) == 0.f);  // the input padding
+    CHECK(__bfloat162float(w[k::kW2 + 100 * k::kLd2 + 63]) == k::bf16_round(layers[1].w[100 * 64 + 63]));
+    CHECK(__bfloat162float(w[k::kW3 + 63 * k::kLd3 + 127]) == k::bf16_round(layers[2].w[63 * 128 + 127]));
+    CHECK(f[k::kB2 + 127] == layers[1].b[127]);
+    CHECK(f[k::kW4 + 63] == layers[3].w[63]);
+    CHECK(f[k::kB4] == layers[3].b[0]);
+    CHECK(f[k::kMean + 11] == net.input_mean(l, 11));
+    CHECK(f[k::kInvScale + 3] == 1.f / net.input_scale(l, 3));
+  }
+}
+
+TEST_CASE("cuda host: the kernel's bfloat16 arithmetic stays within its tolerance of the float32 network") {
+  models::LineEWNet<float> net;
+  load_published(net);
+  const auto pack = models::LineEWCuda<true>::pack(net);
+  const auto x = features(net, 500);
+  const auto& y = net.forward(x);
+  std::vector<float> ref(static_cast<std::size_t>(y.numel()));
+  for (std::int64_t i = 0; i < 500; ++i)
+    for (int l = 0; l < 10; ++l) ref[static_cast<std::size_t>(i * 10 + l)] = ops::line_ew_reference(pack, l, &x[i * 12]);
+  const double err = rel_to_max(ref, y.to_vector());
+  MESSAGE("bf16 kernel arithmetic vs float32 network: " << err << " of the largest |arcsinh(EW)|");
+  CHECK(err < kBf16Tolerance);
+  CHECK(err > 0);  // the reference really rounds to bfloat16
+}
+
+TEST_CASE("cuda: the fused line-EW kernel reproduces its host reference and the float32 network") {
+  GALNET_REQUIRE_GPU();
+  models::LineEWNet<float> net;
+  load_published(net);
+  models::LineEWCuda<true> gpu(net);
+  const auto pack = models::LineEWCuda<true>::pack(net);
+  for (std::int64_t n : {1, 15, 16, 129, 3001}) {  // a galaxy, part and whole warp tiles, many blocks
+    const auto x = features(net, n);
+    const auto yd = cuda::to_host(gpu.forward(cuda::to_device(x)));
+    REQUIRE(yd.shape() == Shape{n, 10});
+    std::vector<float> ref(static_cast<std::size_t>(n * 10));
+    for (std::int64_t i = 0; i < n; ++i)
+      for (int l = 0; l < 10; ++l) ref[static_cast<std::size_t>(i * 10 + l)] = ops::line_ew_reference(pack, l, &x[i * 12]);
+    // Same operands; float32 sums in another order and __expf may move an intermediate across a
+    // bfloat16 rounding boundary: a few bfloat16 ulps at most.
+    CHECK(rel_to_max(yd.to_vector(), ref) < 4e-3);
+    CHECK(rel_to_max(yd.to_vector(), net.forward(x).to_vector()) < kBf16Tolerance);
+  }
+}
+
+TEST_CASE("cuda: LineEWCuda refuses features of the wrong width, naming the shape") {
+  GALNET_REQUIRE_GPU();
+  models::LineEWNet<float> net;
+  load_published(net);
+  models::LineEWCuda<true> gpu(net);
+  const Tensor<float, Cuda> x(Shape{4, 11});
+  CHECK_THROWS_WITH_AS(gpu.forward(x), doctest::Contains("expected features [N, 12], got [4, 11]"), Error);
+}
