@@ -5,25 +5,37 @@
 #include <galnet/models/line_ew_cuda.cuh>
 #include <galnet/models/line_ew_predictor.hpp>
 #include <string>
+#include <type_traits>
 
 #include "cuda_test.hpp"
 
 using namespace galnet;
 
 namespace {
-/// The published network (with luminosity) in float32, eval mode.
-void load_published(models::LineEWNet<float>& net) {
-  io::load_state_dict(net, io::SafetensorsFile::read(models::find_line_ew_weights(true)));
+/// The published network (with or without luminosity) in float32, eval mode.
+template <bool Lum>
+void load_published(models::LineEWNet<float, Cpu, Lum>& net) {
+  io::load_state_dict(net, io::SafetensorsFile::read(models::find_line_ew_weights(Lum)));
   net.eval();
 }
 /// n rows of features spread over ±2.5 of line 0's scalers: the range of a survey's galaxies.
-Tensor<float> features(models::LineEWNet<float>& net, std::int64_t n) {
-  Tensor<float> x(Shape{n, 12});
+template <bool Lum>
+Tensor<float> features(models::LineEWNet<float, Cpu, Lum>& net, std::int64_t n) {
+  constexpr int in = models::LineEWNet<float, Cpu, Lum>::inputs;
+  Tensor<float> x(Shape{n, in});
   for (std::int64_t i = 0; i < n; ++i)
-    for (int j = 0; j < 12; ++j)
-      x[i * 12 + j] = net.input_mean(0, j) +
-                      2.5f * net.input_scale(0, j) * static_cast<float>(std::sin(0.37 * static_cast<double>(i * 12 + j) + 0.1));
+    for (int j = 0; j < in; ++j)
+      x[i * in + j] = net.input_mean(0, j) +
+                      2.5f * net.input_scale(0, j) * static_cast<float>(std::sin(0.37 * static_cast<double>(i * in + j) + 0.1));
   return x;
+}
+/// Every line's kernel arithmetic on the host for the rows of x: [n, 10].
+std::vector<float> reference(const ops::LineEWPack& pack, const Tensor<float>& x) {
+  const std::int64_t n = x.dim(0), in = x.dim(1);
+  std::vector<float> y(static_cast<std::size_t>(n * 10));
+  for (std::int64_t i = 0; i < n; ++i)
+    for (int l = 0; l < 10; ++l) y[static_cast<std::size_t>(i * 10 + l)] = ops::line_ew_reference(pack, l, &x[i * in]);
+  return y;
 }
 /// Largest |a − b| over the largest |b|.
 double rel_to_max(const std::vector<float>& a, const std::vector<float>& b) {
@@ -63,37 +75,34 @@ TEST_CASE("cuda host: line-EW packing puts each weight, bias and scaler where th
   }
 }
 
-TEST_CASE("cuda host: the kernel's bfloat16 arithmetic stays within its tolerance of the float32 network") {
-  models::LineEWNet<float> net;
+TEST_CASE_TEMPLATE("cuda host: the kernel's bfloat16 arithmetic stays within its tolerance of the float32 network",
+                   Lum, std::true_type, std::false_type) {
+  models::LineEWNet<float, Cpu, Lum::value> net;
   load_published(net);
-  const auto pack = models::LineEWCuda<true>::pack(net);
+  const auto pack = models::LineEWCuda<Lum::value>::pack(net);
   const auto x = features(net, 500);
-  const auto& y = net.forward(x);
-  std::vector<float> ref(static_cast<std::size_t>(y.numel()));
-  for (std::int64_t i = 0; i < 500; ++i)
-    for (int l = 0; l < 10; ++l) ref[static_cast<std::size_t>(i * 10 + l)] = ops::line_ew_reference(pack, l, &x[i * 12]);
-  const double err = rel_to_max(ref, y.to_vector());
-  MESSAGE("bf16 kernel arithmetic vs float32 network: " << err << " of the largest |arcsinh(EW)|");
+  const double err = rel_to_max(reference(pack, x), net.forward(x).to_vector());
+  MESSAGE("bf16 kernel arithmetic vs float32 network (" << std::string(Lum::value ? "with" : "without")
+                                                         << " luminosity): " << err << " of the largest |arcsinh(EW)|");
   CHECK(err < kBf16Tolerance);
   CHECK(err > 0);  // the reference really rounds to bfloat16
 }
 
-TEST_CASE("cuda: the fused line-EW kernel reproduces its host reference and the float32 network") {
+TEST_CASE_TEMPLATE("cuda: the fused line-EW kernel reproduces its host reference and the float32 network", Lum,
+                   std::true_type, std::false_type) {
   GALNET_REQUIRE_GPU();
-  models::LineEWNet<float> net;
+  models::LineEWNet<float, Cpu, Lum::value> net;
   load_published(net);
-  models::LineEWCuda<true> gpu(net);
-  const auto pack = models::LineEWCuda<true>::pack(net);
+  models::LineEWCuda<Lum::value> gpu(net);
+  const auto pack = models::LineEWCuda<Lum::value>::pack(net);
   for (std::int64_t n : {1, 15, 16, 129, 3001}) {  // a galaxy, part and whole warp tiles, many blocks
+    CAPTURE(n);
     const auto x = features(net, n);
     const auto yd = cuda::to_host(gpu.forward(cuda::to_device(x)));
     REQUIRE(yd.shape() == Shape{n, 10});
-    std::vector<float> ref(static_cast<std::size_t>(n * 10));
-    for (std::int64_t i = 0; i < n; ++i)
-      for (int l = 0; l < 10; ++l) ref[static_cast<std::size_t>(i * 10 + l)] = ops::line_ew_reference(pack, l, &x[i * 12]);
     // Same operands; float32 sums in another order and __expf may move an intermediate across a
     // bfloat16 rounding boundary: a few bfloat16 ulps at most.
-    CHECK(rel_to_max(yd.to_vector(), ref) < 4e-3);
+    CHECK(rel_to_max(yd.to_vector(), reference(pack, x)) < 4e-3);
     CHECK(rel_to_max(yd.to_vector(), net.forward(x).to_vector()) < kBf16Tolerance);
   }
 }

@@ -166,7 +166,12 @@ struct FakePinned {
     --it;
     if (static_cast<const char*>(dst) < it->first + it->second && reading.count(it->first)) overwritten = true;
   }
-  static constexpr HostMemory memory{"fake pinned", &allocate, &deallocate, &wait_unused};
+  static inline std::atomic<int> adopted{0};
+  static int context() { return 42; }
+  static void adopt_context(int c) {
+    if (c == 42) ++adopted;
+  }
+  static constexpr HostMemory memory{"fake pinned", &allocate, &deallocate, &wait_unused, &context, &adopt_context};
 };
 
 /// Makes FakePinned the program's pinned host memory (or none) for a scope.
@@ -218,7 +223,8 @@ TEST_CASE("DataLoader: pin_memory builds batches in pinned memory, never rewriti
     CHECK(FakePinned::live.empty());  // every block went back through the pinned memory
   }
   CHECK(pinned == plain);
-  CHECK(FakePinned::waits > 0);  // buffers were reused, each after its wait
+  CHECK(FakePinned::waits > 0);        // buffers were reused, each after its wait
+  CHECK(FakePinned::adopted.load() == 4);  // two workers in each of two epochs took the context
   CHECK_FALSE(FakePinned::overwritten.load());
 }
 

@@ -59,14 +59,18 @@ inline void* Cpu::allocate(std::size_t bytes) {
 
 /// Host memory other than Cpu's default, chosen per tensor (Tensor::use_host_memory): the CUDA
 /// backend registers page-locked memory, which a GPU copies from asynchronously at full bus
-/// speed (galnet/cuda/memory.hpp; DataLoader's `pin_memory`). `wait_unused(p)` returns once every
+/// speed (galnet/cuda/pinned.hpp; DataLoader's `pin_memory`). `wait_unused(p)` returns once every
 /// asynchronous read of the block at `p` enqueued so far has finished, so the block may be
-/// rewritten; `deallocate` waits likewise.
+/// rewritten; `deallocate` waits likewise. A thread other than the one that set things up (a
+/// loader's worker) first adopts that thread's context(): for CUDA, its current GPU, so that a
+/// worker does not open a context on GPU 0.
 struct HostMemory {
   const char* name;
   void* (*allocate)(std::size_t bytes);
   void (*deallocate)(void* p) noexcept;
   void (*wait_unused)(const void* p);
+  int (*context)();             ///< the calling thread's context (nullptr: none needed)
+  void (*adopt_context)(int);   ///< makes it the calling thread's
 };
 
 namespace detail {

@@ -7,7 +7,8 @@
 //   - An asynchronous copy out of a block is announced with mark_read(p, stream), which records
 //     an event on that stream. wait_unused(p) waits for the last such event, so a loader worker
 //     never rewrites a batch the GPU is still reading; deallocate() waits likewise.
-//   - Allocation failures throw galnet::Error naming cudaMallocHost; thread-safe throughout.
+//   - Allocation failures throw galnet::Error naming cudaMallocHost. Thread-safe as a loader
+//     uses it: each block has one owner at a time (a worker, or the training loop).
 #pragma once
 #include <cuda_runtime_api.h>
 
@@ -54,8 +55,15 @@ public:
     if (!e) GALNET_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
     GALNET_CUDA_CHECK(cudaEventRecord(e, stream));
   }
+  /// The calling thread's current GPU, which a loader's workers adopt before their first call.
+  static int context() {
+    int d = 0;
+    GALNET_CUDA_CHECK(cudaGetDevice(&d));
+    return d;
+  }
+  static void adopt_context(int device) { GALNET_CUDA_CHECK(cudaSetDevice(device)); }
   static const HostMemory& memory() {
-    static constexpr HostMemory m{"cuda pinned", &allocate, &deallocate, &wait_unused};
+    static constexpr HostMemory m{"cuda pinned", &allocate, &deallocate, &wait_unused, &context, &adopt_context};
     return m;
   }
 

@@ -123,7 +123,20 @@ public:
     error_ = nullptr;
     stopping_ = false;
     for (auto& s : slots_) s.state = Slot::free;
-    for (int w = 0; w < opt_.workers; ++w) workers_.emplace_back([this] { work(); });
+    const HostMemory* pinned = opt_.pin_memory ? pinned_host_memory() : nullptr;
+    const int context = pinned && pinned->context ? pinned->context() : 0;  // e.g. this thread's GPU
+    for (int w = 0; w < opt_.workers; ++w)
+      workers_.emplace_back([this, pinned, context] {
+        if (pinned && pinned->adopt_context) {
+          try {
+            pinned->adopt_context(context);
+          } catch (...) {
+            stop_with(std::current_exception());
+            return;
+          }
+        }
+        work();
+      });
   }
 
   /// The next batch of the epoch into `out` (swapped with an internal buffer: keep using the
@@ -179,11 +192,7 @@ private:
       try {
         build(b, slot->batch);
       } catch (...) {
-        std::lock_guard lock(mutex_);
-        if (!error_) error_ = std::current_exception();
-        stopping_ = true;
-        ready_cv_.notify_all();
-        free_cv_.notify_all();
+        stop_with(std::current_exception());
         return;
       }
       {
@@ -192,6 +201,15 @@ private:
       }
       ready_cv_.notify_all();
     }
+  }
+
+  /// Ends the epoch's work with `e`, which next() rethrows (the first one, if several).
+  void stop_with(std::exception_ptr e) {
+    std::lock_guard lock(mutex_);
+    if (!error_) error_ = std::move(e);
+    stopping_ = true;
+    ready_cv_.notify_all();
+    free_cv_.notify_all();
   }
 
   [[nodiscard]] std::size_t global_batch() const {
@@ -234,13 +252,16 @@ private:
     }
   }
 
-  /// Puts `t` in page-locked memory, or waits until the GPU's last read of it has finished.
+  /// Puts `t` in page-locked memory (allocated by the resize that follows), or waits until the
+  /// GPU's last read of it has finished.
   static void pin(Tensor<float>& t) {
     const HostMemory* m = pinned_host_memory();
-    if (t.host_memory() != m)
+    if (t.host_memory() != m) {
+      t.resize(Shape{0});
       t.use_host_memory(m);
-    else if (t.data())
+    } else if (t.data()) {
       m->wait_unused(t.data());
+    }
   }
 
   void stop_workers() {
