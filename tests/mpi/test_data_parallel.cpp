@@ -73,6 +73,48 @@ TEST_CASE("N ranks x batch B take the same SGD steps as one process with batch N
   CHECK(average.bytes() == static_cast<std::int64_t>(sizeof(double)) * nn::count_parameters(model));
 }
 
+TEST_CASE("gradient buckets summed while backward goes on equal one sum after it, bit for bit") {
+  using BnNet = nn::Sequential<nn::Conv2d<2, 4, 3, 1, 1>, nn::BatchNorm2d<4>, nn::ReLU, nn::MaxPool2d<2>, nn::Flatten,
+                               nn::Linear<4 * 3 * 3, 8>, nn::ReLU, nn::Linear<8, 1>>;
+  using BnModel = nn::layer_t<BnNet, double>;
+  dist::World world;
+  const std::int64_t per_rank = 4, batch = per_rank * world.size();
+  manual_seed(3);
+  BnModel overlapped;
+  manual_seed(3);
+  BnModel after;
+  optim::SGD<double> opt_o(nn::parameters(overlapped), {.lr = 0.05, .momentum = 0.9});
+  optim::SGD<double> opt_a(nn::parameters(after), {.lr = 0.05, .momentum = 0.9});
+  // 64-byte buckets: a tensor of 8 doubles or more closes one, so the 8 tensors make 5 buckets.
+  dist::GradientAverager buckets(nn::parameters(overlapped), 64), one(nn::parameters(after));
+  CHECK(buckets.buckets() == 5);
+  CHECK(one.buckets() == 1);
+  nn::MSELoss<double> loss_o, loss_a;
+  Generator data(5);
+  for (int step = 0; step < 4; ++step) {
+    Tensor<double> x(Shape{batch, 2, 6, 6}), y(Shape{batch, 1});
+    for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = data.uniform() * 2 - 1;
+    for (std::int64_t i = 0; i < y.numel(); ++i) y[i] = data.uniform();
+    const auto [begin, end] = dist::shard(batch, world);
+    const auto x_rank = rows(x, begin, end), y_rank = rows(y, begin, end);
+    opt_o.zero_grad();
+    buckets.begin(world, end - begin, batch);
+    loss_o.forward(overlapped.forward(x_rank), y_rank);
+    overlapped.backward(loss_o.backward());
+    buckets.finish();
+    opt_o.step();
+    opt_a.zero_grad();
+    loss_a.forward(after.forward(x_rank), y_rank);
+    after.backward(loss_a.backward());
+    one(world, end - begin, batch);
+    opt_a.step();
+    CAPTURE(step);
+    CHECK(buckets.started_in_backward() == buckets.buckets());  // each started as its layer finished
+    auto po = nn::parameters(overlapped), pa = nn::parameters(after);
+    for (std::size_t k = 0; k < po.size(); ++k) CHECK(po[k]->value.to_vector() == pa[k]->value.to_vector());
+  }
+}
+
 TEST_CASE("shards partition the rows in rank order, differing by at most one") {
   for (std::int64_t n : {0, 1, 7, 64, 1001})
     for (int ranks : {1, 2, 3, 8}) {

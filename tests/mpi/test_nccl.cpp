@@ -65,6 +65,13 @@ TEST_CASE("NcclCommunicator: device gradients weighted by share and summed equal
     }
   CHECK(worst < 1e-6);           // float rounding of the weights and the sum, both ways
   CHECK(worst_expected < 1e-6);  // and the true weighted mean
+  // In 64-byte buckets (one per tensor here), started on NCCL's own stream: the same sums.
+  auto bucketed = make_params(world.rank());
+  dist::GradientAverager<float, Cuda> by_buckets({&bucketed[0], &bucketed[1]}, 64);
+  CHECK(by_buckets.buckets() == 2);
+  by_buckets.begin(nccl, mine, total);
+  by_buckets.finish();
+  CHECK(grads(bucketed) == a);
 }
 
 TEST_CASE("NcclCommunicator: host collectives go through MPI") {

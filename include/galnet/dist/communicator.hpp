@@ -45,6 +45,27 @@ public:
     device_sum_doubles(data, count, weight);
   }
 
+  /// Starts sum(data, count) without waiting for it: the values may not be touched until
+  /// finish_sums() returns. Every rank starts the same sums in the same order. A transport
+  /// without nonblocking collectives sums at once (the default).
+  void start_sum(float* data, std::int64_t count) const { start_sum_floats(data, count); }
+  void start_sum(double* data, std::int64_t count) const { start_sum_doubles(data, count); }
+  /// Lets started sums move on (MPI advances a nonblocking collective only inside its calls).
+  virtual void progress_sums() const {}
+  /// Waits until every started sum has finished.
+  virtual void finish_sums() const {}
+  /// weighted_sum_on_device, started after the work queued so far on the calling thread's CUDA
+  /// stream but run beside what is queued later (NCCL: on a stream of its own);
+  /// finish_device_sums() orders the calling thread's stream after every one started. Default:
+  /// in the stream, as weighted_sum_on_device.
+  void start_weighted_sum_on_device(float* data, std::int64_t count, double weight) const {
+    device_start_sum_floats(data, count, weight);
+  }
+  void start_weighted_sum_on_device(double* data, std::int64_t count, double weight) const {
+    device_start_sum_doubles(data, count, weight);
+  }
+  virtual void finish_device_sums() const {}
+
 protected:
   virtual void sum_floats(float*, std::int64_t) const {}
   virtual void sum_doubles(double*, std::int64_t) const {}
@@ -52,6 +73,10 @@ protected:
   virtual void broadcast_doubles(double*, std::int64_t, int) const {}
   virtual void device_sum_floats(float*, std::int64_t, double) const { no_device_transport(); }
   virtual void device_sum_doubles(double*, std::int64_t, double) const { no_device_transport(); }
+  virtual void start_sum_floats(float* v, std::int64_t n) const { sum_floats(v, n); }
+  virtual void start_sum_doubles(double* v, std::int64_t n) const { sum_doubles(v, n); }
+  virtual void device_start_sum_floats(float* v, std::int64_t n, double w) const { device_sum_floats(v, n, w); }
+  virtual void device_start_sum_doubles(double* v, std::int64_t n, double w) const { device_sum_doubles(v, n, w); }
 
 private:
   [[noreturn]] static void no_device_transport() {

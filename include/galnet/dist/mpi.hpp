@@ -93,6 +93,26 @@ public:
       check(MPI_Allreduce(MPI_IN_PLACE, data + at, n, datatype<T>(), MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
     });
   }
+  /// allreduce_sum without waiting (MPI_Iallreduce): finish_sums() waits for every one started.
+  template <class T>
+  void start_allreduce_sum(T* data, std::int64_t count) const {
+    in_pieces(count, [&](std::int64_t at, int n) {
+      MPI_Request r = MPI_REQUEST_NULL;
+      check(MPI_Iallreduce(MPI_IN_PLACE, data + at, n, datatype<T>(), MPI_SUM, MPI_COMM_WORLD, &r), "MPI_Iallreduce");
+      pending_.push_back(r);
+    });
+  }
+  void progress_sums() const override {
+    int done = 0;
+    if (!pending_.empty())
+      check(MPI_Testall(static_cast<int>(pending_.size()), pending_.data(), &done, MPI_STATUSES_IGNORE), "MPI_Testall");
+  }
+  void finish_sums() const override {
+    if (pending_.empty()) return;
+    const int rc = MPI_Waitall(static_cast<int>(pending_.size()), pending_.data(), MPI_STATUSES_IGNORE);
+    pending_.clear();
+    check(rc, "MPI_Waitall");
+  }
   /// Rank `from`'s values everywhere.
   template <class T>
   void broadcast(T* data, std::int64_t count, int from = 0) const {
@@ -115,6 +135,8 @@ protected:
   void sum_doubles(double* v, std::int64_t n) const override { allreduce_sum(v, n); }
   void broadcast_floats(float* v, std::int64_t n, int from) const override { broadcast(v, n, from); }
   void broadcast_doubles(double* v, std::int64_t n, int from) const override { broadcast(v, n, from); }
+  void start_sum_floats(float* v, std::int64_t n) const override { start_allreduce_sum(v, n); }
+  void start_sum_doubles(double* v, std::int64_t n) const override { start_allreduce_sum(v, n); }
 
 private:
   /// Calls call(offset, n) over [0, count) in pieces that fit MPI's int counts.
@@ -129,6 +151,7 @@ private:
 
   int rank_ = 0, size_ = 1;
   bool owner_ = false;
+  mutable std::vector<MPI_Request> pending_;  ///< sums started and not yet finished
 };
 
 /// This process's place among the ranks on its node (shared memory): {rank on the node, ranks on

@@ -14,6 +14,7 @@
 #include <nccl.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "galnet/cuda.hpp"
@@ -39,6 +40,9 @@ public:
     GALNET_CHECK(local_size <= devices, "NcclCommunicator: ", local_size, " ranks on this node but ", devices,
                  " GPU(s); NCCL needs a GPU for each rank (start fewer ranks per node)");
     GALNET_CUDA_CHECK(cudaSetDevice(local));
+    side_.emplace();
+    queued_.emplace();
+    side_done_.emplace();
     ncclUniqueId id{};
     if (world.root()) nccl_check(ncclGetUniqueId(&id), "ncclGetUniqueId");
     check(MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, MPI_COMM_WORLD), "MPI_Bcast");
@@ -64,21 +68,45 @@ protected:
     weighted_sum(v, n, static_cast<float>(w), ncclFloat32);
   }
   void device_sum_doubles(double* v, std::int64_t n, double w) const override { weighted_sum(v, n, w, ncclFloat64); }
+  // Started sums run on the communicator's own stream, after what galnet's stream had queued
+  // when they started, so the backward kernels queued later overlap them.
+  void device_start_sum_floats(float* v, std::int64_t n, double w) const override {
+    start_on_side_stream();
+    weighted_sum(v, n, static_cast<float>(w), ncclFloat32, side_->get());
+  }
+  void device_start_sum_doubles(double* v, std::int64_t n, double w) const override {
+    start_on_side_stream();
+    weighted_sum(v, n, w, ncclFloat64, side_->get());
+  }
+
+public:
+  void finish_device_sums() const override {
+    side_done_->record(side_->get());
+    GALNET_CUDA_CHECK(cudaStreamWaitEvent(cuda::stream(), side_done_->get(), 0));
+  }
 
 private:
   /// ncclAllReduce with NCCL's pre-multiplied sum (each rank's values × its own scalar, then
-  /// summed), in place on galnet's stream.
+  /// summed), in place on `stream` (galnet's by default).
   template <class T>
-  void weighted_sum(T* v, std::int64_t n, T weight, ncclDataType_t type) const {
+  void weighted_sum(T* v, std::int64_t n, T weight, ncclDataType_t type, cudaStream_t stream = nullptr) const {
     ncclRedOp_t op{};
     nccl_check(ncclRedOpCreatePreMulSum(&op, &weight, type, ncclScalarHostImmediate, comm_), "ncclRedOpCreatePreMulSum");
-    const ncclResult_t r = ncclAllReduce(v, v, static_cast<std::size_t>(n), type, op, comm_, cuda::stream());
+    const ncclResult_t r =
+        ncclAllReduce(v, v, static_cast<std::size_t>(n), type, op, comm_, stream ? stream : cuda::stream());
     (void)ncclRedOpDestroy(op, comm_);
     nccl_check(r, "ncclAllReduce");
+  }
+  void start_on_side_stream() const {
+    queued_->record(cuda::stream());
+    GALNET_CUDA_CHECK(cudaStreamWaitEvent(side_->get(), queued_->get(), 0));
   }
 
   const World& world_;
   ncclComm_t comm_ = nullptr;
+  // Made once this rank's GPU is selected (the constructor's body).
+  std::optional<cuda::Stream> side_;  ///< where started sums run
+  mutable std::optional<cuda::Event> queued_, side_done_;
 };
 
 }  // namespace galnet::dist

@@ -169,6 +169,8 @@ public:
                                   relu_ ? masked_.data() : dy.data(), weight_.value.data(), mean_.data(),
                                   invstd_.data(), dx, dgamma, dbeta);
     }
+    gradient_ready(weight_);
+    gradient_ready(bias_);
     return dx_;
   }
   /// After backward through a forward with the ReLU: the gradient of the sum before it, which

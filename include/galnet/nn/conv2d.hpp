@@ -76,6 +76,8 @@ public:
                             (Bias && bias_.requires_grad) ? bias_.grad.data() : nullptr);
     else if constexpr (Bias)
       if (bias_.requires_grad) conv_.backward_weight(g, x_->data(), dy.data(), scratch_dw(), bias_.grad.data());
+    gradient_ready(weight_);  // before the data gradient: data-parallel sums may start now
+    if constexpr (Bias) gradient_ready(bias_);
     if (!input_grad_) {
       dx_.resize(Shape{});
       return dx_;

@@ -56,6 +56,8 @@ public:
       ops::Gemm<D>::run(true, false, Out, In, n, T(1), dy.data(), x_->data(), T(1), weight_.grad.data());
     if constexpr (Bias)
       if (bias_.requires_grad) ops::Bias<D>::accumulate_rows(n, Out, dy.data(), bias_.grad.data());
+    gradient_ready(weight_);  // before the data gradient: data-parallel sums may start now
+    if constexpr (Bias) gradient_ready(bias_);
     if (!input_grad_) {
       dx_.resize(Shape{});
       return dx_;

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "galnet/core/tensor.hpp"
+#include "galnet/nn/gradient_hook.hpp"
 
 namespace galnet::nn {
 

@@ -10,7 +10,8 @@
 //
 // Data-parallel (options.comm, e.g. dist::World under mpirun): the loaders shard each global
 // batch across the ranks (LoaderOptions::rank/ranks), every rank computes the gradient of its
-// share, the gradients are summed weighted by share (dist::GradientAverager), and every rank
+// share, the gradients are summed weighted by share (dist::GradientAverager, in buckets that
+// start summing while the backward pass goes on), and every rank
 // takes the same step — so N ranks × batch B follow one process × batch N·B, up to the order of
 // the sums (batch norm keeps per-rank batch statistics, as PyTorch DDP does, or with
 // sync_batchnorm takes them over the global batch). Rank 0's weights
@@ -53,6 +54,10 @@ struct FitOptions {
   /// With comm: batch-norm statistics over the whole global batch (nn::SyncBatchNorm) rather
   /// than each rank's share; a global batch with an empty share is then left out.
   bool sync_batchnorm = false;
+  /// With comm: gradients are summed in buckets of about this many bytes, each started as soon
+  /// as backward has finished it (PyTorch DDP's bucket_cap_mb, 25 MB). Smaller buckets expose
+  /// less of the sum after backward (the last bucket's) but pay the network's latency more often.
+  std::int64_t gradient_bucket_bytes = std::int64_t{25} << 20;
 };
 
 template <class Opt>
@@ -172,7 +177,7 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
     model.train();
     if (auto trainable = nn::parameters(model); !average || trainable != averaged) {  // freezing phases
       averaged = trainable;
-      average.emplace(std::move(trainable));
+      average.emplace(std::move(trainable), o.gradient_bucket_bytes);
     }
     train_loader.start_epoch(e);
     progress.start(e, o.epochs, train_loader.batches_per_epoch());
@@ -186,9 +191,13 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
         if (shares[1] > 0) continue;
         global = shares[0];
       }
+      if (!sync) comm.sum(&global, 1);
+      if (global == 0) continue;
       if (hooks.before_step) hooks.before_step(step);
       opt.zero_grad();
       double l = 0;
+      // Gradient buckets start summing over the ranks while backward goes on.
+      average->begin(comm, b.size(), static_cast<std::int64_t>(global));
       if (b.size() > 0) {  // a rank's share may be empty at the end of an epoch
         const auto& pred = model.forward(images(b.images));
         l = loss.forward(pred, targets(b.targets));
@@ -197,9 +206,7 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
                      " (learning rate too high?)");
         model.backward(loss.backward());
       }
-      if (!sync) comm.sum(&global, 1);
-      if (global == 0) continue;
-      (*average)(comm, b.size(), static_cast<std::int64_t>(global));
+      average->finish();
       opt.step();
       ++step;
       sum += l * static_cast<double>(b.size());

@@ -1,0 +1,103 @@
+// dist::GradientAverager's buckets without MPI: a stand-in two-rank transport records when each
+// sum starts, so these tests see that buckets start during backward, in order, once each.
+#include <doctest/doctest.h>
+
+#include <galnet/dist/gradients.hpp>
+#include <cmath>
+#include <galnet/galnet.hpp>
+#include <string>
+#include <vector>
+
+using namespace galnet;
+
+namespace {
+/// Rank 0 of two whose partner holds the same values: a sum doubles them. Records each start.
+class TwinRanks : public dist::Communicator {
+public:
+  [[nodiscard]] int size() const override { return 2; }
+  mutable std::vector<const double*> starts;
+  mutable int finished = 0;
+  void finish_sums() const override { ++finished; }
+
+protected:
+  void sum_doubles(double* v, std::int64_t n) const override {
+    for (std::int64_t i = 0; i < n; ++i) v[i] *= 2;
+  }
+  void start_sum_doubles(double* v, std::int64_t n) const override {
+    starts.push_back(v);
+    sum_doubles(v, n);
+  }
+};
+
+using Net = nn::Sequential<nn::Conv2d<2, 4, 3, 1, 1>, nn::BatchNorm2d<4>, nn::ReLU, nn::Flatten,
+                           nn::Linear<4 * 5 * 5, 6>, nn::ReLU, nn::Linear<6, 1>>;
+using Model = nn::layer_t<Net, double>;
+
+Tensor<double> input() {
+  Tensor<double> x(Shape{3, 2, 5, 5});
+  for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = std::sin(0.3 * static_cast<double>(i));
+  return x;
+}
+std::vector<double> gradients(Model& m) {
+  std::vector<double> g;
+  for (auto* p : nn::parameters(m)) g.insert(g.end(), p->grad.data(), p->grad.data() + p->grad.numel());
+  return g;
+}
+}  // namespace
+
+TEST_CASE("gradient buckets start during backward, in bucket order, and average exactly") {
+  manual_seed(1);
+  Model model;
+  model.train();
+  const auto x = input();
+  Tensor<double> dy(Shape{3, 1}, 1.0);
+  model.forward(x);
+  model.backward(dy);
+  const auto plain = gradients(model);
+
+  TwinRanks twins;
+  dist::GradientAverager average(nn::parameters(model), 64);
+  REQUIRE(average.buckets() > 2);
+  for (auto* p : nn::parameters(model)) p->grad.zero();
+  average.begin(twins, 3, 6);  // half the global batch: weight 1/2, and the twin adds the other half
+  model.forward(x);
+  model.backward(dy);
+  CHECK(twins.starts.size() == average.buckets());  // all during backward…
+  average.finish();
+  CHECK(twins.finished == 1);
+  CHECK(average.started_in_backward() == average.buckets());
+  for (std::size_t k = 1; k < twins.starts.size(); ++k) CHECK(twins.starts[k] > twins.starts[k - 1]);  // …in order
+  CHECK(gradients(model) == plain);  // (g / 2) · 2: exact
+}
+
+TEST_CASE("gradient buckets: a rank with an empty share starts every bucket in finish") {
+  manual_seed(1);
+  Model model;
+  TwinRanks twins;
+  dist::GradientAverager average(nn::parameters(model), 64);
+  for (auto* p : nn::parameters(model)) p->grad.zero();
+  average.begin(twins, 0, 6);
+  average.finish();
+  CHECK(twins.starts.size() == average.buckets());
+  CHECK(average.started_in_backward() == 0);
+  for (double g : gradients(model)) CHECK(g == 0.0);
+}
+
+TEST_CASE("gradient buckets: two backward passes in one step are an error, not a silent half sum") {
+  manual_seed(1);
+  Model model;
+  model.train();
+  const auto x = input();
+  Tensor<double> dy(Shape{3, 1}, 1.0);
+  TwinRanks twins;
+  {
+    dist::GradientAverager average(nn::parameters(model), 64);
+    average.begin(twins, 3, 6);
+    model.forward(x);
+    model.backward(dy);
+    model.forward(x);
+    CHECK_THROWS_WITH_AS(model.backward(dy), doctest::Contains("reported final twice in one step"), Error);
+  }  // the unfinished averager puts the hook back
+  model.forward(x);
+  CHECK_NOTHROW(model.backward(dy));  // no hook left behind
+}
