@@ -33,10 +33,12 @@ using Net = nn::Sequential<nn::Conv2d<2, 4, 3, 1, 1>, nn::BatchNorm2d<4>, nn::Re
                            nn::Linear<4 * 5 * 5, 6>, nn::ReLU, nn::Linear<6, 1>>;
 using Model = nn::layer_t<Net, double>;
 
-Tensor<double> input() {
+/// One forward and backward pass of three fixed samples (dL/dy = 1).
+void forward_backward(Model& m) {
   Tensor<double> x(Shape{3, 2, 5, 5});
   for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = std::sin(0.3 * static_cast<double>(i));
-  return x;
+  m.forward(x);
+  m.backward(Tensor<double>(Shape{3, 1}, 1.0));
 }
 std::vector<double> gradients(Model& m) {
   std::vector<double> g;
@@ -49,10 +51,7 @@ TEST_CASE("gradient buckets start during backward, in bucket order, and average 
   manual_seed(1);
   Model model;
   model.train();
-  const auto x = input();
-  Tensor<double> dy(Shape{3, 1}, 1.0);
-  model.forward(x);
-  model.backward(dy);
+  forward_backward(model);
   const auto plain = gradients(model);
 
   TwinRanks twins;
@@ -60,8 +59,7 @@ TEST_CASE("gradient buckets start during backward, in bucket order, and average 
   REQUIRE(average.buckets() > 2);
   for (auto* p : nn::parameters(model)) p->grad.zero();
   average.begin(twins, 3, 6);  // half the global batch: weight 1/2, and the twin adds the other half
-  model.forward(x);
-  model.backward(dy);
+  forward_backward(model);
   CHECK(twins.starts.size() == average.buckets());  // all during backward…
   average.finish();
   CHECK(twins.finished == 1);
@@ -87,17 +85,12 @@ TEST_CASE("gradient buckets: two backward passes in one step are an error, not a
   manual_seed(1);
   Model model;
   model.train();
-  const auto x = input();
-  Tensor<double> dy(Shape{3, 1}, 1.0);
   TwinRanks twins;
   {
     dist::GradientAverager average(nn::parameters(model), 64);
     average.begin(twins, 3, 6);
-    model.forward(x);
-    model.backward(dy);
-    model.forward(x);
-    CHECK_THROWS_WITH_AS(model.backward(dy), doctest::Contains("reported final twice in one step"), Error);
+    forward_backward(model);
+    CHECK_THROWS_WITH_AS(forward_backward(model), doctest::Contains("reported final twice in one step"), Error);
   }  // the unfinished averager puts the hook back
-  model.forward(x);
-  CHECK_NOTHROW(model.backward(dy));  // no hook left behind
+  CHECK_NOTHROW(forward_backward(model));  // no hook left behind
 }
