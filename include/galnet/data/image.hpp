@@ -210,7 +210,13 @@ inline Image decode(std::span<const std::uint8_t> bytes, const std::string& who,
   return img;
 }
 
-inline std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+// Appended rather than "'" + string: GCC 12 warns falsely (-Wrestrict) on the inlined insert.
+inline std::string quoted(const std::filesystem::path& p) {
+  std::string q = "'";
+  q += p.string();
+  q += '\'';
+  return q;
+}
 
 inline std::vector<std::uint8_t> read_file(const std::filesystem::path& path, const std::string& who) {
   std::error_code ec;

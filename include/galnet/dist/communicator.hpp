@@ -7,8 +7,11 @@
 // must stop the job (World::abort) rather than leave the others waiting.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
+#include "galnet/core/device.hpp"
 #include "galnet/core/error.hpp"
 #include "galnet/dist/shard.hpp"
 
@@ -89,6 +92,26 @@ private:
 inline const Communicator& single_process() {
   static const Communicator one;
   return one;
+}
+
+/// Σ over the ranks of `count` values in the memory of device D, in place: on the device where
+/// the communicator sums there (NCCL, in the calling thread's stream), else through a host copy
+/// (synchronous). Small statistics (synchronised batch norm), not gradients: GradientAverager
+/// keeps its own buffers.
+template <class D, class T>
+void sum_in_device_memory(const Communicator& comm, T* data, std::int64_t count) {
+  if constexpr (std::is_same_v<D, Cpu>) {
+    comm.sum(data, count);
+  } else if (comm.sums_on_device()) {
+    comm.weighted_sum_on_device(data, count, 1.0);
+  } else {
+    thread_local std::vector<T> host;
+    host.resize(static_cast<std::size_t>(count));
+    const std::size_t bytes = sizeof(T) * static_cast<std::size_t>(count);
+    DeviceMemory<D>::download(host.data(), data, bytes);
+    comm.sum(host.data(), count);
+    DeviceMemory<D>::upload(data, host.data(), bytes);
+  }
 }
 
 /// This rank's share of n items (shard.hpp).

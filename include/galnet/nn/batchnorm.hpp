@@ -3,7 +3,7 @@
 // running ones (momentum 0.1, unbiased running variance), eval() uses the running statistics.
 // Parameters `weight` (1) and `bias` (0); buffers `running_mean` (0), `running_var` (1).
 // While an nn::SyncBatchNorm lives, training mode normalises with the statistics of every rank's
-// batch together (PyTorch's SyncBatchNorm; CPU only so far).
+// batch together (PyTorch's SyncBatchNorm; on a GPU through NCCL where the communicator has it).
 // forward(x, residual, relu) is a ResNet block's bn → (+ residual) → ReLU as one layer: on the
 // CPU the add and ReLU run in the normalising pass and the ReLU's mask in backward's first pass.
 #pragma once
@@ -88,12 +88,12 @@ public:
     y_.resize(output_shape(x.shape()));
     if (residual) check_shape(*residual, x.shape(), describe().c_str(), "residual");
     const auto g = geometry(x.shape());
-    synced_ = nullptr;
+    synced_ = training_ && detail::sync_batchnorm && detail::sync_batchnorm->size() > 1 ? detail::sync_batchnorm
+                                                                                        : nullptr;
     relu_ = relu;
     if constexpr (std::is_same_v<D, Cpu>) {
       const ops::BatchNormTail<T> tail{residual ? residual->data() : nullptr, relu};
       if (training_) {
-        if (detail::sync_batchnorm && detail::sync_batchnorm->size() > 1) synced_ = detail::sync_batchnorm;
         ops::BatchNorm<D>::forward_train(g, x.data(), weight_.value.data(), bias_.value.data(), eps, momentum,
                                          running_mean_.data(), running_var_.data(), y_.data(), mean_.data(),
                                          invstd_.data(), synced_, tail);
@@ -106,11 +106,9 @@ public:
       tensor& normed = residual || relu ? pre_ : y_;
       normed.resize(x.shape());
       if (training_) {
-        GALNET_CHECK(!(detail::sync_batchnorm && detail::sync_batchnorm->size() > 1), describe(),
-                     ": synchronised batch norm runs on the CPU only so far");
         ops::BatchNorm<D>::forward_train(g, x.data(), weight_.value.data(), bias_.value.data(), eps, momentum,
                                          running_mean_.data(), running_var_.data(), normed.data(), mean_.data(),
-                                         invstd_.data());
+                                         invstd_.data(), synced_);
       } else {
         ops::BatchNorm<D>::forward_eval(g, x.data(), weight_.value.data(), bias_.value.data(), eps,
                                         running_mean_.data(), running_var_.data(), normed.data());
@@ -167,7 +165,7 @@ public:
       if (relu_) ops::Activation<D>::relu_backward(dy.numel(), y_.data(), dy.data(), masked_.data());
       ops::BatchNorm<D>::backward(geometry(x_->shape()), trained_forward_, x_->data(),
                                   relu_ ? masked_.data() : dy.data(), weight_.value.data(), mean_.data(),
-                                  invstd_.data(), dx, dgamma, dbeta);
+                                  invstd_.data(), dx, dgamma, dbeta, synced_);
     }
     gradient_ready(weight_);
     gradient_ready(bias_);

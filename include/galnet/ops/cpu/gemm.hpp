@@ -104,7 +104,7 @@ class PackedA {
   static constexpr std::int64_t kPackedMin = 32 * 1024;
   /// Packs op(A) [m, k] of at least min_size floats (default kPackedMin).
   void pack(bool trans, std::int64_t m, std::int64_t k, const T* a, std::int64_t lda,
-            std::int64_t min_size = kPackedMin) {
+            [[maybe_unused]] std::int64_t min_size = kPackedMin) {
     trans_ = trans, m_ = m, k_ = k, a_ = a, lda_ = lda;
 #if defined(GALNET_GEMM_PACKED)
     // Below kPackedMin floats, packing per product is cheap and leaves the panels in L1;

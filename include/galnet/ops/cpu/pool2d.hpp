@@ -52,7 +52,7 @@ namespace detail {
 /// Runs body(plane) for each of the n·c planes, spread over threads when there is enough work
 /// (planes · plane_work > 16384).
 template <class F>
-void for_each_plane(const Pool2dGeometry& g, std::int64_t plane_work, F&& body) {
+void for_each_plane(const Pool2dGeometry& g, [[maybe_unused]] std::int64_t plane_work, F&& body) {
   const std::int64_t planes = g.n * g.c;
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) if (planes * plane_work > 16384)
