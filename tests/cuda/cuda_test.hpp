@@ -21,6 +21,17 @@ Tensor<T> wave(const Shape& s, double a, double b, double scale = 1.0, double of
     t[i] = static_cast<T>(scale * std::sin(a * static_cast<double>(i) + b) + offset);
   return t;
 }
+/// Rows [begin, end) of t along its first axis (a rank's share of a batch).
+template <class T>
+Tensor<T> rows(const Tensor<T>& t, std::int64_t begin, std::int64_t end) {
+  Shape s = t.shape();
+  const std::int64_t row = s[0] ? t.numel() / s[0] : 0;
+  s[0] = end - begin;
+  Tensor<T> out(s);
+  for (std::int64_t i = 0; i < out.numel(); ++i) out[i] = t[begin * row + i];
+  return out;
+}
+
 /// Sets a math mode for a scope and puts the exact mode back, also when a check throws.
 struct MathModeScope {
   explicit MathModeScope(cuda::MathMode m) { cuda::set_math_mode(m); }

@@ -8,44 +8,22 @@
 #include <galnet/dist/nccl.hpp>
 #include <galnet/nn/batchnorm.hpp>
 
-#include "../support.hpp"  // max_rel_diff
+#include "../cuda/cuda_test.hpp"  // max_rel_diff, rows, wave
 
 using namespace galnet;
 using galnet::test::max_rel_diff;
-
-namespace {
-/// Rows [begin, end) of t along N.
-Tensor<float> rows(const Tensor<float>& t, std::int64_t begin, std::int64_t end) {
-  Shape s = t.shape();
-  const std::int64_t row = t.numel() / s[0];
-  s[0] = end - begin;
-  Tensor<float> out(s);
-  for (std::int64_t i = 0; i < out.numel(); ++i) out[i] = t[begin * row + i];
-  return out;
-}
-Tensor<float> wave(const Shape& s, double a, double b) {
-  Tensor<float> t(s);
-  for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<float>(1.5 * std::sin(a * static_cast<double>(i) + b) + 0.3);
-  return t;
-}
-}  // namespace
+using galnet::test::rows;
+using galnet::test::wave;
 
 TEST_CASE("NcclCommunicator: synchronised batch norm on the GPUs normalises as one GPU over the whole batch") {
   dist::World world;
   dist::NcclCommunicator nccl(world);
   using Layer = nn::layer_t<nn::BatchNorm2d<4>, float, Cuda>;
   // Uneven shares: rank r holds r + 2 rows of the global batch.
-  const std::int64_t begin = [&] {
-    std::int64_t b = 0;
-    for (int r = 0; r < world.rank(); ++r) b += r + 2;
-    return b;
-  }();
-  const std::int64_t end = begin + world.rank() + 2, all = [&] {
-    std::int64_t n = 0;
-    for (int r = 0; r < world.size(); ++r) n += r + 2;
-    return n;
-  }();
-  const auto x = wave(Shape{all, 4, 5, 3}, 0.017, 0.3), dy = wave(Shape{all, 4, 5, 3}, 0.041, 1.2);
+  const std::int64_t r = world.rank(), n = world.size();
+  const std::int64_t begin = r * (r + 3) / 2, end = begin + r + 2, all = n * (n + 3) / 2;  // Σ (k + 2) over k < r, k < n
+  const auto x = wave<float>(Shape{all, 4, 5, 3}, 0.017, 0.3, 1.5, 0.3),
+             dy = wave<float>(Shape{all, 4, 5, 3}, 0.041, 1.2, 1.5, 0.3);
   Layer one;
   const auto y_one = rows(cuda::to_host(one.forward(cuda::to_device(x))), begin, end);
   const auto dx_one = rows(cuda::to_host(one.backward(cuda::to_device(dy))), begin, end);

@@ -25,6 +25,9 @@
 
 namespace galnet::dist {
 
+/// GradientAverager's default bucket size: PyTorch DDP's bucket_cap_mb, 25 MB.
+inline constexpr std::int64_t kDefaultBucketBytes = std::int64_t{25} << 20;
+
 namespace detail {
 /// Rank 0's values of `t` everywhere (device tensors staged through `host`).
 template <class T, class D>
@@ -78,8 +81,6 @@ void broadcast_buffers(L& model, const Communicator& comm) {
 template <class T, class D>
 class GradientAverager final : private nn::GradientReadyHook {
 public:
-  static constexpr std::int64_t kDefaultBucketBytes = std::int64_t{25} << 20;
-
   explicit GradientAverager(std::vector<nn::Parameter<T, D>*> params, std::int64_t bucket_bytes = kDefaultBucketBytes)
       : params_(std::move(params)) {
     GALNET_CHECK(bucket_bytes > 0, "GradientAverager: bucket_bytes must be positive, got ", bucket_bytes);

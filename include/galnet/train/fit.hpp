@@ -57,7 +57,7 @@ struct FitOptions {
   /// With comm: gradients are summed in buckets of about this many bytes, each started as soon
   /// as backward has finished it (PyTorch DDP's bucket_cap_mb, 25 MB). Smaller buckets expose
   /// less of the sum after backward (the last bucket's) but pay the network's latency more often.
-  std::int64_t gradient_bucket_bytes = std::int64_t{25} << 20;
+  std::int64_t gradient_bucket_bytes = dist::kDefaultBucketBytes;
 };
 
 template <class Opt>
