@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what galnet needs on Debian (12 or later) that is not there yet. Idempotent.
+# Extra package names given as arguments are installed too (tools/setup_python.sh: python3-venv).
 set -euo pipefail
 packages=(cmake g++ make ccache clang libclang-rt-dev libeigen3-dev nlohmann-json3-dev libstb-dev doctest-dev
-          libbenchmark-dev libcli11-dev libcfitsio-dev libcairo2-dev libopenmpi-dev openmpi-bin)
+          libbenchmark-dev libcli11-dev libcfitsio-dev libcairo2-dev libopenmpi-dev openmpi-bin "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -54,6 +54,56 @@ TEST_CASE("SELU's vector exponential is within a few float ulp of expm1") {
   CHECK(std::isnan(out[0]));
 }
 
+TEST_CASE("ops::SeluMlp of one to four layers against a float64 reference, with and without scalers") {
+  // LineEWNet always has four layers; these shapes also reach a lone output layer (nothing to
+  // fold it into), a fold straight after the first layer, and widths that are no multiple of
+  // an output block.
+  const std::vector<std::vector<int>> nets = {{12, 1}, {5, 7, 1}, {12, 64, 128, 64, 1}, {3, 13, 29, 1}};
+  Generator g(8);
+  for (const auto& widths : nets) {
+    std::vector<std::vector<float>> w, b;
+    std::vector<ops::DenseRef> layers;
+    for (std::size_t k = 0; k + 1 < widths.size(); ++k) {
+      w.emplace_back(static_cast<std::size_t>(widths[k] * widths[k + 1]));
+      b.emplace_back(static_cast<std::size_t>(widths[k + 1]));
+      for (auto& v : w.back()) v = static_cast<float>(g.normal() / std::sqrt(widths[k]));
+      for (auto& v : b.back()) v = static_cast<float>(0.3 * g.normal());
+    }
+    for (std::size_t k = 0; k + 1 < widths.size(); ++k) layers.push_back({w[k].data(), b[k].data(), widths[k], widths[k + 1]});
+    const int in = widths.front();
+    std::vector<float> mean(static_cast<std::size_t>(in)), scale(mean.size());
+    for (int i = 0; i < in; ++i) mean[i] = 0.1f * static_cast<float>(i % 3), scale[i] = 0.5f + 0.25f * static_cast<float>(i % 4);
+    for (const bool scaled : {false, true}) {
+      const ops::SeluMlp mlp(layers, scaled ? mean.data() : nullptr, scaled ? scale.data() : nullptr);
+      for (const std::int64_t rows : {std::int64_t{1}, std::int64_t{ops::SeluMlp::kTile}, std::int64_t{77}}) {
+        std::vector<float> x(static_cast<std::size_t>(rows * in)), y(static_cast<std::size_t>(rows));
+        for (auto& v : x) v = static_cast<float>(2 * g.normal());
+        mlp.forward(rows, x.data(), in, y.data(), 1);
+        double worst = 0, largest = 0;
+        for (std::int64_t r = 0; r < rows; ++r) {
+          std::vector<double> a(x.begin() + r * in, x.begin() + (r + 1) * in);
+          if (scaled)
+            for (int i = 0; i < in; ++i) a[i] = (a[i] - mean[i]) / scale[i];
+          for (std::size_t k = 0; k < layers.size(); ++k) {
+            std::vector<double> z(static_cast<std::size_t>(layers[k].out));
+            for (int o = 0; o < layers[k].out; ++o) {
+              z[o] = layers[k].b[o];
+              for (int i = 0; i < layers[k].in; ++i) z[o] += double(layers[k].w[o * layers[k].in + i]) * a[i];
+              if (k + 1 < layers.size())
+                z[o] = 1.0507009873554804934 * (z[o] > 0 ? z[o] : 1.6732632423543772848 * std::expm1(z[o]));
+            }
+            a = std::move(z);
+          }
+          worst = std::max(worst, std::abs(y[r] - a[0]));
+          largest = std::max(largest, std::abs(a[0]));
+        }
+        CHECK_MESSAGE(worst <= 1e-5 * std::max(largest, 1.0), "layers ", (widths.size() - 1), ", rows ", rows,
+                      std::string(scaled ? ", scaled" : ""), ": ", worst, " of ", largest);
+      }
+    }
+  }
+}
+
 TEST_CASE("LineEWNet<float> in eval mode (fused) predicts as the layered training-mode path") {
   manual_seed(3);
   models::LineEWNet<float, Cpu, true> net;
