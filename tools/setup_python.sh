@@ -4,7 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 venv="${GALNET_VENV:-$here/.venv}"
-"$here/../scripts/setup.sh" python3-venv python3-pip   # Debian's python3 has no venv module without it
+"$here/../scripts/setup.sh" python3-venv  # Debian's python3 has no venv module (nor ensurepip) without it
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
