@@ -218,3 +218,41 @@ TEST_CASE("cuda: the bf16 mixed-precision mode stays within its documented toler
   MESSAGE("SpinCNN, 2 steps, bf16: worst relative difference ", worst);
   CHECK(worst < 5e-2);
 }
+
+TEST_CASE("cuda: every optimizer skips a body frozen before it was built, and trains it once unfrozen") {
+  GALNET_REQUIRE_GPU();
+  using Net = nn::Sequential<nn::Linear<3, 4>, nn::ReLU, nn::Linear<4, 2>>;
+  auto check = [](const char* which, auto make) {
+    INFO(which);
+    nn::layer_t<Net, float, Cuda> model;
+    auto& body = model.template get<0>();
+    nn::freeze(body);
+    auto params = nn::parameters(model);
+    REQUIRE(params.size() == 4);
+    auto opt = make(params);
+    auto host = [](auto& layer) {
+      std::vector<float> w;
+      for (auto* p : nn::parameters(layer)) {
+        const auto t = cuda::to_host(p->value).to_vector();
+        w.insert(w.end(), t.begin(), t.end());
+      }
+      return w;
+    };
+    auto step = [&](int t) {
+      for (auto* p : params) p->grad.copy_from(cuda::to_device(wave<float>(p->grad.shape(), 0.3 * t, 0.1)));
+      opt.step();
+    };
+    const auto body0 = host(body), head0 = host(model.template get<2>());
+    for (int t = 1; t <= 3; ++t) step(t);
+    CHECK(host(body) == body0);
+    CHECK(host(model.template get<2>()) != head0);
+    nn::unfreeze(body);
+    step(4);
+    CHECK(host(body) != body0);
+  };
+  check("SGD", [](auto p) { return optim::SGD<float, Cuda>(p, {.lr = 0.1, .momentum = 0.9}); });
+  check("Adam", [](auto p) { return optim::Adam<float, Cuda>(p, {.lr = 1e-2}); });
+  check("AdamW", [](auto p) { return optim::AdamW<float, Cuda>(p, {.lr = 1e-2, .weight_decay = 0.01}); });
+  check("RAdam", [](auto p) { return optim::RAdam<float, Cuda>(p, {.lr = 1e-2}); });
+  check("ranger", [](auto p) { return optim::ranger(p, {.lr = 1e-2, .k = 2}); });
+}

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "galnet/galnet.hpp"
 #include "galnet/optim.hpp"
 
 using namespace galnet;
@@ -386,4 +387,45 @@ TEST_CASE("float parameters and class template argument deduction") {
   Adam adam(std::vector<nn::Parameter<double>*>{&scalar}, {.lr = 0.1});
   adam.step();  // the first Adam step moves by lr: m/sqrt(v) = 1
   CHECK(scalar.value[0] == doctest::Approx(1.9).epsilon(1e-7));
+}
+
+TEST_CASE("freezing is honoured at step time: a body frozen before the optimizer is built trains once unfrozen") {
+  // fastai's and PyTorch's semantics (the Wu & Boada fine-tune path): nn::parameters holds frozen
+  // parameters too, each optimizer skips them while frozen and updates them once unfrozen.
+  using Net = nn::Sequential<nn::Linear<3, 4>, nn::ReLU, nn::Linear<4, 2>>;
+  auto check = [](const char* which, auto make) {
+    INFO(which);
+    manual_seed(3);
+    nn::layer_t<Net, double> model;
+    auto& body = model.template get<0>();
+    nn::freeze(body);
+    auto params = nn::parameters(model);
+    CHECK(params.size() == 4);  // frozen or not, every parameter
+    CHECK(nn::trainable_parameters(model).size() == 2);
+    auto opt = make(params);
+    auto weights = [](auto& layer) {
+      std::vector<double> w;
+      for (auto* p : nn::parameters(layer)) w.insert(w.end(), p->value.data(), p->value.data() + p->value.numel());
+      return w;
+    };
+    auto step = [&](int t) {
+      for (auto* p : params)  // frozen parameters get gradients too: the optimizer must ignore them
+        for (std::int64_t i = 0; i < p->grad.numel(); ++i) p->grad[i] = std::sin(double(i + 3 * t)) + 0.1;
+      opt.step();
+    };
+    const auto body0 = weights(body), head0 = weights(model.template get<2>());
+    for (int t = 1; t <= 3; ++t) step(t);
+    CHECK(weights(body) == body0);
+    CHECK(weights(model.template get<2>()) != head0);
+    nn::unfreeze(body);
+    step(4);
+    const auto body1 = weights(body);
+    CHECK(body1 != body0);
+    for (std::size_t i = 0; i < body0.size(); ++i) CHECK(body1[i] != body0[i]);  // every element moved
+  };
+  check("SGD", [](auto p) { return SGD<double>(p, {.lr = 0.1, .momentum = 0.9, .weight_decay = 1e-4}); });
+  check("Adam", [](auto p) { return Adam<double>(p, {.lr = 1e-2}); });
+  check("AdamW", [](auto p) { return AdamW<double>(p, {.lr = 1e-2, .weight_decay = 0.01}); });
+  check("RAdam", [](auto p) { return RAdam<double>(p, {.lr = 1e-2}); });
+  check("ranger", [](auto p) { return ranger(p, {.lr = 1e-2, .k = 2}); });
 }

@@ -183,13 +183,24 @@ void summarize_leaf(const L& layer, Summary& s, const std::string& prefix, const
 
 // ---- Whole-model helpers: they work on any layer or composition. ----
 
-/// The trainable parameters (requires_grad) in state-dict order.
+/// Every parameter, frozen or not, in state-dict order (PyTorch's model.parameters()). An
+/// optimizer built from it skips frozen parameters at step time and updates them once they are
+/// unfrozen, so freezing phases may come before or after the optimizer is built.
 template <class L>
 auto parameters(L& layer) {
   std::vector<Parameter<typename L::value_type, typename L::device_type>*> out;
   layer.visit("", [&](const std::string&, auto&, auto* p) {
-    if (p && p->requires_grad) out.push_back(p);
+    if (p) out.push_back(p);
   });
+  return out;
+}
+
+/// The parameters that train now (requires_grad), in state-dict order: what the gradients of a
+/// step are summed over.
+template <class L>
+auto trainable_parameters(L& layer) {
+  auto out = parameters(layer);
+  std::erase_if(out, [](const auto* p) { return !p->requires_grad; });
   return out;
 }
 
