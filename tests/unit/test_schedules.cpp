@@ -6,10 +6,15 @@
 // cases are traced by hand from that source below.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "galnet/optim.hpp"
+#include "../support.hpp"
 
 using namespace galnet;
 using namespace galnet::optim;
@@ -132,6 +137,54 @@ TEST_CASE("CosineAnnealingWarmRestarts matches torch") {
   }
   CHECK_THROWS_AS(CosineAnnealingWarmRestarts({.T_0 = 0}), Error);
   CHECK_THROWS_AS(CosineAnnealingWarmRestarts({.T_0 = 3, .T_mult = 0}), Error);
+}
+
+TEST_CASE("SGDRPhases follows fastai 0.7 step by step through Wu & Boada's three fit calls") {
+  // tests/fixtures/sgdr_wu_boada_lrs.csv: fastai 0.7's own CosAnneal (tools/reference_sgdr.py),
+  // 45 batches per epoch, fit(lrs, 2, cycle_len=1), fit(lrs, 1, cycle_len=1), fit(lrs, 3,
+  // cycle_len=1, cycle_mult=2), lrs = slice(1e-3, 0.1) over three layer groups.
+  std::ifstream in(test::fixture_dir() / "sgdr_wu_boada_lrs.csv");
+  REQUIRE_MESSAGE(in.good(), "tests/fixtures/sgdr_wu_boada_lrs.csv is missing");
+  const auto lrs = even_mults(1e-3, 0.1, 3);
+  CHECK(lrs[0] == 1e-3);
+  CHECK(lrs[1] == doctest::Approx(1e-2).epsilon(1e-15));
+  CHECK(lrs[2] == 0.1);
+  P a, b, c;
+  a.init({2}), b.init({2}), c.init({2});
+  SGD<double> opt({&a}, {.lr = lrs[0], .momentum = 0.9});
+  opt.add_param_group({&b}, lrs[1]);
+  opt.add_param_group({&c}, lrs[2]);
+  const SGDRPhases sched({{.cycles = 2}, {.cycles = 1}, {.cycles = 0, .cycle_mult = 2}}, 45);
+  std::string line;
+  int steps = 0, warm = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#' || line[0] == 's') continue;
+    std::replace(line.begin(), line.end(), ',', ' ');
+    std::istringstream row(line);
+    std::int64_t step = 0;
+    double want[3];
+    row >> step >> want[0] >> want[1] >> want[2];
+    REQUIRE(row);
+    CHECK(step == steps);
+    sched.apply(opt, step);
+    for (int g = 0; g < 3; ++g) {
+      INFO("step " << step << " group " << g);
+      check_close(opt.groups()[static_cast<std::size_t>(g)].lr, want[g], 1e-14);
+    }
+    warm += want[2] == 0.1 / 100;
+    ++steps;
+  }
+  CHECK(steps == 450);  // 10 epochs
+  CHECK(warm == 9);     // each fit call starts with ceil(45 / 20) = 3 batches at lr / 100
+  // The run ends annealed after 1, 2, 3, 4, 6, 10, 18, 34 epochs (cycles 1, 1 | 1 | 1, 2, 4, 8, 16).
+  CHECK(sched.cycle_ends(40) == std::vector<int>{1, 2, 3, 4, 6, 10, 18, 34});
+  CHECK(sched.fit_of_epoch(1) == 0);
+  CHECK(sched.fit_of_epoch(2) == 1);
+  CHECK(sched.fit_of_epoch(3) == 2);
+  CHECK(sched.fit_of_epoch(100) == 2);
+  CHECK(sched.lr(449, 0.1) < 0.1 * 1e-3);  // the last step of the 4-epoch cycle: annealed
+  CHECK_THROWS_AS(SGDRPhases({{.cycles = 0}, {.cycles = 1}}, 45), Error);
+  CHECK_THROWS_AS(SGDRPhases({{.cycles = 1}}, 0), Error);
 }
 
 TEST_CASE("StepLR matches torch") {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <numbers>
 #include <utility>
+#include <vector>
 
 #include "galnet/core/error.hpp"
 #include "galnet/optim/optimizer.hpp"
@@ -127,6 +128,92 @@ public:
 
 private:
   CosineRestartsOptions o_;
+};
+
+/// fastai's even_mults(start, stop, n): n rates from start to stop in equal ratios, the rates of
+/// a model's layer groups for lr = slice(start, stop) (discriminative learning rates).
+inline std::vector<double> even_mults(double start, double stop, int n) {
+  GALNET_CHECK(n >= 1 && start > 0 && stop > 0, "galnet::optim::even_mults: needs n >= 1 and positive rates, got n ",
+               n, ", ", start, ", ", stop);
+  std::vector<double> r(static_cast<std::size_t>(n), stop);
+  for (int i = 0; i + 1 < n; ++i) r[static_cast<std::size_t>(i)] = start * std::pow(stop / start, double(i) / double(n - 1));
+  return r;
+}
+
+/// One call of fastai 0.7's learn.fit(lrs, cycles, cycle_len, cycle_mult): `cycles` cosine
+/// cycles (0: unbounded, for the last call of a run of any length), the first cycle_len epochs
+/// long and each next one cycle_mult times longer.
+struct SGDRFit {
+  int cycles = 1;
+  int cycle_len = 1;
+  int cycle_mult = 1;
+};
+
+/// SGDRPhases — a sequence of fastai 0.7 fit calls with cosine annealing (sgdr.CosAnneal), the
+/// schedule of Wu & Boada (2019). Within a call whose first cycle has nb steps, step j gets
+/// base_lr/100 while j < nb/20 (fastai 0.7's warm-up), else base_lr·(1 + cos(π·t/len))/2 with t
+/// the steps since the cycle began and len its length. Each group scales from its initial_lr.
+/// Example: SGDRPhases sched({{2}, {1}, {.cycles = 0, .cycle_mult = 2}}, batches);  // 2, 1, 1+2+4…
+class SGDRPhases {
+public:
+  SGDRPhases(std::vector<SGDRFit> fits, std::int64_t steps_per_epoch) : fits_(std::move(fits)), spe_(steps_per_epoch) {
+    GALNET_CHECK(steps_per_epoch >= 1, "galnet::optim::SGDRPhases: steps_per_epoch must be >= 1, got ", steps_per_epoch);
+    GALNET_CHECK(!fits_.empty(), "galnet::optim::SGDRPhases: no fit calls");
+    for (std::size_t i = 0; i < fits_.size(); ++i) {
+      const auto& f = fits_[i];
+      GALNET_CHECK(f.cycle_len >= 1 && f.cycle_mult >= 1 && f.cycles >= 0 && (f.cycles > 0 || i + 1 == fits_.size()),
+                   "galnet::optim::SGDRPhases: fit call ", i, " needs cycle_len >= 1, cycle_mult >= 1 and cycles >= 1 "
+                   "(0, unbounded, only for the last call)");
+    }
+  }
+  [[nodiscard]] double lr(std::int64_t step, double base_lr) const {
+    step = std::max<std::int64_t>(step, 0);
+    for (const auto& f : fits_) {
+      const std::int64_t nb = spe_ * f.cycle_len;
+      std::int64_t j = step, len = nb;
+      for (int c = 0; f.cycles == 0 || c < f.cycles; ++c) {
+        if (j < len) {
+          if (static_cast<double>(step) < static_cast<double>(nb) / 20.0) return base_lr / 100.0;
+          return base_lr / 2.0 * (std::cos(std::numbers::pi * static_cast<double>(j) / static_cast<double>(len)) + 1.0);
+        }
+        j -= len;
+        len *= f.cycle_mult;
+      }
+      step = j;  // past this call: into the next
+    }
+    return 0.0;  // past the last bounded call: annealed
+  }
+  template <class T, class D>
+  void apply(Optimizer<T, D>& opt, std::int64_t step) const {
+    for (auto& g : opt.groups()) g.lr = lr(step, g.initial_lr);
+  }
+  /// The epoch counts at which a cycle ends (the rate annealed), up to `max_epochs`.
+  [[nodiscard]] std::vector<int> cycle_ends(int max_epochs) const {
+    std::vector<int> ends;
+    int e = 0;
+    for (const auto& f : fits_) {
+      int len = f.cycle_len;
+      for (int c = 0; (f.cycles == 0 || c < f.cycles) && e + len <= max_epochs; ++c, len *= f.cycle_mult)
+        ends.push_back(e += len);
+      if (f.cycles == 0 || e >= max_epochs) break;
+    }
+    return ends;
+  }
+  /// The fit call that epoch `epoch` (0-based) belongs to (the last one past the end).
+  [[nodiscard]] std::size_t fit_of_epoch(int epoch) const {
+    int e = 0;
+    for (std::size_t i = 0; i < fits_.size(); ++i) {
+      if (fits_[i].cycles == 0) return i;
+      int len = fits_[i].cycle_len;
+      for (int c = 0; c < fits_[i].cycles; ++c, len *= fits_[i].cycle_mult) e += len;
+      if (epoch < e) return i;
+    }
+    return fits_.size() - 1;
+  }
+
+private:
+  std::vector<SGDRFit> fits_;
+  std::int64_t spe_;
 };
 
 /// StepLR — torch.optim.lr_scheduler.StepLR: lr = base_lr * gamma^(step / step_size)
