@@ -6,6 +6,7 @@
 #include <galnet/galnet.hpp>
 #include <galnet/io/checkpoint.hpp>
 #include <galnet/optim.hpp>
+#include <galnet/train/fit.hpp>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -305,4 +306,43 @@ TEST_CASE("checkpoint: loading into a different optimizer names the file and the
   CHECK(message.find(path.filename().string()) != std::string::npos);
   CHECK(message.find("exp_avg") != std::string::npos);
   std::filesystem::remove(path);
+}
+
+TEST_CASE("fit: a freezing phase set per epoch holds across --resume, and the body trains after it") {
+  // Wu & Boada's fine-tune path: the optimizer holds every parameter; before_epoch freezes the
+  // body (here the convolution) for epochs 0 and 1, so the body is unchanged after 2 epochs and
+  // changed after the third, and a run resumed from the epoch-2 checkpoint ends bit-identical.
+  const auto dir = std::filesystem::temp_directory_path() / "galnet_freeze_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  struct Weights {
+    std::vector<float> body_before, body_after, all;
+  };
+  auto train = [&](int epochs, bool resume) {
+    manual_seed(resume ? 5 : 17);  // a resumed run starts from other weights: the checkpoint must restore them
+    nn::layer_t<Net, float> model;
+    auto& body = model.template get<0>();
+    Weights w{.body_before = body.weight().value.to_vector()};
+    optim::SGD<float> opt(nn::parameters(model), {.lr = 0.05, .momentum = 0.9});
+    BlobSource src;
+    data::DataLoader loader(src, {}, {.batch_size = 16, .seed = 7, .workers = 1});
+    nn::MSELoss<float> loss;
+    train::FitHooks<optim::SGD<float>> hooks;
+    hooks.before_epoch = [&](int e) { nn::set_requires_grad(body, e >= 2); };
+    train::fit(model, opt, loss, loader, static_cast<data::DataLoader<BlobSource>*>(nullptr),
+               {.epochs = epochs, .checkpoint = dir / "ckpt.safetensors", .resume = resume, .progress = false}, hooks);
+    w.body_after = body.weight().value.to_vector();
+    for (auto& [name, t] : nn::named_state(model)) w.all.insert(w.all.end(), t->data(), t->data() + t->numel());
+    return w;
+  };
+  const auto two = train(2, false);
+  CHECK(two.body_after == two.body_before);  // frozen through epochs 1 and 2
+  const auto resumed = train(3, true);
+  CHECK(resumed.body_after != two.body_after);  // trained in epoch 3, after the resume
+  std::filesystem::remove(dir / "ckpt.safetensors");
+  const auto full = train(3, false);
+  CHECK(full.body_after != full.body_before);
+  REQUIRE(resumed.all.size() == full.all.size());
+  CHECK(std::memcmp(resumed.all.data(), full.all.data(), full.all.size() * sizeof(float)) == 0);
+  std::filesystem::remove_all(dir);
 }

@@ -76,6 +76,18 @@ private:
   bool committed_ = false;
 };
 
+/// Removes the temporary files that writes of `target` left when their process was killed before
+/// commit (`target`.tmp-…); returns how many. Call it where no other write of `target` runs.
+inline int remove_stale_temporaries(const std::filesystem::path& target) {
+  const auto dir = target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
+  const std::string prefix = target.filename().string() + ".tmp-";
+  std::error_code ec;
+  int removed = 0;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().filename().string().rfind(prefix, 0) == 0 && std::filesystem::remove(it->path(), ec)) ++removed;
+  return removed;
+}
+
 /// Writes `content` to `path` atomically; errors name the file.
 inline void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
   AtomicFile f(path, "galnet::io: '" + path.string() + "': ");

@@ -1,9 +1,10 @@
 // galnet/train/fit.hpp — the training loop every example uses, and users can copy or replace.
 //
 // fit(model, opt, loss, train, valid, options, hooks) runs epochs [start, epochs): for each
+// epoch hooks.before_epoch(epoch) (freezing phases), then for each
 // batch, hooks.before_step(step) (a schedule sets lr/momentum there), zero_grad, forward, loss,
 // backward, step; then the validation loss in eval mode; then hooks.after_epoch (plateau
-// schedules, freezing phases), a history row, and a checkpoint written atomically to
+// schedules), a history row, and a checkpoint written atomically to
 // options.checkpoint (resume from it with `resume = true`: bit-identical to an uninterrupted
 // run). The loss is any object with T forward(pred, target) and backward() (nn::MSELoss,
 // nn::RMSELoss…). Losses reported per epoch are sample-weighted means over the batches.
@@ -46,7 +47,10 @@ struct EpochRecord {
 struct FitOptions {
   int epochs = 1;
   std::filesystem::path checkpoint;  ///< written after every epoch when not empty
-  bool resume = false;               ///< continue from `checkpoint` if it exists
+  bool resume = false;               ///< continue from `checkpoint`, which must exist
+  /// The settings that define the run (a program's options): saved in the checkpoint as
+  /// "config.KEY", and a resume whose value differs, or is absent there, is an error naming both.
+  io::Metadata config;
   bool progress = true;  ///< a progress bar on a terminal; false: only a line per epoch
   /// The processes of a data-parallel job (null: this one alone); the loaders must shard for
   /// the same rank and size.
@@ -62,6 +66,9 @@ struct FitOptions {
 
 template <class Opt>
 struct FitHooks {
+  /// Called with the 0-based epoch before its first batch, also for the first epoch of a
+  /// resumed run: freezing phases belong here, as a function of the epoch.
+  std::function<void(int epoch)> before_epoch;
   std::function<void(std::int64_t step)> before_step;
   std::function<void(const EpochRecord&)> after_epoch;
   /// Caller state saved in (and restored from) the checkpoint's metadata.
@@ -146,13 +153,23 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
   if (valid_loader) detail::check_sharding(*valid_loader, comm, "validation");
   int start = 0;
   std::int64_t step = 0;
-  if (o.resume && !o.checkpoint.empty()) {
+  if (!o.checkpoint.empty() && comm.root()) io::remove_stale_temporaries(o.checkpoint);  // left by a killed write
+  if (o.resume) {
+    GALNET_CHECK(!o.checkpoint.empty(), "fit: resume needs FitOptions::checkpoint");
     const bool here = std::filesystem::exists(o.checkpoint);
     double seen = here ? 1 : 0;  // every rank must see the same file, or ranks would diverge
     comm.sum(&seen, 1);
     GALNET_CHECK(seen == 0 || seen == comm.size(), "fit: ", o.checkpoint.string(), " exists for ", seen, " of ",
                  comm.size(), " ranks: the checkpoint must be on a filesystem that every rank shares");
-    if (here) {
+    GALNET_CHECK(here, "fit: resume: there is no checkpoint at '", o.checkpoint.string(), "'");
+    {
+      const auto md = io::SafetensorsFile::read(o.checkpoint).metadata();
+      for (const auto& [key, value] : o.config) {
+        const auto it = md.find("config." + key);
+        GALNET_CHECK(it != md.end() && it->second == value, "fit: resume: '", o.checkpoint.string(),
+                     "' was written by a run with ", key, " = '", it == md.end() ? std::string("(not recorded)") : it->second,
+                     "', this run has ", key, " = '", value, "'; resume with the same settings, or start a new run");
+      }
       const auto p = io::load_checkpoint(o.checkpoint, model, opt);
       start = static_cast<int>(p.epoch);
       step = p.step;
@@ -170,12 +187,13 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
   BatchUpload<typename Model::device_type> images, targets;
   using Averager = dist::GradientAverager<typename Model::value_type, typename Model::device_type>;
   std::optional<Averager> average;
-  decltype(nn::parameters(model)) averaged;
+  decltype(nn::trainable_parameters(model)) averaged;
   std::optional<nn::SyncBatchNorm> sync;
   if (o.sync_batchnorm && comm.size() > 1) sync.emplace(comm);
   for (int e = start; e < o.epochs; ++e) {
     model.train();
-    if (auto trainable = nn::parameters(model); !average || trainable != averaged) {  // freezing phases
+    if (hooks.before_epoch) hooks.before_epoch(e);
+    if (auto trainable = nn::trainable_parameters(model); !average || trainable != averaged) {  // freezing phases
       averaged = trainable;
       average.emplace(std::move(trainable), o.gradient_bucket_bytes);
     }
@@ -222,6 +240,9 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
     rec.train_loss = totals[1] > 0 ? totals[0] / totals[1] : NAN;
     rec.lr = opt.groups().empty() ? 0.0 : opt.groups().back().lr;
     if (valid_loader) rec.valid_loss = evaluate_loss(model, loss, *valid_loader, e, comm);
+    // A model that predicts ±inf or NaN is never checkpointed: the last good checkpoint stays.
+    GALNET_CHECK(!valid_loader || !std::isfinite(rec.train_loss) || std::isfinite(rec.valid_loss), "fit: the validation loss became ",
+                 rec.valid_loss, " at epoch ", e + 1, " (learning rate too high?); the last good checkpoint is kept");
     rec.seconds = progress.seconds();
     if (hooks.after_epoch) hooks.after_epoch(rec);
     history.push_back(rec);
@@ -235,6 +256,7 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
       io::TrainingProgress p{.epoch = e + 1, .step = step};
       if (hooks.save_state) hooks.save_state(p.extra);
       p.extra["fit.ranks"] = std::to_string(comm.size());
+      for (const auto& [key, value] : o.config) p.extra["config." + key] = value;
       // The history so far rides along, so a resumed run writes the whole history.csv.
       for (const auto& h : history) {
         const std::string k = "history." + std::to_string(h.epoch) + ".";
