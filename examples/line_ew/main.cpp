@@ -154,7 +154,9 @@ int predict(const PredictOptions& o, const dist::Communicator& comm) {
       out += ",\n";
     } else {
       ++flagged;
-      out += std::string(kLines, ',') + "," + csv_field(LineEW::describe_row(&fluxes[i * LineEW::bins], z[i], true)) + "\n";
+      std::string why = LineEW::describe_row(&fluxes[i * LineEW::bins], z[i], true);
+      if (why.empty()) why = LineEW::status_name(status[i]);  // valid inputs, non-finite EWs
+      out += std::string(kLines, ',') + "," + csv_field(why) + "\n";
     }
   }
   io::write_file_atomically(o.output, out);

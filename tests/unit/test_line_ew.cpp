@@ -146,6 +146,23 @@ TEST_CASE("LineEW flags invalid rows with their first problem and never throws f
   CHECK(std::isfinite(ew2[20]));
 }
 
+TEST_CASE("LineEW flags valid inputs whose EWs are not finite, never reporting NaN as a prediction") {
+  const LineEW model = published(true);
+  std::vector<double> f(3 * 12, 5.0), z{0.1, 1e-20, 0.1}, ew(30);
+  for (int j = 0; j < 12; ++j) f[24 + j] = 1e308;  // row 2: the luminosity overflows double
+  std::vector<LineEW::RowStatus> st(3);
+  CHECK(model.predict(f, z, ew, st) == 2);
+  CHECK(st[0] == LineEW::RowStatus::ok);
+  CHECK(st[1] == LineEW::RowStatus::ew_not_finite);  // z = 1e-20: the luminosity far below the training range
+  CHECK(st[2] == LineEW::RowStatus::ew_not_finite);
+  for (int l = 0; l < 10; ++l) {
+    CHECK(std::isfinite(ew[l]));
+    CHECK(std::isnan(ew[10 + l]));
+    CHECK(std::isnan(ew[20 + l]));
+  }
+  CHECK(std::string(LineEW::status_name(st[1])).find("EW not finite") == 0);
+}
+
 TEST_CASE("LineEW gradient equals central finite differences") {
   // Reference: Richardson-extrapolated central differences, (4 D(h/2) − D(h)) / 3, with h a
   // fraction 1e-4 of the input. SELU has a kink at 0 (slope λ vs λα): where a hidden unit's

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "galnet/core/rng.hpp"
+#include "galnet/galnet.hpp"
 #include "galnet/io/safetensors.hpp"
 #include "galnet/io/state_dict.hpp"
 
@@ -520,11 +521,8 @@ TEST_CASE("state_dict: strict load reports every problem at once and loads nothi
 }
 
 TEST_CASE("safetensors: reads the emission-line model weights from the shared data") {
-  const fs::path path = galnet::test::shared_dir() / "data/emission-lines/line_ew_with_luminosity.safetensors";
-  if (!fs::exists(path)) {
-    MESSAGE("skipped: " << path << " not found (../shared beside the checkout)");
-    return;
-  }
+  const fs::path path = galnet::test::data_dir() / "line_ew/line_ew_with_luminosity.safetensors";
+  REQUIRE_MESSAGE(fs::exists(path), path.string(), " is part of the repository");
   const auto f = SafetensorsFile::read(path);
   CHECK(f.dtype("HALPHA.layers.0.weight") == DType::F32);
   CHECK(f.shape("HALPHA.layers.0.weight") == Shape{64, 12});
@@ -538,4 +536,23 @@ TEST_CASE("safetensors: reads the emission-line model weights from the shared da
   }
   CHECK(finite);
   CHECK(nonzero);
+}
+
+TEST_CASE("load_state_dict refuses a NaN or infinity in a weight, naming the tensor, and loads nothing") {
+  namespace nn = galnet::nn;
+  namespace io = galnet::io;
+  namespace test = galnet::test;
+  using Net = nn::Sequential<nn::Linear<2, 3>, nn::ReLU, nn::Linear<3, 1>>;
+  const auto path = std::filesystem::temp_directory_path() / "galnet_nan_weight.safetensors";
+  nn::layer_t<Net, float> good, broken;
+  broken.template get<2>().weight().value[1] = std::numeric_limits<float>::quiet_NaN();
+  io::save_state_dict(broken, path);
+  const auto before = good.template get<2>().weight().value.to_vector();
+  const std::string message = test::error_of([&] { io::load_state_dict(good, path); });
+  CHECK(message.find("tensor '2.weight' holds a non-finite value (nan at element 1)") != std::string::npos);
+  CHECK(good.template get<2>().weight().value.to_vector() == before);  // untouched
+  broken.template get<2>().weight().value[1] = std::numeric_limits<float>::infinity();
+  io::save_state_dict(broken, path);
+  CHECK(test::error_of([&] { io::load_state_dict(good, path); }).find("(inf at element 1)") != std::string::npos);
+  std::filesystem::remove(path);
 }

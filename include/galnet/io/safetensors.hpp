@@ -242,6 +242,15 @@ public:
   void copy_to(const std::string& name, Tensor<T, Cpu>& dst) const {
     copy_to(name, dst.view());
   }
+  /// The index of the first NaN or infinity in tensor `name`, or -1 when every element is finite.
+  [[nodiscard]] std::int64_t first_non_finite(const std::string& name) const {
+    const Entry& e = entry(name);
+    const unsigned char* src = bytes_.data() + e.begin;
+    const auto n = e.shape.numel();
+    for (std::int64_t i = 0; i < n; ++i)
+      if (!std::isfinite(detail::element(e.dtype, src, static_cast<std::size_t>(i)))) return i;
+    return -1;
+  }
 
 private:
   template <class... A>

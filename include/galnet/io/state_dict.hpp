@@ -7,7 +7,8 @@
 //   - load_state_dict checks everything before it copies anything. Strict mode (the default)
 //     collects every missing key, unexpected key and shape mismatch and throws ONE galnet::Error
 //     listing them all and naming the file; the model is then left untouched. Non-strict mode
-//     loads every tensor whose name and shape match and reports the rest.
+//     loads every tensor whose name and shape match and reports the rest. In either mode a
+//     tensor holding a NaN or infinity throws, naming the key, and nothing is loaded.
 //   - LoadOptions::prefix maps model key k to file key prefix + k ("resnet." loads a backbone
 //     saved inside a bigger model); file keys outside the prefix are then ignored. The same
 //     prefix argument of save_state_dict prepends it to every key.
@@ -148,6 +149,11 @@ LoadReport load_state_dict(L& model, const SafetensorsFile& file, const LoadOpti
     const Shape fs = file.shape(key);
     if (!(fs == t->shape())) rep.mismatched.push_back({name, t->shape(), fs});
     else plan.emplace_back(name, key);
+    // A NaN or infinity in a weight would give rc 0 and plausible-looking, wrong predictions.
+    if (const auto i = file.first_non_finite(key); i >= 0)
+      fail("galnet::io::load_state_dict: ", detail::quoted(file.path()), ": tensor '", key, "' holds a non-finite value (",
+           file.get<double>(key)[i], " at element ", i,
+           "); nothing was loaded");
   }
   for (const auto& key : file.names()) {
     if (used.count(key) || key.compare(0, opt.prefix.size(), opt.prefix) != 0) continue;

@@ -110,7 +110,8 @@ public:
   static constexpr int kTile = 16;    ///< rows evaluated together (stack scratch ≈ kTile × 2.3 KiB)
 
   /// Why a row was not predicted (the first problem found, fluxes in column order, then z).
-  enum class RowStatus : std::uint8_t { ok = 0, flux_not_finite, flux_not_positive, z_not_finite, z_not_positive };
+  /// ew_not_finite: valid inputs whose features or EWs leave double's range (z = 1e-20, fluxes of 1e308).
+  enum class RowStatus : std::uint8_t { ok = 0, flux_not_finite, flux_not_positive, z_not_finite, z_not_positive, ew_not_finite };
 
   /// Loads weights from a safetensors file (see the contract above).
   explicit LineEW(const std::filesystem::path& weights) : LineEW(io::SafetensorsFile::read(weights)) {}
@@ -156,6 +157,7 @@ public:
       case RowStatus::flux_not_positive: return "flux not positive";
       case RowStatus::z_not_finite: return "z not finite";
       case RowStatus::z_not_positive: return "z not positive";
+      case RowStatus::ew_not_finite: return "EW not finite (colours, z or luminosity far outside the training range)";
     }
     return "?";
   }
@@ -372,6 +374,19 @@ private:
           if (dflux) backward(ln, y, h1 + r * H1, h2 + r * H2, h3 + r * H3, f + row * bins,
                               check_z ? zs[row] : 0.0, dflux + (row * lines + l) * bins, dz ? dz + row * lines + l : nullptr);
         }
+      }
+      for (int r = 0; r < nr; ++r) {  // never a NaN or infinity reported as a prediction
+        const std::size_t row = rows[r];
+        bool finite = true;
+        for (int l = 0; l < lines; ++l) finite = finite && std::isfinite(ew[row * lines + l]);
+        if (finite) continue;
+        ++invalid;
+        if (!status.empty()) status[row] = RowStatus::ew_not_finite;
+        for (int l = 0; l < lines; ++l) ew[row * lines + l] = nan;
+        if (dflux)
+          for (int k = 0; k < lines * bins; ++k) dflux[row * lines * bins + k] = nan;
+        if (dz)
+          for (int l = 0; l < lines; ++l) dz[row * lines + l] = nan;
       }
     }
     return invalid;
