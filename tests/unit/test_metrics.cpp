@@ -113,7 +113,7 @@ TEST_CASE("metrics_json: keys, order, full precision and NaN as null") {
   const auto& o = j["oh_p50"];
   std::vector<std::string> keys;
   for (auto it = o.begin(); it != o.end(); ++it) keys.push_back(it.key());
-  CHECK(keys == std::vector<std::string>{"n", "rmse", "nmad", "bias", "pearson", "spearman", "outlier_frac"});
+  CHECK(keys == std::vector<std::string>{"n", "rmse", "nmad", "bias", "pearson", "spearman", "outlier_frac", "sd", "skill"});
   // Every double reads back bit for bit.
   CHECK(o["rmse"].get<double>() == m.rmse);
   CHECK(o["nmad"].get<double>() == m.nmad);
@@ -121,6 +121,17 @@ TEST_CASE("metrics_json: keys, order, full precision and NaN as null") {
   CHECK(o["pearson"].get<double>() == m.pearson);
   CHECK(o["spearman"].get<double>() == m.spearman);
   CHECK(o["outlier_frac"].get<double>() == m.outlier_frac);
+  CHECK(o["sd"].get<double>() == m.sd);
+  CHECK(o["skill"].get<double>() == m.skill);
+  // sd is numpy's std (ddof 0) of the true values; skill 1 − rmse / sd.
+  std::vector<double> finite;
+  for (double v : kY)
+    if (std::isfinite(v)) finite.push_back(v);
+  double mean = 0, ss = 0;
+  for (double v : finite) mean += v / static_cast<double>(finite.size());
+  for (double v : finite) ss += (v - mean) * (v - mean);
+  CHECK(m.sd == doctest::Approx(std::sqrt(ss / static_cast<double>(finite.size()))).epsilon(1e-14));
+  CHECK(m.skill == doctest::Approx(1.0 - m.rmse / m.sd).epsilon(1e-14));
   CHECK(galnet::eval::metrics_json({}) == "{}");
   CHECK(galnet::test::error_of([&] { (void)galnet::eval::metrics_json({{"a", m}, {"a", m}}); })
             .find("'a' appears twice") != std::string::npos);

@@ -12,11 +12,13 @@
 //       outlier_frac fraction of rows with |Δ| > 3 · nmad
 //       pearson      Pearson r of (y, p)
 //       spearman     Pearson r of the ranks of y and p (ties get their average rank)
+//       sd           the standard deviation of y (ddof 0): the RMSE of predicting y's mean
+//       skill        1 − rmse / sd: 0 for predicting the mean, 1 for perfect (NaN if sd = 0)
 //     Medians of an even count average the two middle values (numpy's median). With n = 0 every
 //     value is NaN; r is NaN when y or p is constant (as numpy and scipy give).
 //   - metrics_json(list) gives, in the list's order and on one line,
 //       {"oh_p50": {"n": 123, "rmse": …, "nmad": …, "bias": …, "pearson": …, "spearman": …,
-//        "outlier_frac": …}, …}
+//        "outlier_frac": …, "sd": …, "skill": …}, …}
 //     with doubles in their shortest round-trip form (full precision) and NaN written as null.
 //   - predictions_csv(ids, names, y, p): y and p row-major [n × k] (k = names.size()); header
 //     `objID,<name>_true,<name>_pred,…`, one line per row, ids as given, numbers in shortest
@@ -53,6 +55,7 @@ namespace galnet::eval {
 struct RegressionMetrics {
   std::int64_t n = 0;  ///< rows used (finite true value)
   double rmse = NAN, nmad = NAN, bias = NAN, pearson = NAN, spearman = NAN, outlier_frac = NAN;
+  double sd = NAN, skill = NAN;  ///< the spread of the true values; 1 − rmse / sd
   std::int64_t skipped = 0;  ///< rows left out because the true value was NaN or infinite
 };
 
@@ -168,11 +171,16 @@ inline RegressionMetrics regression_metrics(std::span<const double> y, std::span
   m.outlier_frac = static_cast<double>(outliers) / static_cast<double>(n);
   m.pearson = detail::metrics::pearson(yt, pt);
   m.spearman = detail::metrics::pearson(detail::metrics::average_ranks(yt), detail::metrics::average_ranks(pt));
+  const double mean = std::accumulate(yt.begin(), yt.end(), 0.0) / static_cast<double>(n);
+  double ss = 0;
+  for (double v : yt) ss += (v - mean) * (v - mean);
+  m.sd = std::sqrt(ss / static_cast<double>(n));
+  m.skill = m.sd > 0 ? 1.0 - m.rmse / m.sd : NAN;
   return m;
 }
 
 /// {"name": {"n": …, "rmse": …, "nmad": …, "bias": …, "pearson": …, "spearman": …,
-/// "outlier_frac": …}, …} on one line, in the given order; NaN as null. Names must be unique.
+/// "outlier_frac": …, "sd": …, "skill": …}, …} on one line, in the given order; NaN as null. Names must be unique.
 inline std::string metrics_json(const std::vector<std::pair<std::string, RegressionMetrics>>& targets) {
   std::unordered_set<std::string> seen;
   auto num = [](double v) { return nlohmann::json(v).dump(); };  // shortest round-trip; NaN -> null
@@ -184,7 +192,8 @@ inline std::string metrics_json(const std::vector<std::pair<std::string, Regress
     if (i > 0) out += ", ";
     out += nlohmann::json(name).dump() + ": {\"n\": " + std::to_string(m.n) + ", \"rmse\": " + num(m.rmse) +
            ", \"nmad\": " + num(m.nmad) + ", \"bias\": " + num(m.bias) + ", \"pearson\": " + num(m.pearson) +
-           ", \"spearman\": " + num(m.spearman) + ", \"outlier_frac\": " + num(m.outlier_frac) + "}";
+           ", \"spearman\": " + num(m.spearman) + ", \"outlier_frac\": " + num(m.outlier_frac) +
+           ", \"sd\": " + num(m.sd) + ", \"skill\": " + num(m.skill) + "}";
   }
   return out + "}";
 }
