@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -14,11 +15,20 @@
 
 namespace galnet::test {
 
-/// tests/fixtures (the committed PyTorch references) and ../shared (the project's data), as
-/// configured; defined in support_paths.cpp, the one translation unit whose compile line
-/// carries these absolute paths (so that ccache serves the others to a fresh clone).
+/// tests/fixtures (the committed PyTorch references) and data/ (the bundled galaxies and
+/// published weights) of this checkout; defined in support_paths.cpp, the one translation unit
+/// whose compile line carries these absolute paths (so that ccache serves the others to a fresh clone).
 std::filesystem::path fixture_dir();
-std::filesystem::path shared_dir();
+std::filesystem::path data_dir();
+
+/// Ends a test case whose input is absent: ctest reports it skipped (SKIP_REGULAR_EXPRESSION
+/// GALNET-SKIPPED in tests/CMakeLists.txt), never passed.
+#define GALNET_SKIP(...)                                                                     \
+  do {                                                                                       \
+    std::printf("GALNET-SKIPPED: %s\n", ::galnet::detail::concat(__VA_ARGS__).c_str()); \
+    std::fflush(stdout);                                                                     \
+    return;                                                                                  \
+  } while (0)
 
 /// max |ref − got| / max |ref|: the parity measure of the fast paths (and of the CUDA tests).
 template <class T>

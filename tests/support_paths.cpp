@@ -3,5 +3,5 @@
 
 namespace galnet::test {
 std::filesystem::path fixture_dir() { return GALNET_FIXTURE_DIR; }
-std::filesystem::path shared_dir() { return GALNET_SHARED_DIR; }
+std::filesystem::path data_dir() { return GALNET_DATA_DIR; }
 }  // namespace galnet::test

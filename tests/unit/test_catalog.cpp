@@ -370,11 +370,8 @@ TEST_CASE("catalog: a larger generated catalog round-trips") {
 }
 
 TEST_CASE("catalog: the real SDSS metallicity sample") {
-  const fs::path file = galnet::test::shared_dir() / "data/sdss-metallicity-sample/train.csv";
-  if (!fs::exists(file)) {
-    MESSAGE("skipped: ", file.string(), " is absent");
-    return;
-  }
+  const fs::path file = galnet::test::data_dir() / "sdss-metallicity-sample/train.csv";
+  REQUIRE_MESSAGE(fs::exists(file), file.string(), " is part of the repository");
   const auto cat = Catalog::read_csv(file);
   CHECK(cat.size() == 400);
   CHECK(cat.columns() == std::vector<std::string>{"objID", "oh_p50"});

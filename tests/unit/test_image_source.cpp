@@ -99,7 +99,14 @@ TEST_CASE("CatalogImageSource: bad input is named — missing file, wrong size, 
     data::write_png(src.path_of(4), small);
     const auto e2 = error_of([&] { src.load(4, img.data(), &t, g); });
     CHECK(e2.find("16x16") != std::string::npos);
-    CHECK(e2.find("expected 32x32") != std::string::npos);
+    // Both files are named: the size came from the first cutout, which may be the odd one out.
+    CHECK(e2.find(src.path_of(0).filename().string() + "', the first cutout, is 32x32") != std::string::npos);
+    // A crop larger than the cutouts names the file that set their size.
+    const auto e3 = error_of([&] {
+      data::CatalogImageSource big(cat, {.images = dir / "images", .extension = ".png", .crop = 64});
+    });
+    CHECK(e3.find("crop 64 is larger than the image size 32 of '") != std::string::npos);
+    CHECK(e3.find(src.path_of(0).filename().string()) != std::string::npos);
     // The loader's skip policy leaves both out and counts them.
     data::DataLoader loader(src, {}, {.batch_size = 2, .on_error = data::BadSamplePolicy::skip});
     loader.start_epoch(0);

@@ -54,7 +54,8 @@ public:
       side_ = first.height;
     }
     out_ = opt_.crop > 0 ? opt_.crop : side_;
-    GALNET_CHECK(out_ <= side_, "CatalogImageSource: crop ", opt_.crop, " is larger than the image size ", side_);
+    GALNET_CHECK(out_ <= side_, "CatalogImageSource: crop ", opt_.crop, " is larger than the image size ", side_,
+                 opt_.load_size > 0 ? std::string(" (load_size)") : " of '" + path_of(0).string() + "', the first cutout");
   }
 
   [[nodiscard]] std::size_t size() const { return catalog_.size(); }
@@ -76,8 +77,8 @@ public:
       auto decoded = std::make_shared<Image>(read_image(path_of(i), 3));
       if (opt_.load_size == 0)
         GALNET_CHECK(decoded->height == side_ && decoded->width == side_, "CatalogImageSource: '", path_of(i).string(),
-                     "' is ", decoded->width, "x", decoded->height, ", expected ", side_, "x", side_,
-                     " like the other cutouts (or set load_size to resize)");
+                     "' is ", decoded->width, "x", decoded->height, ", but '", path_of(0).string(), "', the first cutout, is ",
+                     side_, "x", side_, ": one of the two is not like the others (or set load_size to resize all)");
       img = decoded;
       if (opt_.cache) store(i, img);
     }
