@@ -7,6 +7,9 @@
 // history.csv, metrics.json, predictions.csv, and with cairo pred_vs_true.png and history.png.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -67,23 +70,113 @@ struct Args {
   fs::path data, catalog, images, weights, out = "galnet-run";
   std::vector<std::string> targets;
   int epochs = 0, batch_size = 0, threads = 2, workers = 2, k = 4, size = 0, lr_find_iters = 100;
-  double lr = 0, valid_pct = 20, wd = -1;  // wd < 0: the paper's (or the schedule's) default
-  std::string schedule, optimizer;          // a paper's alternative regimen, e.g. wu_boada one-cycle
+  int input_side = 0;  ///< the network's input side in px (after resize and crop): set by train, read from a model
+  double lr = 0, lr_body = 0, valid_pct = 20, wd = -1;  // 0 (wd < 0): the recipe's or the paper's default
+  std::string schedule, optimizer;  // the regimen: set by the recipe (wu_boada: also by the user)
   std::uint64_t seed = 0;
   std::string device = "cpu";
-  bool resume = false, tta = false, progress = true, tf32 = false, bf16 = false, sync_batchnorm = false;
+  bool resume = false, overwrite = false, tta = false, progress = true, tf32 = false, bf16 = false, sync_batchnorm = false;
   /// The processes of an `mpirun -np N` job (run_app.hpp sets dist::World where the program
   /// links galnet::mpi; one process otherwise), behind dist::Communicator so that the nvcc half
   /// of a program never sees MPI. Rank 0 prints and writes the outputs.
   const dist::Communicator* comm = &dist::single_process();
 };
 
-/// The outputs a model file records, so evaluate/predict rebuild the same network.
+/// The outputs a model file records, so evaluate/predict rebuild the same network and feed it
+/// the same images: targets, k, the side the cutouts are resized to (0: as stored) and the
+/// network's input side.
 inline io::Metadata run_metadata(const PaperDefaults& p, const Args& a) {
   std::string t;
   for (const auto& s : a.targets) t += (t.empty() ? "" : ",") + s;
   return {{"galnet.paper", p.name}, {"galnet.targets", t}, {"galnet.k", std::to_string(a.k)},
-          {"galnet.size", std::to_string(a.size)}};
+          {"galnet.size", std::to_string(a.size > 0 ? a.size : p.load_size)},
+          {"galnet.input", std::to_string(a.input_side)}};
+}
+
+/// The settings a checkpoint must share with the run that resumes it (train::FitOptions::config).
+/// The epoch count belongs to them where the schedule spans the run (one-cycle).
+inline io::Metadata run_config(const PaperDefaults& p, const Args& a) {
+  auto c = run_metadata(p, a);
+  char lr[96];
+  std::snprintf(lr, sizeof lr, "%.17g,%.17g,%.17g", a.lr, a.lr_body, a.wd);
+  c["lr,lr_body,wd"] = lr;
+  c["optimizer"] = a.optimizer;
+  c["schedule"] = a.schedule;
+  c["batch_size"] = std::to_string(a.batch_size);
+  c["seed"] = std::to_string(a.seed);
+  c["valid_pct"] = std::to_string(a.valid_pct);
+  c["weights"] = a.weights.string();
+  if (a.schedule == "one-cycle") c["epochs"] = std::to_string(a.epochs);
+  return c;
+}
+
+/// A validator for options that must be a finite number > 0 (CLI11 names the option).
+inline CLI::Validator positive_number() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(s.c_str(), &end);
+        return end && *end == '\0' && std::isfinite(v) && v > 0 ? std::string() : "must be a finite number > 0, got " + s;
+      },
+      "> 0");
+}
+
+/// --threads, --workers and --batch-size with their ranges, for every subcommand that loads data.
+inline void add_common_numeric_options(CLI::App* c, Args& a, int default_batch) {
+  c->add_option("--threads", a.threads, "CPU threads, 1–1024")->capture_default_str()->check(CLI::Range(1, 1024));
+  c->add_option("--workers", a.workers, "data loader threads, 1–256")->capture_default_str()->check(CLI::Range(1, 256));
+  c->add_option("--batch-size", a.batch_size, "batch size, 1–65536 (default " + std::to_string(default_batch) + ")")
+      ->check(CLI::Range(1, 65536));
+}
+
+/// An integer metadata value of a model file, or an error naming the file, the key and the value.
+inline int metadata_int(const io::SafetensorsFile& file, const std::string& key, int lo, int hi) {
+  const std::string& v = file.metadata().at(key);
+  char* end = nullptr;
+  errno = 0;
+  const long x = std::strtol(v.c_str(), &end, 10);
+  GALNET_CHECK(!v.empty() && end && *end == '\0' && errno == 0 && x >= lo && x <= hi, "'", file.path().string(),
+               "': metadata ", key, " = '", v, "' is not an integer in [", lo, ", ", hi, "]");
+  return static_cast<int>(x);
+}
+
+/// What a model file says about how to apply it (targets, k, size) goes into `a`; a command-line
+/// value that contradicts it is an error naming both.
+inline void apply_model_metadata(const PaperDefaults& p, Args& a, const io::SafetensorsFile& file) {
+  const auto& md = file.metadata();
+  const std::string path = file.path().string();
+  if (md.count("galnet.targets") && a.targets.empty()) {
+    std::stringstream ss(md.at("galnet.targets"));
+    for (std::string t; std::getline(ss, t, ',');) a.targets.push_back(t);
+  }
+  if (md.count("galnet.k")) a.k = metadata_int(file, "galnet.k", 1, 512);
+  if (md.count("galnet.size")) {
+    const int size = metadata_int(file, "galnet.size", 0, 16384);
+    GALNET_CHECK(a.size <= 0 || size <= 0 || a.size == size, p.name, ": --size ", a.size, " contradicts '", path,
+                 "', which was trained on ", size, " px cutouts (galnet.size); leave --size out to use ", size);
+    if (size > 0) a.size = size;
+  }
+  if (md.count("galnet.input")) a.input_side = metadata_int(file, "galnet.input", 0, 16384);
+}
+
+/// Evaluate and predict feed the network what it was trained on, or stop naming both sides.
+inline void check_input_side(const PaperDefaults& p, const Args& a, const Shape& sample) {
+  GALNET_CHECK(a.input_side <= 0 || sample[1] == a.input_side, p.name, " ", a.command, ": '", a.weights.string(),
+               "' was trained on ", a.input_side, " px inputs, but these cutouts give ", sample[1], " px (",
+               a.size > 0 ? "resized to --size " + std::to_string(a.size) : std::string("as stored"),
+               "); give --size ", a.input_side, " or cutouts of the training size");
+}
+
+/// A training run never replaces an earlier run's model unless told: --resume continues it,
+/// --overwrite replaces it. Checked before any work.
+inline void check_run_folder(const PaperDefaults& p, const Args& a) {
+  const auto model = a.out / "model.safetensors", ckpt = a.out / "checkpoint.safetensors";
+  GALNET_CHECK(!a.resume || !a.overwrite, p.name, ": give --resume or --overwrite, not both");
+  GALNET_CHECK(!a.resume || fs::exists(ckpt), p.name, " train --resume: there is no checkpoint to resume at '",
+               ckpt.string(), "' (start the run without --resume)");
+  GALNET_CHECK(a.resume || a.overwrite || (!fs::exists(model) && !fs::exists(ckpt)), p.name, " train: '",
+               a.out.string(), "' holds an earlier run (", fs::exists(model) ? model.filename().string() : ckpt.filename().string(),
+               "); give --resume to continue it, --overwrite to replace it, or another --out");
 }
 
 /// Calls f.template operator()<N>() for N = the number of targets, 1 ≤ N ≤ Max (Max ≤ 5): the
@@ -216,7 +309,9 @@ void init_output_layer(Linear& layer, const data::Catalog& cat, const std::vecto
   bd.upload(bias.data());
 }
 
-/// metrics.json and predictions.csv for labelled rows; predictions.csv alone otherwise.
+/// metrics.json and predictions.csv for labelled rows; predictions.csv alone otherwise. Every
+/// prediction must be finite (else an error naming the galaxy, nothing written); the files are
+/// composed first and written last, each atomically, so a failure leaves earlier outputs as they were.
 inline void write_results(const fs::path& out, const data::Catalog& cat, const std::vector<std::size_t>& rows,
                           const std::vector<std::string>& targets, const Tensor<float>& pred, bool labelled) {
   const std::size_t n = rows.size(), k = targets.size();
@@ -227,20 +322,28 @@ inline void write_results(const fs::path& out, const data::Catalog& cat, const s
     for (std::size_t j = 0; j < k; ++j) {
       if (labelled) y[i * k + j] = cat.value(rows[i], targets[j]);
       p[i * k + j] = pred[static_cast<std::int64_t>(i * k + j)];
+      GALNET_CHECK(std::isfinite(p[i * k + j]), "the prediction of ", targets[j], " for galaxy ", ids[i], " (row ",
+                   rows[i] + 1, ") is ", p[i * k + j], ": the model's weights or this input are broken; nothing was written");
     }
-  io::write_file_atomically(out / "predictions.csv", eval::predictions_csv(ids, targets, y, p));
-  if (!labelled) return;
-  std::vector<std::pair<std::string, eval::RegressionMetrics>> m;
-  for (std::size_t j = 0; j < k; ++j) {
-    std::vector<double> yj(n), pj(n);
-    for (std::size_t i = 0; i < n; ++i) yj[i] = y[i * k + j], pj[i] = p[i * k + j];
-    m.emplace_back(targets[j], eval::regression_metrics(yj, pj));
-#if defined(GALNET_WITH_CAIRO)
-    const std::string png = k == 1 ? "pred_vs_true.png" : "pred_vs_true_" + targets[j] + ".png";
-    eval::plot_pred_vs_true(out / png, yj, pj, targets[j], m.back().second);
-#endif
+  const std::string predictions = eval::predictions_csv(ids, targets, y, p);
+  if (!labelled) {
+    io::write_file_atomically(out / "predictions.csv", predictions);
+    return;
   }
-  io::write_file_atomically(out / "metrics.json", eval::metrics_json(m));
+  std::vector<std::pair<std::string, eval::RegressionMetrics>> m;
+  std::vector<std::vector<double>> ys(k, std::vector<double>(n)), ps(k, std::vector<double>(n));
+  for (std::size_t j = 0; j < k; ++j) {
+    for (std::size_t i = 0; i < n; ++i) ys[j][i] = y[i * k + j], ps[j][i] = p[i * k + j];
+    m.emplace_back(targets[j], eval::regression_metrics(ys[j], ps[j]));
+  }
+  const std::string metrics = eval::metrics_json(m);
+  io::write_file_atomically(out / "metrics.json", metrics);
+  io::write_file_atomically(out / "predictions.csv", predictions);
+#if defined(GALNET_WITH_CAIRO)
+  for (std::size_t j = 0; j < k; ++j)
+    eval::plot_pred_vs_true(out / (k == 1 ? "pred_vs_true.png" : "pred_vs_true_" + targets[j] + ".png"), ys[j], ps[j],
+                            targets[j], m[j].second);
+#endif
   for (const auto& [name, r] : m)
     std::printf("%-16s n %lld  RMSE %.4f  NMAD %.4f  bias %+.4f  Pearson %.3f  Spearman %.3f  outliers %.3f\n",
                 name.c_str(), static_cast<long long>(r.n), r.rmse, r.nmad, r.bias, r.pearson, r.spearman, r.outlier_frac);

@@ -58,13 +58,14 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
     io::load_exported(*model, a.weights);
     if (norm) so.normalization = *norm;
     data::CatalogImageSource src(cat, so);
+    check_input_side(P, a, src.sample_shape());
     std::vector<std::size_t> rows(cat.size());
     std::iota(rows.begin(), rows.end(), std::size_t{0});
     const auto pred = predict_rows(*model, src, rows, a, N);
     if (!a.comm->root()) return;
     write_results(a.out, cat, rows, a.targets, pred, labelled);
-    std::printf("%s %s: %zu galaxies%s; outputs in %s\n", P.name.c_str(), a.command.c_str(), rows.size(),
-                ranks_note(a).c_str(), a.out.string().c_str());
+    std::printf("%s %s: %zu galaxies at %lld px%s; outputs in %s\n", P.name.c_str(), a.command.c_str(), rows.size(),
+                static_cast<long long>(src.sample_shape()[1]), ranks_note(a).c_str(), a.out.string().c_str());
     return;
   }
   GALNET_CHECK(a.command != "lr-find" || a.comm->size() == 1, P.name, " lr-find: run the sweep as one process (it "
@@ -78,6 +79,7 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
   }
   data::CatalogImageSource tsrc(cat, so), vsrc(cat, so);
   vsrc.train(false);
+  a.input_side = static_cast<int>(tsrc.sample_shape()[1]);
   if (a.weights.empty()) {
     // Start the output layer at the targets' means, so the first epochs learn structure
     // rather than the offset of, say, 12 + log(O/H) ≈ 8.9; with scale_output_init, also
@@ -108,7 +110,8 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
   }
   manual_seed(a.seed);
   train::FitOptions fo{.epochs = a.epochs, .checkpoint = a.out / "checkpoint.safetensors", .resume = a.resume,
-                       .progress = a.progress, .comm = a.comm, .sync_batchnorm = a.sync_batchnorm};
+                       .config = run_config(P, a), .progress = a.progress, .comm = a.comm,
+                       .sync_batchnorm = a.sync_batchnorm};
   if (a.command == "lr-find") {
     auto sweep = [&](auto& opt, auto&&) {
       auto go = [&](auto&& loss) {
@@ -133,9 +136,9 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
   Recipe::train(*model, a, tl.batches_per_epoch(), run_fit);
   const auto pred = predict_rows(*model, vsrc, split.valid, a, N);
   if (!a.comm->root()) return;
+  write_results(a.out, cat, split.valid, a.targets, pred, true);  // first: it refuses non-finite predictions
   io::save_model(a.out / "model.safetensors", *model, so.normalization, run_metadata(P, a));
   write_history(a.out, history);
-  write_results(a.out, cat, split.valid, a.targets, pred, true);
   std::printf("%s train: model, history, metrics and predictions (validation set) in %s\n", P.name.c_str(), a.out.string().c_str());
 }
 
@@ -162,9 +165,7 @@ int run(int argc, char** argv) {
     c->add_option("--catalog", a.catalog, "CSV catalog (overrides --data)");
     c->add_option("--images", a.images, "folder of {objID}.jpg cutouts (overrides --data)");
     c->add_option("--out", a.out, "output folder")->capture_default_str();
-    c->add_option("--threads", a.threads, "CPU threads")->capture_default_str();
-    c->add_option("--workers", a.workers, "data loader threads")->capture_default_str();
-    c->add_option("--batch-size", a.batch_size, "batch size (default " + std::to_string(P.batch_size) + ")");
+    add_common_numeric_options(c, a, P.batch_size);
     c->add_option("--device", a.device, "cpu, or cuda (an NVIDIA GPU, where the program was built with nvcc)")->check(CLI::IsMember({"cpu", "cuda"}));
     auto* tf32 = c->add_flag("--tf32", a.tf32, "with --device cuda: TF32 tensor-core math (faster; about 1e-3 relative per product)");
     c->add_flag("--bf16", a.bf16, "with --device cuda: bfloat16 mixed precision for convolutions and GEMMs, float32 "
@@ -173,17 +174,21 @@ int run(int argc, char** argv) {
         ->check(CLI::ExistingFile);
     if (training) {
       c->add_option("--target", a.targets, "target column(s); log_COL regresses log10 of column COL" + P.target_help);
-      c->add_option("--epochs", a.epochs, "epochs (default " + std::to_string(P.epochs) + ")");
-      c->add_option("--lr", a.lr, "learning rate (default " + std::to_string(P.lr) + ")");
+      c->add_option("--epochs", a.epochs, "epochs, 1–100000 (default " + std::to_string(P.epochs) + ")")
+          ->check(CLI::Range(1, 100000));
+      c->add_option("--lr", a.lr, "learning rate, > 0 (default " + std::to_string(P.lr) + ")")->check(positive_number());
       c->add_option("--seed", a.seed, "random seed")->capture_default_str();
       c->add_option("--valid-pct", a.valid_pct, "validation split, percent")->capture_default_str()->check(CLI::Range(1.0, 90.0));
-      c->add_flag("--resume", a.resume, "continue from --out/checkpoint.safetensors");
+      c->add_flag("--resume", a.resume, "continue from --out/checkpoint.safetensors (same settings; --epochs may grow "
+                                        "where the schedule allows)");
+      c->add_flag("--overwrite", a.overwrite, "train into an --out that holds an earlier run's model, replacing it");
       c->add_flag("!--no-progress", a.progress, "a plain line per epoch instead of a progress bar");
       c->add_flag("--sync-batchnorm", a.sync_batchnorm, "under mpirun: batch-norm statistics over every rank's batch "
                                                          "(PyTorch's SyncBatchNorm) rather than each rank's share");
     }
     Recipe::add_options(c, a);
   };
+  if constexpr (requires { Recipe::add_commands(cli); }) Recipe::add_commands(cli);  // listed in --help
   auto* summary = cli.add_subcommand("summary", "print the network: layers, output shapes, parameters");
   summary->add_option("--target", a.targets, "target column(s) (sets the number of outputs)");
   Recipe::add_options(summary, a);
@@ -213,6 +218,9 @@ int run(int argc, char** argv) {
     }
 #endif
     set_num_threads(a.threads);
+    // Options left unset (0) take the recipe's regimen, then the paper's values; values given
+    // were range-checked by the parser.
+    if constexpr (requires { Recipe::resolve(P, a); }) Recipe::resolve(P, a);
     if (a.batch_size <= 0) a.batch_size = P.batch_size;
     if (a.epochs <= 0) a.epochs = P.epochs;
     if (a.lr <= 0) a.lr = P.lr;
@@ -220,16 +228,12 @@ int run(int argc, char** argv) {
     if (a.command == "evaluate" || a.command == "predict") {
       GALNET_CHECK(!a.weights.empty(), P.name, " ", a.command, ": give --weights model.safetensors (written by train)");
       const auto file = io::SafetensorsFile::read(a.weights);
-      const auto& md = file.metadata();
-      if (md.count("galnet.targets") && a.targets.empty()) {
-        std::stringstream ss(md.at("galnet.targets"));
-        for (std::string t; std::getline(ss, t, ',');) a.targets.push_back(t);
-      }
-      if (md.count("galnet.k")) a.k = std::stoi(md.at("galnet.k"));
+      apply_model_metadata(P, a, file);
       norm = io::read_normalization(file);
     }
     if (a.targets.empty()) a.targets = P.targets;
     a.targets = Recipe::expand_targets(a.targets);
+    if (a.command == "train") check_run_folder(P, a);
     fs::create_directories(a.out);
 
     with_outputs<Recipe::max_outputs>(a.targets.size(), [&]<int N>() {

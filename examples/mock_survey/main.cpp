@@ -5,7 +5,7 @@
 // Every catalog carries the same columns (objID, ra, dec, z, oh_p50, lgm_tot_p50, sfr_tot_p50,
 // the four line fluxes and errors, bptclass, lambda_re and the true structure). The physics is
 // in galnet/data/mock_survey.hpp; docs/mock_survey.md explains it and the floor it sets.
-// Usage: mock_survey --layout sfnet|wu_boada|spin --n N --seed S --out DIR [--threads T]
+// Usage: mock_survey --layout sfnet|wu_boada|spin --n N --seed S --out DIR [--threads T] [--overwrite]
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
@@ -55,16 +55,23 @@ int main(int argc, char** argv) {
   long long n = 1000;
   unsigned long long seed = 1;
   int threads = 2;
+  bool overwrite = false;
   app.add_option("--layout", layout_name, "sfnet, wu_boada or spin")->check(CLI::IsMember({"sfnet", "wu_boada", "spin"}));
   app.add_option("--n", n, "number of galaxies")->check(CLI::Range(1LL, 100000000LL));
   app.add_option("--seed", seed, "random seed (the survey is a function of it)");
   app.add_option("--out", out, "output folder")->required();
-  app.add_option("--threads", threads, "threads")->check(CLI::PositiveNumber);
+  app.add_option("--threads", threads, "threads, 1–1024")->check(CLI::Range(1, 1024));
+  app.add_flag("--overwrite", overwrite, "write into an --out that is not empty, removing what is there first");
   CLI11_PARSE(app, argc, argv);
 
   try {
     const Layout layout = layout_named(layout_name);
     const fs::path dir(out), image_dir = dir / layout.images;
+    // Old and new cutouts must never mix: an earlier survey is kept unless --overwrite replaces it.
+    const bool occupied = fs::exists(dir) && !fs::is_empty(dir);
+    GALNET_CHECK(!occupied || overwrite, "mock_survey: '", dir.string(), "' is not empty (an earlier survey?); give "
+                 "--overwrite to replace it, or another --out");
+    if (occupied) fs::remove_all(dir);
     fs::create_directories(image_dir);
     set_num_threads(threads);
     std::vector<std::string> rows(static_cast<std::size_t>(n));

@@ -23,11 +23,9 @@ int interpret_command(int argc, char** argv) {
   cli.add_option("--catalog", a.catalog, "CSV catalog (overrides --data)");
   cli.add_option("--images", a.images, "cutout folder (overrides --data)");
   cli.add_option("--out", a.out, "output folder")->capture_default_str();
-  cli.add_option("--top", top, "galaxies shown per feature")->capture_default_str();
+  cli.add_option("--top", top, "galaxies shown per feature, 1–1000")->capture_default_str()->check(CLI::Range(1, 1000));
+  app::add_common_numeric_options(&cli, a, 64);
   a.batch_size = 64;
-  cli.add_option("--batch-size", a.batch_size, "batch size")->capture_default_str();
-  cli.add_option("--workers", a.workers, "data loader threads");
-  cli.add_option("--threads", a.threads, "CPU threads");
   CLI11_PARSE(cli, argc, argv);
   try {
     set_num_threads(a.threads);
@@ -36,9 +34,7 @@ int interpret_command(int argc, char** argv) {
     const auto& md = file.metadata();
     GALNET_CHECK(md.count("galnet.targets") && md.count("galnet.k"), "sfnet interpret: '", a.weights.string(),
                  "' lacks galnet.targets / galnet.k metadata (was it written by sfnet train?)");
-    std::stringstream ss(md.at("galnet.targets"));
-    for (std::string t; std::getline(ss, t, ',');) a.targets.push_back(t);
-    a.k = std::stoi(md.at("galnet.k"));
+    app::apply_model_metadata(P, a, file);
     std::filesystem::create_directories(a.out);
     int rc = 0;
     app::with_outputs<SFNetRecipe::max_outputs>(a.targets.size(), [&]<int N>() {
@@ -48,6 +44,8 @@ int interpret_command(int argc, char** argv) {
       data::ImageSourceOptions so{.images = app::image_folder(P, a), .targets = a.targets, .crop = P.crop};
       if (auto norm = io::read_normalization(file)) so.normalization = *norm;
       data::CatalogImageSource src(cat, so);
+      a.command = "interpret";
+      app::check_input_side(P, a, src.sample_shape());
       rc = app::interpret(model, src, a, top);
     });
     return rc;

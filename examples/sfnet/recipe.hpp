@@ -23,6 +23,12 @@ struct SFNetRecipe {
   static void add_options(CLI::App* c, app::Args& a) {
     c->add_option("--k", a.k, "features kept by the top-k layer (the paper: 2, 3, 4, 6, 8)")->check(CLI::Range(1, 512));
   }
+  /// `sfnet interpret` (main.cpp runs it before the common command line), listed in --help.
+  static void add_commands(CLI::App& cli) {
+    cli.add_subcommand("interpret", "which sparse features fire, what they track, which galaxies excite them "
+                                    "(sfnet interpret --help)")->allow_extras();
+  }
+  static void resolve(const app::PaperDefaults&, app::Args& a) { a.optimizer = "ranger", a.schedule = "one-cycle"; }
   static std::vector<std::string> expand_targets(std::vector<std::string> t) {
     return t == std::vector<std::string>{"bpt"} ? data::sfnet_bpt_targets() : t;
   }

@@ -22,6 +22,7 @@ struct SpinRecipe {
                          "float error up to 1.7e-6 of the output's scale instead of im2col's 0.5-5e-7 "
                          "(docs/performance.md)");
   }
+  static void resolve(const app::PaperDefaults&, app::Args& a) { a.optimizer = "adam", a.schedule = "plateau"; }
   static std::vector<std::string> expand_targets(std::vector<std::string> t) { return t; }
   template <class M>
   static auto& output_layer(M& model) { return model.template get<22>(); }

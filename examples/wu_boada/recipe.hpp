@@ -17,17 +17,58 @@ struct WuBoadaRecipe {
             .normalization = app::NormalizationKind::imagenet, .scale_output_init = true};
   }
   static void add_options(CLI::App* c, app::Args& a) {
-    c->add_option("--size", a.size, "resize the cutouts to N px (the paper's resolution experiment: 64, 32, 16, 8)");
+    c->add_option("--size", a.size, "resize the cutouts to N px, 8–4096 (the paper's resolution experiment: 64, 32, 16, 8); "
+                                    "evaluate and predict take it from the model file")->check(CLI::Range(8, 4096));
     c->add_flag("--tta", a.tta, "test-time augmentation: mean of the original and 4 augmented views");
     if (c->get_name() == "train" || c->get_name() == "lr-find") {
-      a.schedule = "sgdr";
-      c->add_option("--schedule", a.schedule, "sgdr (cycles of 1, 2, 4… epochs) or one-cycle (the paper's variant, wd 1e-4)")
-          ->capture_default_str()->check(CLI::IsMember({"sgdr", "one-cycle"}));
-      c->add_option("--wd", a.wd, "weight decay (default 0 with sgdr, 1e-4 with one-cycle)");
-      a.optimizer = "sgd";
-      c->add_option("--optimizer", a.optimizer, "sgd (momentum 0.9, the paper's) or adamw (fastai's default)")
-          ->capture_default_str()->check(CLI::IsMember({"sgd", "adamw"}));
+      c->add_option("--schedule", a.schedule, "sgdr (the paper's: 2 epochs at per-epoch cosine annealing, 1, then cycles "
+                                              "of 1, 2, 4… epochs) or one-cycle (default: sgdr with --weights, one-cycle "
+                                              "without)")->check(CLI::IsMember({"sgdr", "one-cycle"}));
+      c->add_option("--wd", a.wd, "weight decay, 0–1 (default 0 with sgdr, 1e-4 with one-cycle, 0.01 from scratch)")
+          ->check(CLI::Range(0.0, 1.0));
+      c->add_option("--optimizer", a.optimizer, "sgd (momentum 0.9, the paper's) or adamw (default: sgd with --weights, "
+                                                "adamw without)")->check(CLI::IsMember({"sgd", "adamw"}));
+      c->add_option("--lr-body", a.lr_body, "discriminative learning rates, fastai's lr = slice(LR_BODY, lr): the stem "
+                                            "to layer2 at LR_BODY, layer3–4 at their geometric mean, the head at --lr")
+          ->check(app::positive_number());
     }
+  }
+  /// The regimen: with --weights the paper's fine-tuning (SGD, SGDR phases, the body frozen for
+  /// two epochs); without, the from-scratch recipe that learns (AdamW, wd 0.01, one-cycle to
+  /// 3e-3 over 30 epochs), unless --optimizer or --schedule says otherwise.
+  static void resolve(const app::PaperDefaults& P, app::Args& a) {
+    if (a.command != "train" && a.command != "lr-find") return;
+    const bool scratch = a.weights.empty();
+    if (scratch && a.optimizer.empty() && a.schedule.empty()) {
+      a.optimizer = "adamw", a.schedule = "one-cycle";
+      if (a.epochs <= 0) a.epochs = 30;
+      if (a.lr <= 0) a.lr = 3e-3;
+      if (a.wd < 0) a.wd = 0.01;
+      if (a.comm->root())
+        std::printf("wu_boada: no --weights, so training from scratch with AdamW (weight decay %g) and one-cycle to lr "
+                    "%g over %d epochs: the paper's SGD + SGDR regimen fine-tunes an ImageNet body (give --weights, or "
+                    "--optimizer sgd --schedule sgdr)\n", a.wd, a.lr, a.epochs);
+    }
+    if (a.optimizer.empty()) a.optimizer = "sgd";
+    if (a.schedule.empty()) a.schedule = "sgdr";
+    if (a.wd < 0) a.wd = a.schedule == "one-cycle" ? 1e-4 : 0.0;
+    if (a.epochs <= 0) a.epochs = P.epochs;
+    if (a.schedule == "sgdr") {
+      const auto ends = paper_schedule(1).cycle_ends(100000);
+      GALNET_CHECK(std::find(ends.begin(), ends.end(), a.epochs) != ends.end(), "wu_boada: --epochs ", a.epochs,
+                   " with --schedule sgdr would stop mid-cycle at a high rate; the paper's phases (1, 1 | 1 | 1, 2, 4… "
+                   "epochs) end annealed after 1, 2, 3, 4, 6, 10, 18, 34, 66… epochs");
+    }
+    if (!scratch && a.comm->root())
+      std::printf("wu_boada: fine-tuning %s with %s and %s; the body is frozen for the first 2 epochs\n",
+                  a.weights.string().c_str(), a.optimizer == "sgd" ? "SGD (momentum 0.9)" : "AdamW",
+                  a.schedule == "sgdr" ? "the paper's SGDR phases" : "one-cycle");
+  }
+  /// The paper's three fastai 0.7 fit calls: fit(lr, 2, cycle_len=1) head only, unfreeze,
+  /// fit(lr, 1, cycle_len=1), fit(lr, 3, cycle_len=1, cycle_mult=2) (continuing by doubling).
+  static optim::SGDRPhases paper_schedule(std::size_t batches) {
+    return optim::SGDRPhases({{.cycles = 2}, {.cycles = 1}, {.cycles = 0, .cycle_mult = 2}},
+                             static_cast<std::int64_t>(batches));
   }
   static std::vector<std::string> expand_targets(std::vector<std::string> t) { return t; }
   template <class M>
@@ -37,28 +78,28 @@ struct WuBoadaRecipe {
 
   template <class M, class Fit>
   static void train(M& model, const app::Args& a, std::size_t batches, Fit&& fit) {
-    const bool one_cycle = a.schedule == "one-cycle";
-    const double wd = a.wd >= 0 ? a.wd : (one_cycle ? 1e-4 : 0.0);
-    const optim::CosineAnnealingWarmRestarts sgdr({.T_0 = static_cast<std::int64_t>(batches), .T_mult = 2});
-    const optim::OneCycle cycle({.total_steps = static_cast<std::int64_t>(a.epochs * batches)});
     const bool pretrained = !a.weights.empty();
-    if (pretrained) nn::freeze(model.body());
+    const auto sgdr = paper_schedule(batches);
+    const optim::OneCycle cycle({.total_steps = static_cast<std::int64_t>(a.epochs * batches)});
+    // fastai's layer groups (stem–layer2, layer3–4, head), at the rates of lr = slice(lr_body, lr).
+    auto groups = model.layer_groups();
+    const auto lrs = a.lr_body > 0 ? optim::even_mults(a.lr_body, a.lr, 3) : std::vector<double>(3, a.lr);
     auto run = [&](auto& opt) {
+      for (std::size_t g = 1; g < groups.size(); ++g) opt.add_param_group(groups[g], lrs[g]);
       train::FitHooks<std::remove_reference_t<decltype(opt)>> hooks;
-      hooks.before_step = [&](std::int64_t step) { one_cycle ? cycle.apply(opt, step) : sgdr.apply(opt, step); };
-      hooks.after_epoch = [&](const train::EpochRecord& r) {
-        if (pretrained && r.epoch == 2) {
-          nn::unfreeze(model.body());
-          std::printf("wu_boada: body unfrozen after epoch 2\n");
-        }
+      hooks.before_epoch = [&](int epoch) {  // a function of the epoch, so --resume lands in the right phase
+        if (!pretrained) return;
+        nn::set_requires_grad(model.body(), epoch >= 2);
+        if (epoch == 2 && a.comm->root()) std::printf("wu_boada: body unfrozen for epoch 3 on\n");
       };
+      hooks.before_step = [&](std::int64_t step) { a.schedule == "one-cycle" ? cycle.apply(opt, step) : sgdr.apply(opt, step); };
       fit(opt, hooks);
     };
     if (a.optimizer == "adamw") {
-      optim::AdamW<float, typename M::device_type> opt(nn::parameters(model), {.lr = a.lr, .weight_decay = wd});
+      optim::AdamW<float, typename M::device_type> opt(groups[0], {.lr = lrs[0], .weight_decay = a.wd});
       run(opt);
     } else {
-      optim::SGD<float, typename M::device_type> opt(nn::parameters(model), {.lr = a.lr, .momentum = 0.9, .weight_decay = wd});
+      optim::SGD<float, typename M::device_type> opt(groups[0], {.lr = lrs[0], .momentum = 0.9, .weight_decay = a.wd});
       run(opt);
     }
   }

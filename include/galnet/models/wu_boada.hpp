@@ -7,9 +7,12 @@
 // Input [N, 3, 128, 128] in the paper. Keys: torchvision names for the body, head.N.* for the
 // head (head.2 and head.6 the batch norms, head.4 and head.8 the linears). The head is
 // initialised as fastai does (kaiming normal weights, zero biases). Trainable parameters with
-// one output: 21,813,057. Freeze the body with nn::freeze(model.body()) for head-only epochs.
+// one output: 21,813,057. Freeze the body with nn::freeze(model.body()) for head-only epochs;
+// layer_groups() splits the parameters as fastai does for discriminative learning rates.
 #pragma once
+#include <array>
 #include <string>
+#include <vector>
 
 #include "galnet/models/resnet.hpp"
 #include "galnet/nn/batchnorm.hpp"
@@ -67,6 +70,17 @@ public:
   }
 
   ResNetBody<T, D, W>& body() { return body_; }
+  /// fastai's three layer groups of a ResNet learner, for discriminative learning rates: the
+  /// stem, layer1 and layer2; layer3 and layer4; the head.
+  std::array<std::vector<nn::Parameter<T, D>*>, 3> layer_groups() {
+    std::array<std::vector<nn::Parameter<T, D>*>, 3> g;
+    visit("", [&](const std::string& name, auto&, auto* p) {
+      if (!p) return;
+      const bool head = name.starts_with("head."), late = name.starts_with("layer3.") || name.starts_with("layer4.");
+      g[head ? 2 : late ? 1 : 0].push_back(p);
+    });
+    return g;
+  }
   auto& head() { return head_; }
 
 private:
