@@ -29,12 +29,12 @@ PY
 
 echo "== SFNet k=4, oh_p50, 8 epochs =="
 survey sfnet mock-sfnet
-"$bin/sfnet" train --data "$out/mock-sfnet" --k 4 --epochs 8 --lr 0.02 --no-progress --out "$out/sfnet"
+"$bin/sfnet" train --data "$out/mock-sfnet" --k 4 --epochs 8 --lr 0.02 --no-progress --overwrite --out "$out/sfnet"
 report "$out/sfnet" oh_p50 0.10
 
 echo "== spin_cnn, lambda_re, 12 epochs =="
 survey spin mock-spin
-"$bin/spin_cnn" train --data "$out/mock-spin" --epochs 12 --no-progress --out "$out/spin_cnn"
+"$bin/spin_cnn" train --data "$out/mock-spin" --epochs 12 --no-progress --overwrite --out "$out/spin_cnn"
 report "$out/spin_cnn" lambda_re 0.05
 
 echo "== wu_boada, oh_p50, 15 epochs (AdamW, one-cycle) =="
