@@ -25,7 +25,7 @@ galaxies=${DEMO_GALAXIES:-2000}
 mkdir -p "$out"
 
 echo "== 1. mock survey: $galaxies galaxies (SFNet layout) =="
-[ -f "$out/mock/galaxies.csv" ] || "$bin/mock_survey" --layout sfnet --n "$galaxies" --seed 1 --out "$out/mock"
+[ -f "$out/mock/galaxies.csv" ] || "$bin/mock_survey" --layout sfnet --n "$galaxies" --seed 1 --overwrite --out "$out/mock"
 
 echo "== 2. SFNet (ResNet-18 + top-4 sparse features) on the mock survey, $epochs epochs =="
 "$bin/sfnet" train --data "$out/mock" --k 4 --epochs "$epochs" --lr 0.02 --overwrite --out "$out/sfnet"

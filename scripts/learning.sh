@@ -12,7 +12,7 @@ n=${LEARN_GALAXIES:-2000}
 mkdir -p "$out"
 
 survey() {  # layout folder
-  [ -f "$out/$2/galaxies.csv" ] || [ -f "$out/$2/train.csv" ] || "$bin/mock_survey" --layout "$1" --n "$n" --seed 7 --out "$out/$2"
+  [ -f "$out/$2/galaxies.csv" ] || [ -f "$out/$2/train.csv" ] || "$bin/mock_survey" --layout "$1" --n "$n" --seed 7 --overwrite --out "$out/$2"
 }
 report() {  # run-folder target floor
   python3 - "$1" "$2" "$3" <<'PY' 2>/dev/null || cat "$1/metrics.json"
@@ -40,10 +40,10 @@ report "$out/spin_cnn" lambda_re 0.05
 echo "== wu_boada, oh_p50, 15 epochs (AdamW, one-cycle) =="
 survey wu_boada mock-wu_boada
 "$bin/wu_boada" train --data "$out/mock-wu_boada" --epochs 15 --batch-size 32 --lr 0.003 --schedule one-cycle \
-  --optimizer adamw --no-progress --out "$out/wu_boada"
+  --optimizer adamw --no-progress --overwrite --out "$out/wu_boada"
 report "$out/wu_boada" oh_p50 0.10
 
-echo "== wu_boada on the 400 real SDSS galaxies, oh_p50, 7 epochs (SGDR 1+2+4) =="
-"$bin/wu_boada" train --data "$root/data/sdss-metallicity-sample" --epochs 7 --batch-size 32 --lr 0.002 \
-  --no-progress --out "$out/wu_boada-real"
+echo "== wu_boada on the 400 real SDSS galaxies, oh_p50, from scratch (AdamW, one-cycle to 3e-3), 30 epochs =="
+"$bin/wu_boada" train --data "$root/data/sdss-metallicity-sample" --epochs 30 --batch-size 32 \
+  --no-progress --overwrite --out "$out/wu_boada-real"
 report "$out/wu_boada-real" oh_p50 0

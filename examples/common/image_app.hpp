@@ -309,11 +309,24 @@ void init_output_layer(Linear& layer, const data::Catalog& cat, const std::vecto
   bd.upload(bias.data());
 }
 
-/// metrics.json and predictions.csv for labelled rows; predictions.csv alone otherwise. Every
-/// prediction must be finite (else an error naming the galaxy, nothing written); the files are
-/// composed first and written last, each atomically, so a failure leaves earlier outputs as they were.
+/// Every prediction [rows × targets] is finite, or an error names the galaxy (before any output).
+inline void check_predictions(const data::Catalog& cat, const std::vector<std::size_t>& rows,
+                              const std::vector<std::string>& targets, const Tensor<float>& pred) {
+  const std::size_t k = targets.size();
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    for (std::size_t j = 0; j < k; ++j) {
+      const float v = pred[static_cast<std::int64_t>(i * k + j)];
+      GALNET_CHECK(std::isfinite(v), "the prediction of ", targets[j], " for galaxy ", cat.id(rows[i]), " (row ",
+                   rows[i] + 1, ") is ", v, ": the model's weights or this input are broken; nothing was written");
+    }
+}
+
+/// metrics.json and predictions.csv for labelled rows; predictions.csv alone otherwise. The
+/// predictions are checked first (check_predictions) and the files composed before any is
+/// written, each atomically, so a failure leaves earlier outputs as they were.
 inline void write_results(const fs::path& out, const data::Catalog& cat, const std::vector<std::size_t>& rows,
                           const std::vector<std::string>& targets, const Tensor<float>& pred, bool labelled) {
+  check_predictions(cat, rows, targets, pred);
   const std::size_t n = rows.size(), k = targets.size();
   std::vector<std::string> ids;
   for (auto r : rows) ids.push_back(cat.id(r));
@@ -322,8 +335,6 @@ inline void write_results(const fs::path& out, const data::Catalog& cat, const s
     for (std::size_t j = 0; j < k; ++j) {
       if (labelled) y[i * k + j] = cat.value(rows[i], targets[j]);
       p[i * k + j] = pred[static_cast<std::int64_t>(i * k + j)];
-      GALNET_CHECK(std::isfinite(p[i * k + j]), "the prediction of ", targets[j], " for galaxy ", ids[i], " (row ",
-                   rows[i] + 1, ") is ", p[i * k + j], ": the model's weights or this input are broken; nothing was written");
     }
   const std::string predictions = eval::predictions_csv(ids, targets, y, p);
   if (!labelled) {

@@ -136,9 +136,10 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
   Recipe::train(*model, a, tl.batches_per_epoch(), run_fit);
   const auto pred = predict_rows(*model, vsrc, split.valid, a, N);
   if (!a.comm->root()) return;
-  write_results(a.out, cat, split.valid, a.targets, pred, true);  // first: it refuses non-finite predictions
+  check_predictions(cat, split.valid, a.targets, pred);  // a model predicting NaN or ±inf is never saved
   io::save_model(a.out / "model.safetensors", *model, so.normalization, run_metadata(P, a));
   write_history(a.out, history);
+  write_results(a.out, cat, split.valid, a.targets, pred, true);
   std::printf("%s train: model, history, metrics and predictions (validation set) in %s\n", P.name.c_str(), a.out.string().c_str());
 }
 

@@ -67,11 +67,19 @@ int main(int argc, char** argv) {
   try {
     const Layout layout = layout_named(layout_name);
     const fs::path dir(out), image_dir = dir / layout.images;
-    // Old and new cutouts must never mix: an earlier survey is kept unless --overwrite replaces it.
+    // Old and new cutouts must never mix: an earlier survey is kept unless --overwrite replaces
+    // it, and --overwrite removes only a survey's own catalog and cutout folder.
     const bool occupied = fs::exists(dir) && !fs::is_empty(dir);
     GALNET_CHECK(!occupied || overwrite, "mock_survey: '", dir.string(), "' is not empty (an earlier survey?); give "
                  "--overwrite to replace it, or another --out");
-    if (occupied) fs::remove_all(dir);
+    if (occupied) {
+      for (const auto& e : fs::directory_iterator(dir))
+        GALNET_CHECK(e.path().filename() == layout.catalog || e.path().filename() == layout.images,
+                     "mock_survey --overwrite: '", dir.string(),
+                     "' holds '", e.path().filename().string(), "', which no mock survey writes; nothing was removed");
+      fs::remove_all(image_dir);
+      fs::remove(dir / layout.catalog);
+    }
     fs::create_directories(image_dir);
     set_num_threads(threads);
     std::vector<std::string> rows(static_cast<std::size_t>(n));

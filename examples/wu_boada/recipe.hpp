@@ -93,6 +93,7 @@ struct WuBoadaRecipe {
         if (epoch == 2 && a.comm->root()) std::printf("wu_boada: body unfrozen for epoch 3 on\n");
       };
       hooks.before_step = [&](std::int64_t step) { a.schedule == "one-cycle" ? cycle.apply(opt, step) : sgdr.apply(opt, step); };
+      if (pretrained) nn::freeze(model.body());  // what lr-find (which runs no epochs) sweeps, as fastai's does
       fit(opt, hooks);
     };
     if (a.optimizer == "adamw") {
