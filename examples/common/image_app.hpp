@@ -97,14 +97,14 @@ inline io::Metadata run_metadata(const PaperDefaults& p, const Args& a) {
 /// The epoch count belongs to them where the schedule spans the run (one-cycle).
 inline io::Metadata run_config(const PaperDefaults& p, const Args& a) {
   auto c = run_metadata(p, a);
-  char lr[96];
-  std::snprintf(lr, sizeof lr, "%.17g,%.17g,%.17g", a.lr, a.lr_body, a.wd);
-  c["lr,lr_body,wd"] = lr;
+  c["lr"] = io::detail::exact(a.lr);
+  c["lr_body"] = io::detail::exact(a.lr_body);
+  c["wd"] = io::detail::exact(a.wd);
+  c["valid_pct"] = io::detail::exact(a.valid_pct);
   c["optimizer"] = a.optimizer;
   c["schedule"] = a.schedule;
   c["batch_size"] = std::to_string(a.batch_size);
   c["seed"] = std::to_string(a.seed);
-  c["valid_pct"] = std::to_string(a.valid_pct);
   c["weights"] = a.weights.string();
   if (a.schedule == "one-cycle") c["epochs"] = std::to_string(a.epochs);
   return c;
