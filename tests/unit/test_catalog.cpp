@@ -158,6 +158,23 @@ TEST_CASE("catalog: non-numeric text names file, line, column and text") {
   }
 }
 
+TEST_CASE("catalog: a NUL or binary bytes in a field are shown escaped, the message whole") {
+  // A NUL in an id cut a printed message short; raw binary reached the terminal.
+  const char raw[] = "objID,v\n12\0" "34,1\n12\0" "34,2\n";
+  const std::string nul_id(raw, sizeof raw - 1);
+  auto msg = error_of([&] { parse(nul_id); });
+  CHECK_HAS(msg, "duplicate objID \"12\\x0034\" on lines 2 and 3");
+  const std::string binary = "objID,flux\n1,\x89PNG\x1b[31m\xff\n";
+  msg = error_of([&] { (void)parse(binary).numeric("flux"); });
+  CHECK_HAS(msg, "\"\\x89PNG\\x1b[31m\\xff\"");
+  CHECK(msg.find('\0') == std::string::npos);
+  CHECK(msg.find('\x1b') == std::string::npos);
+  // Valid UTF-8 stays as it is; newlines and tabs too.
+  CHECK(std::string(galnet::Error("1–1024 µm\tok\n").what()) == "1–1024 µm\tok\n");
+  // Overlong forms, surrogates and a truncated sequence are not valid UTF-8.
+  CHECK(std::string(galnet::Error("\xc0\xaf \xed\xa0\x80 \xe2\x80").what()) == "\\xc0\\xaf \\xed\\xa0\\x80 \\xe2\\x80");
+}
+
 TEST_CASE("catalog: malformed input is reported with the file and the reason") {
   CHECK_HAS(error_of([] { parse(""); }), "mem.csv: empty file");
   CHECK_HAS(error_of([] { parse("\xEF\xBB\xBF\r\n\n"); }), "empty file");

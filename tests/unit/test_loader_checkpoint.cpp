@@ -346,3 +346,17 @@ TEST_CASE("fit: a freezing phase set per epoch holds across --resume, and the bo
   CHECK(std::memcmp(resumed.all.data(), full.all.data(), full.all.size() * sizeof(float)) == 0);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("fit: a validation loader without batches is an error that says so, before any training") {
+  manual_seed(3);
+  nn::layer_t<Net, float> model;
+  const auto before = model.get<0>().weight().value.to_vector();
+  optim::SGD<float> opt(nn::parameters(model), {.lr = 0.05});
+  BlobSource src;
+  data::DataLoader loader(src, {}, {.batch_size = 16, .seed = 7, .workers = 1});
+  data::DataLoader valid(src, {0, 1, 2}, {.batch_size = 16, .drop_last = true, .workers = 1});  // 3 samples, no full batch
+  nn::MSELoss<float> loss;
+  CHECK_THROWS_WITH_AS(train::fit(model, opt, loss, loader, &valid, {.epochs = 1, .progress = false}),
+                       doctest::Contains("the validation loader has no batches (3 samples)"), Error);
+  CHECK(model.get<0>().weight().value.to_vector() == before);
+}

@@ -148,3 +148,32 @@ TEST_CASE("lr_find: bad options are errors that say which") {
                     doctest::Contains("start_lr < end_lr"));
   CHECK_THROWS_WITH(train::lr_find(model, opt, loss, loader, {.num_it = 1}), doctest::Contains("num_it"));
 }
+
+TEST_CASE("lr_find: discriminative rates keep their ratio, the last group sweeps the reported lr") {
+  /// MSE that records both groups' rates at every batch of the sweep.
+  struct RecordingLoss {
+    optim::SGD<float>* opt;
+    std::vector<double> body, head;
+    nn::MSELoss<float> mse;
+    float forward(const Tensor<float>& p, const Tensor<float>& y) {
+      body.push_back(opt->groups()[0].lr), head.push_back(opt->groups()[1].lr);
+      return mse.forward(p, y);
+    }
+    const Tensor<float>& backward() const { return mse.backward(); }
+  };
+  manual_seed(7);
+  nn::layer_t<Net, float> model;
+  optim::SGD<float> opt(nn::parameters(model.get<1>()), {.lr = 0.001, .momentum = 0.9});
+  opt.add_param_group(nn::parameters(model.get<4>()), 0.1);  // fastai's lr = slice(0.001, 0.1)
+  LinearSource src;
+  data::DataLoader loader(src, {}, {.batch_size = 16, .seed = 1});
+  RecordingLoss loss{&opt};
+  const auto r = train::lr_find(model, opt, loss, loader, {.start_lr = 1e-5, .end_lr = 1e-1, .num_it = 12});
+  REQUIRE(loss.head.size() == r.lrs.size());
+  for (std::size_t i = 0; i < r.lrs.size(); ++i) {
+    CHECK(loss.head[i] == doctest::Approx(r.lrs[i]));
+    CHECK(loss.body[i] == doctest::Approx(r.lrs[i] * 0.01));
+  }
+  CHECK(opt.groups()[0].lr == doctest::Approx(0.001));  // restored afterwards
+  CHECK(opt.groups()[1].lr == doctest::Approx(0.1));
+}

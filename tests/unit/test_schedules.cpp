@@ -178,6 +178,9 @@ TEST_CASE("SGDRPhases follows fastai 0.7 step by step through Wu & Boada's three
   CHECK(warm == 9);     // each fit call starts with ceil(45 / 20) = 3 batches at lr / 100
   // The run ends annealed after 1, 2, 3, 4, 6, 10, 18, 34 epochs (cycles 1, 1 | 1 | 1, 2, 4, 8, 16).
   CHECK(sched.cycle_ends(40) == std::vector<int>{1, 2, 3, 4, 6, 10, 18, 34});
+  CHECK(sched.cycle_ends(5) == std::vector<int>{1, 2, 3, 4});
+  // A bounded call whose cycle runs past max_epochs ends the list there: no later call's ends.
+  CHECK(SGDRPhases({{.cycles = 2, .cycle_len = 2}, {.cycles = 1}}, 10).cycle_ends(3) == std::vector<int>{2});
   CHECK(sched.fit_of_epoch(1) == 0);
   CHECK(sched.fit_of_epoch(2) == 1);
   CHECK(sched.fit_of_epoch(3) == 2);

@@ -71,8 +71,8 @@ void save_checkpoint(const std::filesystem::path& path, Model& model, Optimizer&
 /// the progress. Throws galnet::Error naming the file on any mismatch, before changing anything
 /// in the model.
 template <class Model, class Optimizer>
-TrainingProgress load_checkpoint(const std::filesystem::path& path, Model& model, Optimizer& opt) {
-  const auto file = SafetensorsFile::read(path);
+TrainingProgress load_checkpoint(const SafetensorsFile& file, Model& model, Optimizer& opt) {
+  const auto& path = file.path();
   GALNET_CHECK(file.metadata().count("galnet.checkpoint"), "galnet::io::load_checkpoint: ", detail::quoted(path),
                " is not a galnet checkpoint (no 'galnet.checkpoint' metadata)");
   // Check the optimizer state first, so a mismatch leaves the model untouched.
@@ -102,6 +102,12 @@ TrainingProgress load_checkpoint(const std::filesystem::path& path, Model& model
   for (const auto& [k, v] : file.metadata())
     if (k.rfind("galnet.", 0) != 0 && k.rfind("train.", 0) != 0 && k.rfind("optim.", 0) != 0) p.extra[k] = v;
   return p;
+}
+
+/// load_checkpoint of the file at `path`.
+template <class Model, class Optimizer>
+TrainingProgress load_checkpoint(const std::filesystem::path& path, Model& model, Optimizer& opt) {
+  return load_checkpoint(SafetensorsFile::read(path), model, opt);
 }
 
 }  // namespace galnet::io

@@ -193,9 +193,10 @@ public:
     int e = 0;
     for (const auto& f : fits_) {
       int len = f.cycle_len;
-      for (int c = 0; (f.cycles == 0 || c < f.cycles) && e + len <= max_epochs; ++c, len *= f.cycle_mult)
+      for (int c = 0; f.cycles == 0 || c < f.cycles; ++c, len *= f.cycle_mult) {
+        if (e + len > max_epochs) return ends;  // this cycle, and all after it, end past max_epochs
         ends.push_back(e += len);
-      if (f.cycles == 0 || e >= max_epochs) break;
+      }
     }
     return ends;
   }

@@ -151,6 +151,8 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
   const dist::Communicator& comm = o.comm ? *o.comm : dist::single_process();
   detail::check_sharding(train_loader, comm, "training");
   if (valid_loader) detail::check_sharding(*valid_loader, comm, "validation");
+  GALNET_CHECK(!valid_loader || valid_loader->batches_per_epoch() > 0, "fit: the validation loader has no batches (",
+               valid_loader ? valid_loader->samples() : 0, " samples); give it samples, or no validation loader");
   int start = 0;
   std::int64_t step = 0;
   if (!o.checkpoint.empty() && comm.root()) io::remove_stale_temporaries(o.checkpoint);  // left by a killed write
@@ -163,14 +165,15 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
                  comm.size(), " ranks: the checkpoint must be on a filesystem that every rank shares");
     GALNET_CHECK(here, "fit: resume: there is no checkpoint at '", o.checkpoint.string(), "'");
     {
-      const auto md = io::SafetensorsFile::read(o.checkpoint).metadata();
+      const auto file = io::SafetensorsFile::read(o.checkpoint);
+      const auto& md = file.metadata();
       for (const auto& [key, value] : o.config) {
         const auto it = md.find("config." + key);
         GALNET_CHECK(it != md.end() && it->second == value, "fit: resume: '", o.checkpoint.string(),
                      "' was written by a run with ", key, " = '", it == md.end() ? std::string("(not recorded)") : it->second,
                      "', this run has ", key, " = '", value, "'; resume with the same settings, or start a new run");
       }
-      const auto p = io::load_checkpoint(o.checkpoint, model, opt);
+      const auto p = io::load_checkpoint(file, model, opt);
       start = static_cast<int>(p.epoch);
       step = p.step;
       if (hooks.load_state) hooks.load_state(p.extra);

@@ -1,8 +1,9 @@
 // galnet/train/lr_find.hpp — the learning-rate range test (Smith 2017; fastai's lr_find).
 //
 // lr_find(model, opt, loss, loader, options) trains for at most num_it mini-batches (looping
-// over epochs if the loader is shorter) while the learning rate of every group grows
-// exponentially from start_lr to end_lr, records each batch's loss and its exponentially
+// over epochs if the loader is shorter) while the learning rate grows exponentially from
+// start_lr to end_lr (the last group's; every other group keeps its ratio of initial_lr to the
+// last group's, as fastai's lr_find with discriminative rates), records each batch's loss and its exponentially
 // smoothed, bias-corrected value (beta 0.98, as fastai), and stops early once the smoothed loss
 // exceeds 4 × its minimum or is not finite (stop_div). Afterwards — also when it throws — model
 // parameters, buffers (batch-norm statistics), the optimizer (state, step counters,
@@ -126,6 +127,9 @@ LRFindResult lr_find(Model& model, Opt& opt, Loss& loss, data::DataLoader<Source
                o.start_lr, " and ", o.end_lr);
   GALNET_CHECK(o.num_it >= 2, "galnet::train::lr_find: num_it must be at least 2, got ", o.num_it);
   GALNET_CHECK(loader.batches_per_epoch() > 0, "galnet::train::lr_find: the loader yields no batches");
+  GALNET_CHECK(!opt.groups().empty() && opt.groups().back().initial_lr > 0,
+               "galnet::train::lr_find: the optimizer needs a parameter group with initial_lr > 0");
+  const double head_lr = opt.groups().back().initial_lr;
   detail::TrainingSnapshot<Model, Opt> snapshot(model, opt);  // put back however the sweep ends
   LRFindResult r;
   double avg = 0, best = std::numeric_limits<double>::infinity();
@@ -140,7 +144,9 @@ LRFindResult lr_find(Model& model, Opt& opt, Loss& loss, data::DataLoader<Source
         if (b.size() == 0) continue;
         any = true;
         const double lr = o.start_lr * std::pow(o.end_lr / o.start_lr, static_cast<double>(it) / (o.num_it - 1));
-        opt.set_lr(lr);
+        // Groups keep their ratios (discriminative rates, fastai's lr = slice(a, b)): the last
+        // group, the head, sweeps `lr`, as fastai 0.7 reports lrs[-1].
+        for (auto& g : opt.groups()) g.lr = lr * g.initial_lr / head_lr;
         opt.zero_grad();
         const auto& pred = model.forward(images(b.images));
         const double l = loss.forward(pred, targets(b.targets));
