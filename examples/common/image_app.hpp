@@ -30,6 +30,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "options.hpp"
 #if defined(GALNET_WITH_CAIRO)
 #include <galnet/eval/plot.hpp>
 #include <galnet/eval/plot_lr_find.hpp>
@@ -106,19 +108,9 @@ inline io::Metadata run_config(const PaperDefaults& p, const Args& a) {
   c["batch_size"] = std::to_string(a.batch_size);
   c["seed"] = std::to_string(a.seed);
   c["weights"] = a.weights.string();
+  c["sync_batchnorm"] = a.sync_batchnorm ? "1" : "0";
   if (a.schedule == "one-cycle") c["epochs"] = std::to_string(a.epochs);
   return c;
-}
-
-/// A validator for options that must be a finite number > 0 (CLI11 names the option).
-inline CLI::Validator positive_number() {
-  return CLI::Validator(
-      [](std::string& s) -> std::string {
-        char* end = nullptr;
-        const double v = std::strtod(s.c_str(), &end);
-        return end && *end == '\0' && std::isfinite(v) && v > 0 ? std::string() : "must be a finite number > 0, got " + s;
-      },
-      "> 0");
 }
 
 /// --threads, --workers and --batch-size with their ranges, for every subcommand that loads data.
@@ -234,50 +226,59 @@ data::Normalization measure_normalization(Source& src, const std::vector<std::si
   return stats.normalization();
 }
 
-/// Predictions [n, k] for `rows` of the source, in eval mode; with `views` > 1, the mean over
-/// test-time augmentations (the original plus views − 1 augmented copies, as fastai 0.7).
+/// Predictions of `rows` in eval mode for each of `views` views, [views, n, k]: view 0 of the
+/// images as they are, views 1… augmented draws (fastai 0.7's TTA; average with view_mean).
 template <class Model>
-Tensor<float> predict_rows(Model& model, data::CatalogImageSource& src, const std::vector<std::size_t>& rows,
-                           int batch_size, int workers, int k, int views = 1) {
+Tensor<float> predict_views(Model& model, data::CatalogImageSource& src, const std::vector<std::size_t>& rows,
+                            int batch_size, int workers, int k, int views = 1) {
   model.eval();
-  Tensor<float> out(Shape{static_cast<std::int64_t>(rows.size()), k}, 0.f), y;
+  const auto n = static_cast<std::int64_t>(rows.size());
+  Tensor<float> out(Shape{views, n, k}, 0.f), y;
   train::BatchUpload<typename Model::device_type> images;
   for (int v = 0; v < views; ++v) {
-    src.train(v > 0);  // view 0 is the original image
+    src.train(v > 0);
     data::DataLoader loader(src, rows, {.batch_size = batch_size, .shuffle = false, .seed = 1000 + static_cast<std::uint64_t>(v),
                                         .workers = workers, .pin_memory = !std::is_same_v<typename Model::device_type, Cpu>});
     loader.start_epoch(v);
     data::Batch b;
-    std::int64_t r = 0;
+    float* dst = out.data() + v * n * k;
     while (loader.next(b)) {
       const auto& yd = model.forward(images(b.images));
       y.resize(yd.shape());
       yd.download(y.data());
-      for (std::int64_t i = 0; i < y.numel(); ++i) out[r * k + i] += y[i] / static_cast<float>(views);
-      r += b.size();
+      dst = std::copy_n(y.data(), y.numel(), dst);
     }
   }
   src.train(false);
   return out;
 }
 
-/// predict_rows split across the job's ranks: each predicts its contiguous share of `rows`
-/// (dist::shard) and the parts are added (zeros elsewhere: exact), so every rank ends with the
-/// single process's predictions, row for row.
+/// predict_views split across the job's ranks (--tta: 5 views, else 1): each predicts its
+/// contiguous share of `rows` (dist::shard) and the parts are added (zeros elsewhere: exact),
+/// so every rank ends with the single process's predictions, row for row.
 template <class Model>
-Tensor<float> predict_rows(Model& model, data::CatalogImageSource& src, const std::vector<std::size_t>& rows,
-                           const Args& a, int k) {
-  if (a.comm->size() == 1) return predict_rows(model, src, rows, a.batch_size, a.workers, k, a.tta ? 5 : 1);
+Tensor<float> predict_views(Model& model, data::CatalogImageSource& src, const std::vector<std::size_t>& rows,
+                            const Args& a, int k) {
+  const int views = a.tta ? 5 : 1;
+  if (a.comm->size() == 1) return predict_views(model, src, rows, a.batch_size, a.workers, k, views);
   const auto n = static_cast<std::int64_t>(rows.size());
   const auto [begin, end] = dist::shard(n, *a.comm);
-  Tensor<float> pred(Shape{n, k}, 0.f);
+  Tensor<float> pred(Shape{views, n, k}, 0.f);
   if (end > begin) {
     const std::vector<std::size_t> mine(rows.begin() + begin, rows.begin() + end);
-    const auto part = predict_rows(model, src, mine, a.batch_size, a.workers, k, a.tta ? 5 : 1);
-    std::copy_n(part.data(), part.numel(), pred.data() + begin * k);
+    const auto part = predict_views(model, src, mine, a.batch_size, a.workers, k, views);
+    for (int v = 0; v < views; ++v)
+      std::copy_n(part.data() + v * (end - begin) * k, (end - begin) * k, pred.data() + (v * n + begin) * k);
   }
   a.comm->sum(pred.data(), pred.numel());
   return pred;
+}
+
+/// The mean over the views of predict_views' [views, n, k]: [n, k] (data::tta_average).
+inline Tensor<float> view_mean(const Tensor<float>& views) {
+  Tensor<float> out(Shape{views.dim(1), views.dim(2)});
+  data::tta_average(views.data(), static_cast<int>(views.dim(0)), static_cast<std::size_t>(out.numel()), out.data());
+  return out;
 }
 
 /// Sets a freshly initialised output layer's bias to each target's mean over `rows` and, with
@@ -321,11 +322,14 @@ inline void check_predictions(const data::Catalog& cat, const std::vector<std::s
     }
 }
 
-/// metrics.json and predictions.csv for labelled rows; predictions.csv alone otherwise. The
+/// metrics.json and predictions.csv for labelled rows; predictions.csv alone otherwise, from the
+/// predictions of each view [views, n, k] (predict_views): their mean, and each view's with
+/// more than one. The
 /// predictions are checked first (check_predictions) and the files composed before any is
 /// written, each atomically, so a failure leaves earlier outputs as they were.
 inline void write_results(const fs::path& out, const data::Catalog& cat, const std::vector<std::size_t>& rows,
-                          const std::vector<std::string>& targets, const Tensor<float>& pred, bool labelled) {
+                          const std::vector<std::string>& targets, const Tensor<float>& views, bool labelled) {
+  const auto pred = view_mean(views);
   check_predictions(cat, rows, targets, pred);
   const std::size_t n = rows.size(), k = targets.size();
   std::vector<std::string> ids;
@@ -336,7 +340,9 @@ inline void write_results(const fs::path& out, const data::Catalog& cat, const s
       if (labelled) y[i * k + j] = cat.value(rows[i], targets[j]);
       p[i * k + j] = pred[static_cast<std::int64_t>(i * k + j)];
     }
-  const std::string predictions = eval::predictions_csv(ids, targets, y, p);
+  std::vector<double> v;  // each view's predictions, with --tta
+  if (views.dim(0) > 1) v.assign(views.data(), views.data() + views.numel());
+  const std::string predictions = eval::predictions_csv(ids, targets, y, p, v);
   if (!labelled) {
     io::write_file_atomically(out / "predictions.csv", predictions);
     return;

@@ -61,9 +61,9 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
     check_input_side(P, a, src.sample_shape());
     std::vector<std::size_t> rows(cat.size());
     std::iota(rows.begin(), rows.end(), std::size_t{0});
-    const auto pred = predict_rows(*model, src, rows, a, N);
+    const auto views = predict_views(*model, src, rows, a, N);
     if (!a.comm->root()) return;
-    write_results(a.out, cat, rows, a.targets, pred, labelled);
+    write_results(a.out, cat, rows, a.targets, views, labelled);
     std::printf("%s %s: %zu galaxies at %lld px%s; outputs in %s\n", P.name.c_str(), a.command.c_str(), rows.size(),
                 static_cast<long long>(src.sample_shape()[1]), ranks_note(a).c_str(), a.out.string().c_str());
     return;
@@ -134,12 +134,12 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
     }
   };
   Recipe::train(*model, a, tl.batches_per_epoch(), run_fit);
-  const auto pred = predict_rows(*model, vsrc, split.valid, a, N);
+  const auto views = predict_views(*model, vsrc, split.valid, a, N);
   if (!a.comm->root()) return;
-  check_predictions(cat, split.valid, a.targets, pred);  // a model predicting NaN or ±inf is never saved
+  check_predictions(cat, split.valid, a.targets, view_mean(views));  // a model predicting NaN or ±inf is never saved
   io::save_model(a.out / "model.safetensors", *model, so.normalization, run_metadata(P, a));
   write_history(a.out, history);
-  write_results(a.out, cat, split.valid, a.targets, pred, true);
+  write_results(a.out, cat, split.valid, a.targets, views, true);
   std::printf("%s train: model, history, metrics and predictions (validation set) in %s\n", P.name.c_str(), a.out.string().c_str());
 }
 
@@ -161,7 +161,14 @@ int run(int argc, char** argv) {
   a.seed = P.seed;
   CLI::App cli{P.description};
   cli.require_subcommand(1);
-  auto common = [&](CLI::App* c, bool training) {
+  // Each subcommand offers only the options that change what it does.
+  constexpr bool batch_norm = [] {
+    if constexpr (requires { Recipe::batch_norm; }) return Recipe::batch_norm;
+    return true;
+  }();
+  auto common = [&](CLI::App* c) {
+    const std::string name = c->get_name();
+    const bool training = name == "train" || name == "lr-find";
     c->add_option("--data", a.data, "folder in the paper's layout: " + P.catalog_file + " + " + P.image_dir + "/");
     c->add_option("--catalog", a.catalog, "CSV catalog (overrides --data)");
     c->add_option("--images", a.images, "folder of {objID}.jpg cutouts (overrides --data)");
@@ -175,17 +182,21 @@ int run(int argc, char** argv) {
         ->check(CLI::ExistingFile);
     if (training) {
       c->add_option("--target", a.targets, "target column(s); log_COL regresses log10 of column COL" + P.target_help);
+      c->add_option("--seed", a.seed, "random seed (the validation split, initial weights, batch order, augmentation)")
+          ->capture_default_str();
+      c->add_option("--valid-pct", a.valid_pct, "validation split, percent")->capture_default_str()->check(number_in(1, 90));
+    }
+    if (name == "train") {
       c->add_option("--epochs", a.epochs, "epochs, 1–100000 (default " + std::to_string(P.epochs) + ")")
           ->check(CLI::Range(1, 100000));
       c->add_option("--lr", a.lr, "learning rate, > 0 (default " + std::to_string(P.lr) + ")")->check(positive_number());
-      c->add_option("--seed", a.seed, "random seed")->capture_default_str();
-      c->add_option("--valid-pct", a.valid_pct, "validation split, percent")->capture_default_str()->check(CLI::Range(1.0, 90.0));
       c->add_flag("--resume", a.resume, "continue from --out/checkpoint.safetensors (same settings; --epochs may grow "
                                         "where the schedule allows)");
       c->add_flag("--overwrite", a.overwrite, "train into an --out that holds an earlier run's model, replacing it");
       c->add_flag("!--no-progress", a.progress, "a plain line per epoch instead of a progress bar");
-      c->add_flag("--sync-batchnorm", a.sync_batchnorm, "under mpirun: batch-norm statistics over every rank's batch "
-                                                         "(PyTorch's SyncBatchNorm) rather than each rank's share");
+      if (batch_norm)
+        c->add_flag("--sync-batchnorm", a.sync_batchnorm, "under mpirun: batch-norm statistics over every rank's batch "
+                                                           "(PyTorch's SyncBatchNorm) rather than each rank's share");
     }
     Recipe::add_options(c, a);
   };
@@ -193,15 +204,15 @@ int run(int argc, char** argv) {
   auto* summary = cli.add_subcommand("summary", "print the network: layers, output shapes, parameters");
   summary->add_option("--target", a.targets, "target column(s) (sets the number of outputs)");
   Recipe::add_options(summary, a);
-  common(cli.add_subcommand("train", "train on a labelled catalog; writes model, history, metrics, predictions"), true);
+  common(cli.add_subcommand("train", "train on a labelled catalog; writes model, history, metrics, predictions"));
   auto* lr_find = cli.add_subcommand("lr-find", "learning-rate range test (fastai's lr_find) with this program's optimizer; "
                                                  "writes lr_find.csv and lr_find.png, prints suggested rates");
-  common(lr_find, true);
+  common(lr_find);
   lr_find->add_option("--iters", a.lr_find_iters, "batches in the sweep from 1e-7 to 10")->capture_default_str()->check(CLI::Range(5, 100000));
   auto* evaluate = cli.add_subcommand("evaluate", "metrics and predictions of a trained model on a labelled catalog");
-  common(evaluate, false);
+  common(evaluate);
   auto* predict = cli.add_subcommand("predict", "predictions of a trained model for a catalog");
-  common(predict, false);
+  common(predict);
   CLI11_PARSE(cli, argc, argv);
   a.command = cli.get_subcommands().front()->get_name();
 

@@ -43,6 +43,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "../common/options.hpp"
 #if defined(GALNET_WITH_MPI)
 #include <galnet/dist/mpi.hpp>
 #endif
@@ -226,6 +228,7 @@ int train(const TrainOptions& o) {
               cat.size(), o.input.c_str(), bad_input, no_target, n);
   GALNET_CHECK(n >= 2, "line_ew train: ", o.input, ": fewer than 2 usable rows");
   const data::Split split = data::random_split(n, o.valid_pct, 0.0, o.seed);
+  std::printf("line_ew train: %zu training and %zu validation rows\n", split.train.size(), split.valid.size());
 
   // Per-line scalers and weight normalisation from the training rows that measure the line.
   manual_seed(o.seed);
@@ -384,7 +387,7 @@ int main(int argc, char** argv) {
   p->add_option("--output", po.output, "CSV to write: id, the ten EWs (Å), flag")->required();
   p->add_flag("--no-luminosity", po.no_luminosity, "use the model without luminosity (colours only)");
   p->add_option("--weights", po.weights, "a weight file (published key names) instead of the bundled one");
-  p->add_option("--threads", po.threads, "threads (default: galnet's default)")->check(CLI::NonNegativeNumber);
+  p->add_option("--threads", po.threads, "threads, 1–1024 (default: galnet's default)")->check(CLI::Range(1, 1024));
 
   TrainOptions to;
   auto* t = app.add_subcommand("train", "fit the ten per-line MLPs on a table of fluxes and measured EWs");
@@ -393,14 +396,14 @@ int main(int argc, char** argv) {
       ->required();
   t->add_option("--out", to.out, "folder for line_ew.safetensors and history.csv")->required();
   t->add_flag("--no-luminosity", to.no_luminosity, "train the model without luminosity");
-  t->add_option("--epochs", to.epochs, "epochs")->check(CLI::PositiveNumber);
-  t->add_option("--lr", to.lr, "Adam learning rate")->check(CLI::PositiveNumber);
-  t->add_option("--batch-size", to.batch_size, "rows per step")->check(CLI::PositiveNumber);
+  t->add_option("--epochs", to.epochs, "epochs, 1–100000")->capture_default_str()->check(CLI::Range(1, 100000));
+  t->add_option("--lr", to.lr, "Adam learning rate, > 0")->capture_default_str()->check(app::positive_number());
+  t->add_option("--batch-size", to.batch_size, "rows per step, 1–65536")->capture_default_str()->check(CLI::Range(1, 65536));
   t->add_option("--seed", to.seed, "seed of the initialisation, the split and the shuffling");
   t->add_option("--valid-pct", to.valid_pct, "fraction of usable rows held out for validation (0 for none)")
-      ->check(CLI::Range(0.0, 0.95));
-  t->add_option("--threads", to.threads, "threads (default 1: these small networks train fastest on one)")
-      ->check(CLI::PositiveNumber);
+      ->check(app::number_in(0, 0.95));
+  t->add_option("--threads", to.threads, "threads, 1–1024 (default 1: these small networks train fastest on one)")
+      ->check(CLI::Range(1, 1024));
 
   bool summary_no_l = false;
   auto* s = app.add_subcommand("summary", "print the ten networks and their parameter counts");

@@ -7,6 +7,7 @@ namespace galnet::app {
 
 struct SpinRecipe {
   static constexpr int max_outputs = 1;
+  static constexpr bool batch_norm = false;  // no --sync-batchnorm: nothing to synchronise
   template <int Outputs, class D = Cpu>
   using Model = models::SpinCNN<float, D>;
 
@@ -17,6 +18,7 @@ struct SpinRecipe {
             .normalization = app::NormalizationKind::unit, .rmse_loss = false};
   }
   static void add_options(CLI::App* c, app::Args&) {
+    if (c->get_name() == "summary") return;
     c->add_flag_callback("--winograd-5x5", [] { ops::set_winograd_5x5(true); },
                          "CPU: the 5x5 layer's forward and data gradient by Winograd F(2x2, 5x5), 1.7-2x faster, "
                          "float error up to 1.7e-6 of the output's scale instead of im2col's 0.5-5e-7 "

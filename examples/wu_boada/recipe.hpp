@@ -19,13 +19,20 @@ struct WuBoadaRecipe {
   static void add_options(CLI::App* c, app::Args& a) {
     c->add_option("--size", a.size, "resize the cutouts to N px, 8–4096 (the paper's resolution experiment: 64, 32, 16, 8); "
                                     "evaluate and predict take it from the model file")->check(CLI::Range(8, 4096));
-    c->add_flag("--tta", a.tta, "test-time augmentation: mean of the original and 4 augmented views");
-    if (c->get_name() == "train" || c->get_name() == "lr-find") {
+    const std::string name = c->get_name();
+    if (name == "train" || name == "evaluate" || name == "predict")
+      c->add_flag("--tta", a.tta, "test-time augmentation: the mean of the original and 4 augmented views "
+                                  "(predictions.csv also lists each view's, _tta0 the original)");
+    if (name == "lr-find")  // the sweep keeps the ratio of --lr-body to --lr
+      c->add_option("--lr", a.lr, "with --lr-body: the head's rate, which sets the groups' ratio (default 0.1)")
+          ->check(app::positive_number());
+    if (name == "train")
       c->add_option("--schedule", a.schedule, "sgdr (the paper's: 2 epochs at per-epoch cosine annealing, 1, then cycles "
                                               "of 1, 2, 4… epochs) or one-cycle (default: sgdr with --weights, one-cycle "
                                               "without)")->check(CLI::IsMember({"sgdr", "one-cycle"}));
+    if (name == "train" || name == "lr-find") {
       c->add_option("--wd", a.wd, "weight decay, 0–1 (default 0 with sgdr, 1e-4 with one-cycle, 0.01 from scratch)")
-          ->check(CLI::Range(0.0, 1.0));
+          ->check(app::number_in(0, 1));
       c->add_option("--optimizer", a.optimizer, "sgd (momentum 0.9, the paper's) or adamw (default: sgd with --weights, "
                                                 "adamw without)")->check(CLI::IsMember({"sgd", "adamw"}));
       c->add_option("--lr-body", a.lr_body, "discriminative learning rates, fastai's lr = slice(LR_BODY, lr): the stem "

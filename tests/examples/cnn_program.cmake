@@ -1,9 +1,9 @@
 # End-to-end check of an image program (sfnet, wu_boada, spin_cnn) on a tiny mock survey:
 # summary, lr-find, train (1 epoch), train --resume to 2 epochs, evaluate, predict, bad input,
-# --device cuda (trains where a GPU is visible, else fails clearly).
-# Then what protects a user's runs: option ranges, a resume that must match, outputs never replaced
-# by accident. -DPROGRAM=path -DMOCK=path/to/mock_survey -DLAYOUT=sfnet -DWORK=dir
-# -DPARAMS=11,177,025 [-DEXTRA=...] [-DGROWS=1: --resume may add epochs (not under one-cycle)]
+# each option's effect on values, and what protects a user's runs: option ranges, a resume that
+# must match, outputs never replaced by accident.
+# -DPROGRAM=path -DMOCK=path/to/mock_survey -DCSV_CHECK=path/to/galnet_csv_check -DLAYOUT=sfnet
+# -DWORK=dir -DPARAMS=11,177,025 [-DEXTRA=...] [-DGROWS=1: --resume may add epochs (not under one-cycle)]
 include(${CMAKE_CURRENT_LIST_DIR}/process.cmake)
 function(expect_files dir)
   foreach(f ${ARGN})
@@ -29,6 +29,30 @@ if(NOT rc OR NOT err MATCHES "holds 'notes.txt', which no mock survey writes" OR
 endif()
 file(REMOVE ${WORK}/data/notes.txt)
 must(${MOCK} --layout ${LAYOUT} --n 40 --seed 5 --out ${WORK}/data --overwrite)
+# The survey is a function of --seed and --n alone: one thread writes the same files; another
+# seed, other galaxies.
+must(${MOCK} --layout ${LAYOUT} --n 40 --seed 5 --threads 1 --out ${WORK}/data-t1)
+must(${MOCK} --layout ${LAYOUT} --n 40 --seed 6 --out ${WORK}/data-s6)
+file(GLOB_RECURSE files RELATIVE ${WORK}/data ${WORK}/data/*)
+list(LENGTH files nfiles)
+if(NOT nfiles EQUAL 41)
+  message(FATAL_ERROR "--n 40 must write a catalog and 40 cutouts, not ${nfiles} files")
+endif()
+foreach(f ${files})
+  file(SHA256 ${WORK}/data/${f} a)
+  file(SHA256 ${WORK}/data-t1/${f} b)
+  if(NOT a STREQUAL b)
+    message(FATAL_ERROR "mock_survey --threads 1 wrote another ${f}")
+  endif()
+endforeach()
+file(GLOB catalog ${WORK}/data/*.csv)
+get_filename_component(catalog ${catalog} NAME)
+file(READ ${WORK}/data/${catalog} a)
+file(READ ${WORK}/data-s6/${catalog} b)
+if(a STREQUAL b)
+  message(FATAL_ERROR "mock_survey --seed 6 wrote the --seed 5 catalog")
+endif()
+file(REMOVE_RECURSE ${WORK}/data-t1 ${WORK}/data-s6)
 
 must(${PROGRAM} summary)
 if(NOT out MATCHES "Trainable params: ${PARAMS}")
@@ -95,6 +119,69 @@ endif()
 
 must(${PROGRAM} predict --weights ${WORK}/run/model.safetensors --data ${WORK}/data --out ${WORK}/pred)
 expect_files(${WORK}/pred predictions.csv)
+string(REGEX REPLACE "^objID,([^,]+)_true.*" "\\1" target "${header}")
+
+# ---- Each option does what it says, checked on values (csv_check matches rows by objID).
+# --catalog and --images name the files --data implies: the same predictions.
+file(GLOB catalog_file ${WORK}/data/*.csv)
+file(GLOB image_dir LIST_DIRECTORIES true ${WORK}/data/images*)
+must(${PROGRAM} evaluate --weights ${WORK}/run/model.safetensors --catalog ${catalog_file} --images ${image_dir}
+     --out ${WORK}/eval-files)
+must(${CSV_CHECK} close ${WORK}/eval/predictions.csv ${target}_pred ${WORK}/eval-files/predictions.csv ${target}_pred 0)
+# --threads, --workers and --batch-size change how the work is done, not its result.
+must(${PROGRAM} evaluate --weights ${WORK}/run/model.safetensors --data ${WORK}/data --threads 1 --workers 1
+     --batch-size 3 --out ${WORK}/eval-serial)
+must(${CSV_CHECK} close ${WORK}/eval/predictions.csv ${target}_pred ${WORK}/eval-serial/predictions.csv ${target}_pred 1e-5)
+# --seed: the same seed trains the same model byte for byte (here once on a terminal, where the
+# progress bar shows, which --no-progress turns off).
+must(${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --seed 3 --lr 0.004 --out ${WORK}/seed3
+     --no-progress ${EXTRA})
+if(NOT err MATCHES "epoch 1/1  train loss" OR err MATCHES "\\[#")
+  message(FATAL_ERROR "train --no-progress must print plain epoch lines:\n${err}")
+endif()
+string(JOIN " " again ${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --seed 3 --lr 0.004
+       --out ${WORK}/seed3-again ${EXTRA})
+must(script -qec "${again}" /dev/null INPUT_FILE /dev/null)
+if(NOT out MATCHES "epoch 1/1 \\[[#.]+\\] [0-9]+/[0-9]+  loss")
+  message(FATAL_ERROR "train on a terminal must draw a progress bar:\n${out}")
+endif()
+file(SHA256 ${WORK}/seed3/model.safetensors a)
+file(SHA256 ${WORK}/seed3-again/model.safetensors b)
+if(NOT a STREQUAL b)
+  message(FATAL_ERROR "two runs with --seed 3 must write the same model")
+endif()
+# --lr: every schedule scales with it, so twice the rate gives twice each epoch's rate.
+must(${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --seed 3 --lr 0.008 --out ${WORK}/lr2
+     --no-progress ${EXTRA})
+must(${CSV_CHECK} close ${WORK}/seed3/history.csv lr ${WORK}/lr2/history.csv lr 1e-6 2)
+# Another --seed draws another validation split; --valid-pct sets its size; --target log_COL
+# regresses log10 of COL, and evaluate takes the target from the model.
+must(${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --seed 4 --valid-pct 50 --target log_r_eff_arcsec
+     --out ${WORK}/seed4 --no-progress ${EXTRA})
+file(STRINGS ${WORK}/seed3/predictions.csv ids3 REGEX "^[0-9]")
+file(STRINGS ${WORK}/seed4/predictions.csv ids4)
+list(LENGTH ids3 n3)
+list(LENGTH ids4 n4)
+list(GET ids4 0 header4)
+string(REGEX REPLACE ",[^;]*" "" ids3 "${ids3}")
+string(REGEX REPLACE ",[^;]*" "" ids4 "${ids4}")
+list(SUBLIST ids4 1 ${n3} first4)
+if(NOT n3 EQUAL 8 OR NOT n4 EQUAL 21 OR ids3 STREQUAL first4 OR
+   NOT header4 MATCHES "^objID,log_r_eff_arcsec_true,log_r_eff_arcsec_pred$")
+  message(FATAL_ERROR "--seed 4 --valid-pct 50 --target log_r_eff_arcsec: expected 20 other validation galaxies "
+          "(8 with --valid-pct 20) and that target; got ${n3} and ${n4} lines, header '${header4}'")
+endif()
+must(${PROGRAM} evaluate --weights ${WORK}/seed4/model.safetensors --data ${WORK}/data --out ${WORK}/seed4-eval)
+file(STRINGS ${WORK}/seed4-eval/predictions.csv rows LIMIT_COUNT 1)
+if(NOT rows MATCHES "^objID,log_r_eff_arcsec_true,log_r_eff_arcsec_pred$")
+  message(FATAL_ERROR "evaluate must take the target from the model: ${rows}")
+endif()
+# --batch-size is part of a run: a resume with another is refused, naming both.
+run(${PROGRAM} train --data ${WORK}/data --epochs 2 --batch-size 4 --seed 3 --lr 0.004 --out ${WORK}/seed3 --resume
+    --no-progress ${EXTRA})
+if(NOT rc OR NOT err MATCHES "batch_size = '8', this run has batch_size = '4'")
+  message(FATAL_ERROR "a resume with another --batch-size must be refused (rc ${rc}): ${err}")
+endif()
 
 # Bad input: an image folder that does not exist. Non-zero exit, a message naming it, no model.
 run(${PROGRAM} train --data ${WORK}/data --images ${WORK}/no-such-folder --epochs 1 --out ${WORK}/bad --no-progress)
@@ -102,23 +189,16 @@ if(NOT rc OR NOT err MATCHES "no-such-folder" OR EXISTS ${WORK}/bad/model.safete
   message(FATAL_ERROR "a missing image folder must fail clearly (rc ${rc}): ${err}")
 endif()
 # A GPU mode without --device cuda: non-zero exit, a message saying what to give, no model.
-run(${PROGRAM} train --data ${WORK}/data --epochs 1 --out ${WORK}/bf16 --bf16 --no-progress)
-if(NOT rc OR NOT err MATCHES "--bf16 is a GPU mode; give it with --device cuda" OR EXISTS ${WORK}/bf16/model.safetensors)
-  message(FATAL_ERROR "--bf16 on the CPU must fail clearly (rc ${rc}): ${err}")
-endif()
-# --device cuda: where the build has no CUDA backend, or no GPU is visible, a non-zero exit and a
-# message saying which, no model; where a GPU is there, a model.
-run(${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --out ${WORK}/gpu --device cuda --no-progress ${EXTRA})
-if(rc EQUAL 0)
-  expect_files(${WORK}/gpu model.safetensors)
-  message(STATUS "${PROGRAM}: --device cuda trained on a GPU")
-elseif(NOT err MATCHES "(has no CUDA backend|no CUDA device is visible)" OR EXISTS ${WORK}/gpu/model.safetensors)
-  message(FATAL_ERROR "--device cuda without a GPU must fail clearly (rc ${rc}): ${err}")
-endif()
+foreach(mode bf16 tf32)
+  run(${PROGRAM} train --data ${WORK}/data --epochs 1 --out ${WORK}/${mode} --${mode} --no-progress)
+  if(NOT rc OR NOT err MATCHES "--${mode} is a GPU mode; give it with --device cuda" OR EXISTS ${WORK}/${mode})
+    message(FATAL_ERROR "--${mode} on the CPU must fail clearly (rc ${rc}): ${err}")
+  endif()
+endforeach()
 
 # Numeric options out of range: refused before any work, naming the option and the value.
 foreach(bad "--epochs;0" "--epochs;-1" "--batch-size;0" "--batch-size;-5" "--lr;-1" "--lr;nan" "--threads;-3"
-            "--threads;100000" "--workers;0")
+            "--threads;100000" "--workers;0" "--valid-pct;0" "--valid-pct;95" "--valid-pct;nan")
   list(GET bad 0 option)
   list(GET bad 1 value)
   run(${PROGRAM} train --data ${WORK}/data ${option} ${value} --out ${WORK}/range --no-progress)
@@ -141,6 +221,22 @@ if(NOT rc OR NOT err MATCHES "no checkpoint to resume" OR EXISTS ${WORK}/fresh/m
   message(FATAL_ERROR "--resume without a checkpoint must fail (rc ${rc}): ${err}")
 endif()
 
+if(LAYOUT STREQUAL "sfnet")
+  must(${PROGRAM} summary --k 3)
+  if(NOT out MATCHES "TopK\\(k=3\\)")
+    message(FATAL_ERROR "summary --k 3 must show a top-3 layer:\n${out}")
+  endif()
+endif()
+if(LAYOUT STREQUAL "spin")
+  # --winograd-5x5: another algorithm for the 5x5 layer, the same predictions to float accuracy.
+  must(${PROGRAM} evaluate --weights ${WORK}/run/model.safetensors --data ${WORK}/data --winograd-5x5 --out ${WORK}/wino)
+  file(READ ${WORK}/eval/predictions.csv im2col)
+  file(READ ${WORK}/wino/predictions.csv wino)
+  if(wino STREQUAL im2col)
+    message(FATAL_ERROR "--winograd-5x5 must run another algorithm (its float rounding differs)")
+  endif()
+  must(${CSV_CHECK} close ${WORK}/eval/predictions.csv ${target}_pred ${WORK}/wino/predictions.csv ${target}_pred 1e-4)
+endif()
 if(LAYOUT STREQUAL "wu_boada")
   # --size is recorded in the model and evaluate applies it; a contradicting --size is an error.
   must(${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --size 64 --out ${WORK}/s64 --no-progress)
@@ -155,13 +251,15 @@ if(LAYOUT STREQUAL "wu_boada")
   if(NOT rc OR NOT err MATCHES "--size 32 contradicts .*trained on 64 px" OR EXISTS ${WORK}/s32-eval/predictions.csv)
     message(FATAL_ERROR "a --size that contradicts the model must fail naming both (rc ${rc}): ${err}")
   endif()
-  # --tta: the mean of five views, so predictions differ from the plain ones.
+  # --tta: the mean of five views, the first the plain image; so not the plain prediction.
   must(${PROGRAM} predict --weights ${WORK}/s64/model.safetensors --data ${WORK}/data --out ${WORK}/s64-plain)
   must(${PROGRAM} predict --weights ${WORK}/s64/model.safetensors --data ${WORK}/data --tta --out ${WORK}/s64-tta)
-  file(READ ${WORK}/s64-plain/predictions.csv plain)
-  file(READ ${WORK}/s64-tta/predictions.csv tta)
-  if(tta STREQUAL plain OR NOT tta MATCHES "oh_p50_pred\n1237")
-    message(FATAL_ERROR "--tta predictions must differ from the plain ones:\n${tta}")
+  set(views oh_p50_tta0 oh_p50_tta1 oh_p50_tta2 oh_p50_tta3 oh_p50_tta4)
+  must(${CSV_CHECK} mean ${WORK}/s64-tta/predictions.csv oh_p50_pred 1e-6 ${views})
+  must(${CSV_CHECK} close ${WORK}/s64-plain/predictions.csv oh_p50_pred ${WORK}/s64-tta/predictions.csv oh_p50_tta0 0)
+  run(${CSV_CHECK} close ${WORK}/s64-plain/predictions.csv oh_p50_pred ${WORK}/s64-tta/predictions.csv oh_p50_pred 1e-6)
+  if(NOT rc EQUAL 1)
+    message(FATAL_ERROR "--tta predictions must differ from the plain ones (rc ${rc}): ${out}${err}")
   endif()
   # The paper's SGDR phases end annealed only after 1, 2, 3, 4, 6, 10… epochs.
   run(${PROGRAM} train --data ${WORK}/data --schedule sgdr --optimizer sgd --epochs 5 --out ${WORK}/sgdr5 --no-progress)
@@ -174,6 +272,34 @@ if(LAYOUT STREQUAL "wu_boada")
   if(NOT out MATCHES "fine-tuning .* with SGD \\(momentum 0.9\\) and the paper's SGDR phases" OR
      NOT out MATCHES "body unfrozen for epoch 3 on")
     message(FATAL_ERROR "train --weights must run the paper's fine-tuning and unfreeze the body:\n${out}")
+  endif()
+  # --lr-body and --wd each change the trained model; --optimizer adamw --schedule one-cycle
+  # fine-tune with those, the rate annealing at the end.
+  set(tune train --data ${WORK}/data --weights ${WORK}/s64/model.safetensors --epochs 3 --batch-size 8 --size 64
+      --lr 0.01 --no-progress)
+  must(${PROGRAM} ${tune} --out ${WORK}/tune-flat)
+  must(${PROGRAM} ${tune} --lr-body 0.001 --out ${WORK}/tune-body)
+  must(${PROGRAM} ${tune} --wd 0.5 --out ${WORK}/tune-wd)
+  must(${PROGRAM} ${tune} --optimizer adamw --schedule one-cycle --out ${WORK}/tune-adamw)
+  if(NOT out MATCHES "fine-tuning .* with AdamW and one-cycle")
+    message(FATAL_ERROR "--optimizer adamw --schedule one-cycle must fine-tune with those:\n${out}")
+  endif()
+  file(STRINGS ${WORK}/tune-adamw/history.csv rows)
+  list(GET rows -1 last)
+  string(REGEX REPLACE "^[^,]*,[^,]*,[^,]*,([^,]*),.*" "\\1" lr "${last}")
+  if(NOT lr LESS 1e-3)  # the last of 12 steps: 3e-4, on its way to 1e-7
+    message(FATAL_ERROR "one-cycle must end annealing, far below --lr 0.01: ${last}")
+  endif()
+  file(SHA256 ${WORK}/tune-flat/model.safetensors flat)
+  foreach(other tune-body tune-wd tune-adamw)
+    file(SHA256 ${WORK}/${other}/model.safetensors h)
+    if(h STREQUAL flat)
+      message(FATAL_ERROR "${other} trained the same model as the plain fine-tune")
+    endif()
+  endforeach()
+  run(${PROGRAM} train --data ${WORK}/data --wd nan --out ${WORK}/wd-nan --no-progress)
+  if(NOT rc OR NOT err MATCHES "--wd" OR NOT err MATCHES "nan" OR EXISTS ${WORK}/wd-nan)
+    message(FATAL_ERROR "--wd nan must be refused before any work (rc ${rc}): ${err}")
   endif()
 endif()
 message(STATUS "${PROGRAM}: summary, lr-find, train, resume, evaluate, predict, options and bad input all behave")

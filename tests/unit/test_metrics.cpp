@@ -149,6 +149,16 @@ TEST_CASE("predictions_csv: header, ids as given, round-trip numbers, NaN as emp
         "587722981741363294,,8.7,9.5,9.25\n"
         "\"a,b\",0.1,0.30000000000000004,-1,-1e-300\n");
 
+  // Test-time augmentation: each view's prediction after each target's _pred, view-major input.
+  const std::vector<std::string> two = {"7", "8"};
+  const std::vector<double> yv = {8.5, 1.0, 9.0, 2.0}, pv = {8.6, 2.0, 9.1, 3.0};
+  const std::vector<double> views = {8.5, 1.5, 8.9, 2.5,   // view 0: [galaxy][target]
+                                     8.7, 2.5, 9.3, 3.5};  // view 1
+  CHECK(galnet::eval::predictions_csv(two, names, yv, pv, views) ==
+        "objID,oh_p50_true,oh_p50_pred,oh_p50_tta0,oh_p50_tta1,lgm_tot_p50_true,lgm_tot_p50_pred,lgm_tot_p50_tta0,"
+        "lgm_tot_p50_tta1\n7,8.5,8.6,8.5,8.7,1,2,1.5,2.5\n8,9,9.1,8.9,9.3,2,3,2.5,3.5\n");
+  CHECK_THROWS_AS((void)galnet::eval::predictions_csv(two, names, yv, pv, std::span(views).first(6)), galnet::Error);
+
   // galnet's own catalog reader reads it back: ids as text, empty fields as NaN, exact numbers.
   const auto dir = std::filesystem::temp_directory_path() / "galnet_test_metrics";
   std::filesystem::create_directories(dir);

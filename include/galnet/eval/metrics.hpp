@@ -20,8 +20,8 @@
 //       {"oh_p50": {"n": 123, "rmse": …, "nmad": …, "bias": …, "pearson": …, "spearman": …,
 //        "outlier_frac": …, "sd": …, "skill": …}, …}
 //     with doubles in their shortest round-trip form (full precision) and NaN written as null.
-//   - predictions_csv(ids, names, y, p): y and p row-major [n × k] (k = names.size()); header
-//     `objID,<name>_true,<name>_pred,…`, one line per row, ids as given, numbers in shortest
+//   - predictions_csv(ids, names, y, p[, views]): y and p row-major [n × k] (k = names.size());
+//     header `objID,<name>_true,<name>_pred[,<name>_tta0…],…`, one line per row, ids as given, numbers in shortest
 //     round-trip form, NaN as an empty field (galnet's catalog reader and pandas read it back
 //     as NaN). Fields with a comma, quote or line break are quoted (RFC 4180).
 //   - binned_stats(x, y, nbins[, lo, hi]): nbins equal bins of x over [lo, hi] (default: the
@@ -208,9 +208,11 @@ inline void write_metrics_json(const std::filesystem::path& path,
 }
 
 /// CSV text `objID,<name>_true,<name>_pred,…` with one line per id; y and p are row-major
-/// [ids.size() × names.size()].
+/// [ids.size() × names.size()]. `views`, when given, holds the predictions of each
+/// test-time-augmentation view, [v × ids × names]: columns `<name>_tta0…` follow each `_pred`.
 inline std::string predictions_csv(std::span<const std::string> ids, std::span<const std::string> names,
-                                   std::span<const double> y, std::span<const double> p) {
+                                   std::span<const double> y, std::span<const double> p,
+                                   std::span<const double> views = {}) {
   const char* who = "galnet::eval::predictions_csv: ";
   const std::size_t n = ids.size(), k = names.size();
   GALNET_CHECK(k > 0, who, "no target names");
@@ -218,13 +220,20 @@ inline std::string predictions_csv(std::span<const std::string> ids, std::span<c
                " targets need ", n * k);
   GALNET_CHECK(p.size() == n * k, who, "predictions hold ", p.size(), " numbers but ", n, " ids x ", k,
                " targets need ", n * k);
-  auto value = [](double v) { return std::isnan(v) ? std::string() : detail::metrics::shortest(v); };
+  GALNET_CHECK(n == 0 || views.size() % (n * k) == 0, who, "views hold ", views.size(), " numbers, not a multiple of ",
+               n, " ids x ", k, " targets");
+  const std::size_t v = n == 0 ? 0 : views.size() / (n * k);
+  auto value = [](double x) { return std::isnan(x) ? std::string() : detail::metrics::shortest(x); };
   std::string out = "objID";
   for (const auto& name : names) {  // appends: GCC 12's -Wrestrict misfires on "," + string&& (bug 105329)
     out += ',';
     out += detail::metrics::csv_field(name + "_true");
     out += ',';
     out += detail::metrics::csv_field(name + "_pred");
+    for (std::size_t t = 0; t < v; ++t) {
+      out += ',';
+      out += detail::metrics::csv_field(name + "_tta" + std::to_string(t));
+    }
   }
   out += '\n';
   for (std::size_t i = 0; i < n; ++i) {
@@ -234,6 +243,10 @@ inline std::string predictions_csv(std::span<const std::string> ids, std::span<c
       out += value(y[i * k + j]);
       out += ',';
       out += value(p[i * k + j]);
+      for (std::size_t t = 0; t < v; ++t) {
+        out += ',';
+        out += value(views[(t * n + i) * k + j]);
+      }
     }
     out += '\n';
   }

@@ -1,0 +1,43 @@
+# --device cuda on a GPU: the CPU-trained model of the end-to-end test (WORK/run) predicts on the
+# GPU what it predicts on the CPU (float32 to 1e-4, --tf32 to 1e-2, --bf16 to 3e-2 relative), and
+# trains there. Without a GPU the program must say so clearly, and the test is reported skipped;
+# a build without the CUDA backend must say that.
+# -DPROGRAM=path -DCSV_CHECK=path -DWORK=the end-to-end test's folder [-DEXTRA=...]
+include(${CMAKE_CURRENT_LIST_DIR}/process.cmake)
+separate_arguments(EXTRA)
+set(model ${WORK}/run/model.safetensors)
+file(REMOVE_RECURSE ${WORK}/cuda)
+run(${PROGRAM} evaluate --weights ${model} --data ${WORK}/data --device cuda --out ${WORK}/cuda/fp32)
+if(rc)
+  if(err MATCHES "no CUDA device is visible" AND NOT EXISTS ${WORK}/cuda/fp32/predictions.csv)
+    message(STATUS "GALNET-SKIPPED: no GPU visible (${PROGRAM} said so clearly)")
+    return()
+  endif()
+  if(err MATCHES "has no CUDA backend" AND NOT EXISTS ${WORK}/cuda/fp32/predictions.csv)
+    message(STATUS "GALNET-SKIPPED: this build has no CUDA backend (${PROGRAM} said so clearly)")
+    return()
+  endif()
+  message(FATAL_ERROR "--device cuda failed without a clear reason (rc ${rc}): ${err}")
+endif()
+file(STRINGS ${WORK}/eval/predictions.csv header LIMIT_COUNT 1)
+string(REGEX REPLACE "^objID,([^,]+)_true.*" "\\1" target "${header}")
+foreach(mode "fp32;1e-4" "tf32;1e-2" "bf16;3e-2")
+  list(GET mode 0 name)
+  list(GET mode 1 tolerance)
+  set(flag)
+  if(NOT name STREQUAL "fp32")
+    set(flag --${name})
+    must(${PROGRAM} evaluate --weights ${model} --data ${WORK}/data --device cuda ${flag} --out ${WORK}/cuda/${name})
+  endif()
+  must(${CSV_CHECK} close ${WORK}/eval/predictions.csv ${target}_pred ${WORK}/cuda/${name}/predictions.csv ${target}_pred
+       ${tolerance})
+endforeach()
+must(${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --device cuda --out ${WORK}/cuda/train --no-progress
+     ${EXTRA})
+file(READ ${WORK}/cuda/train/metrics.json metrics)
+string(JSON target0 MEMBER "${metrics}" 0)
+string(JSON rmse GET "${metrics}" ${target0} rmse)
+if(NOT rmse GREATER 0 OR NOT EXISTS ${WORK}/cuda/train/model.safetensors)
+  message(FATAL_ERROR "--device cuda train wrote no usable model: ${metrics}")
+endif()
+message(STATUS "${PROGRAM}: --device cuda predicts as the CPU does (fp32, tf32, bf16) and trains")
