@@ -122,12 +122,18 @@ expect_files(${WORK}/pred predictions.csv)
 string(REGEX REPLACE "^objID,([^,]+)_true.*" "\\1" target "${header}")
 
 # ---- Each option does what it says, checked on values (csv_check matches rows by objID).
-# --catalog and --images name the files --data implies: the same predictions.
+# --catalog and --images: the catalog's rows in reverse order, the cutouts --data implies. Each
+# galaxy's prediction is its own, wherever its row (no augmentation outside --tta).
 file(GLOB catalog_file ${WORK}/data/*.csv)
 file(GLOB image_dir LIST_DIRECTORIES true ${WORK}/data/images*)
-must(${PROGRAM} evaluate --weights ${WORK}/run/model.safetensors --catalog ${catalog_file} --images ${image_dir}
+file(STRINGS ${catalog_file} rows)
+list(POP_FRONT rows catalog_header)
+list(REVERSE rows)
+list(JOIN rows "\n" rows)
+file(WRITE ${WORK}/reversed.csv "${catalog_header}\n${rows}\n")
+must(${PROGRAM} evaluate --weights ${WORK}/run/model.safetensors --catalog ${WORK}/reversed.csv --images ${image_dir}
      --out ${WORK}/eval-files)
-must(${CSV_CHECK} close ${WORK}/eval/predictions.csv ${target}_pred ${WORK}/eval-files/predictions.csv ${target}_pred 0)
+must(${CSV_CHECK} close ${WORK}/eval/predictions.csv ${target}_pred ${WORK}/eval-files/predictions.csv ${target}_pred 1e-5)
 # --threads, --workers and --batch-size change how the work is done, not its result.
 must(${PROGRAM} evaluate --weights ${WORK}/run/model.safetensors --data ${WORK}/data --threads 1 --workers 1
      --batch-size 3 --out ${WORK}/eval-serial)
@@ -225,6 +231,18 @@ if(LAYOUT STREQUAL "sfnet")
   must(${PROGRAM} summary --k 3)
   if(NOT out MATCHES "TopK\\(k=3\\)")
     message(FATAL_ERROR "summary --k 3 must show a top-3 layer:\n${out}")
+  endif()
+  must(${PROGRAM} --help)
+  if(NOT out MATCHES "interpret +which sparse features fire")
+    message(FATAL_ERROR "sfnet --help must list interpret:\n${out}")
+  endif()
+  # A model file whose galnet.k is not a number: the error names the file, the key and the value.
+  file(COPY_FILE ${WORK}/run/model.safetensors ${WORK}/bad-k.safetensors)
+  must(sed -i "s/\\(\"galnet\\.k\": *\"\\)2\"/\\1x\"/" ${WORK}/bad-k.safetensors)
+  run(${PROGRAM} evaluate --weights ${WORK}/bad-k.safetensors --data ${WORK}/data --out ${WORK}/bad-k)
+  if(NOT rc OR NOT err MATCHES "bad-k.safetensors': metadata galnet.k = 'x' is not an integer in \\[1, 512\\]"
+     OR EXISTS ${WORK}/bad-k)
+    message(FATAL_ERROR "a model with galnet.k = 'x' must be refused naming file, key and value (rc ${rc}): ${err}")
   endif()
 endif()
 if(LAYOUT STREQUAL "spin")

@@ -23,3 +23,7 @@ if(EXISTS ${WORK}/interpret/top_features.png)  # built with cairo
   endif()
   message(STATUS "interpret: montage ${w8} px wide with --top 8, ${w1} px with --top 1")
 endif()
+run(${PROGRAM} interpret --weights ${WORK}/run/model.safetensors --data ${WORK}/data --top -5 --out ${WORK}/interpret-bad)
+if(NOT rc OR NOT err MATCHES "--top" OR NOT err MATCHES "-5" OR EXISTS ${WORK}/interpret-bad)
+  message(FATAL_ERROR "interpret --top -5 must be refused naming both (rc ${rc}): ${err}")
+endif()

@@ -1,6 +1,6 @@
 // csv_check — numeric checks on the CSV outputs of the programs, for the end-to-end tests (which
 // are cmake scripts, and cmake has no floating-point arithmetic). Rows are matched by the first
-// column (objID, epoch).
+// column (objID, epoch), in any order.
 //   csv_check close A.csv COL_A B.csv COL_B REL [F]   every row: |F·a − b| ≤ REL · max(|F·a|, |b|)
 //   csv_check mean FILE.csv COL REL COL1 COL2 …   every row: COL is the mean of COL1… within REL
 // Prints what it compared; exits 1 naming the first row that fails, 2 on bad usage or input.
@@ -31,12 +31,18 @@ int close(const Catalog& a, const std::string& ca, const Catalog& b, const std::
     return 1;
   }
   const auto &x = a.numeric(ca), &y = b.numeric(cb);
-  for (std::size_t r = 0; r < a.size(); ++r)
-    if (a.id(r) != b.id(r) || !within(f * x[r], y[r], rel)) {
-      std::fprintf(stderr, "csv_check: row %zu (%s / %s): %g x %s = %.9g, %s = %.9g, not within %g relative\n", r + 1,
-                   a.id(r).c_str(), b.id(r).c_str(), f, ca.c_str(), f * x[r], cb.c_str(), y[r], rel);
+  for (std::size_t r = 0; r < a.size(); ++r) {
+    const auto j = b.index_of(a.id(r));
+    if (!j) {
+      std::fprintf(stderr, "csv_check: %s is in the first file only\n", a.id(r).c_str());
       return 1;
     }
+    if (!within(f * x[r], y[*j], rel)) {
+      std::fprintf(stderr, "csv_check: %s: %g x %s = %.9g, %s = %.9g, not within %g relative\n", a.id(r).c_str(), f,
+                   ca.c_str(), f * x[r], cb.c_str(), y[*j], rel);
+      return 1;
+    }
+  }
   std::printf("csv_check: %zu rows of %g x %s and %s agree within %g\n", a.size(), f, ca.c_str(), cb.c_str(), rel);
   return 0;
 }
