@@ -360,3 +360,40 @@ TEST_CASE("fit: a validation loader without batches is an error that says so, be
                        doctest::Contains("the validation loader has no batches (3 samples)"), Error);
   CHECK(model.get<0>().weight().value.to_vector() == before);
 }
+
+TEST_CASE("fit: a loss that turns non-finite stops the run, naming it, and the last good checkpoint stays") {
+  /// MSE that gives NaN in epoch 2, in training or in validation (eval mode).
+  struct DivergingLoss {
+    const nn::layer_t<Net, float>* model;
+    bool in_validation;
+    int epoch = 0;
+    nn::MSELoss<float> mse;
+    float forward(const Tensor<float>& p, const Tensor<float>& y) {
+      const float l = mse.forward(p, y);
+      return epoch == 2 && model->training() != in_validation ? NAN : l;
+    }
+    const Tensor<float>& backward() const { return mse.backward(); }
+  };
+  const auto dir = std::filesystem::temp_directory_path() / "galnet_diverge_test";
+  for (const bool in_validation : {false, true}) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    manual_seed(3);
+    nn::layer_t<Net, float> model;
+    optim::SGD<float> opt(nn::parameters(model), {.lr = 0.05});
+    BlobSource src;
+    data::DataLoader loader(src, {}, {.batch_size = 16, .seed = 7, .workers = 1});
+    data::DataLoader valid(src, {0, 1, 2, 3}, {.batch_size = 16, .shuffle = false, .workers = 1});
+    DivergingLoss loss{&model, in_validation};
+    train::FitHooks<optim::SGD<float>> hooks;
+    hooks.before_epoch = [&](int e) { loss.epoch = e + 1; };
+    CAPTURE(in_validation);
+    CHECK_THROWS_WITH_AS(train::fit(model, opt, loss, loader, &valid,
+                                    {.epochs = 3, .checkpoint = dir / "ckpt.safetensors", .progress = false}, hooks),
+                         doctest::Contains(in_validation ? "the validation loss became nan at epoch 2"
+                                                         : "the training loss became nan at epoch 2"),
+                         Error);
+    CHECK(io::SafetensorsFile::read(dir / "ckpt.safetensors").metadata().at("train.epoch") == "1");
+  }
+  std::filesystem::remove_all(dir);
+}
