@@ -7,12 +7,16 @@ on every parameter), fastai's one-cycle to --lr over --epochs, RMSE loss, dihedr
 augmentation, ImageNet normalisation, the output bias at the training mean and its weights scaled
 by the training targets' standard deviation. galnet runs first (`wu_boada train`); its validation
 galaxies (predictions.csv) are the held-out set PyTorch is scored on, and PyTorch trains on the
-rest. Usage (after scripts/build.sh and tools/setup_python.sh):
+rest, once per --torch-seeds (its initialisation, batch order and augmentation; the split
+stays), so the spread between PyTorch runs shows what a difference between the two means.
+Usage (after scripts/build.sh and tools/setup_python.sh):
 
   tools/.venv/bin/python tools/compare_training.py [--data data/sdss-metallicity-sample]
-      [--epochs 30] [--batch-size 32] [--lr 3e-3] [--seed 0] [--out compare-run]
+      [--epochs 30] [--batch-size 32] [--lr 3e-3] [--seed 0] [--torch-seeds 1] [--out compare-run]
+      [--reuse-galnet]
 
-Prints one line per framework (RMSE, RMSE / sd, Pearson, seconds) and writes compare.json.
+Prints one line per run (RMSE, RMSE / sd, Pearson, seconds) and writes compare.json.
+--reuse-galnet takes galnet's run from an earlier call with the same --out.
 """
 import argparse
 import csv
@@ -46,6 +50,11 @@ def metrics(truth, pred):
 
 def run_galnet(args):
     out = os.path.join(args.out, "galnet")
+    if args.reuse_galnet:
+        with open(os.path.join(args.out, "compare.json")) as f:
+            g = json.load(f)["galnet"]
+        with open(os.path.join(out, "predictions.csv")) as f:
+            return [r["objID"] for r in csv.DictReader(f)], g
     cmd = [args.galnet, "train", "--data", args.data, "--epochs", str(args.epochs), "--batch-size",
            str(args.batch_size), "--lr", str(args.lr), "--seed", str(args.seed), "--threads", str(args.threads),
            "--optimizer", "adamw", "--schedule", "one-cycle", "--wd", "0.01", "--no-progress", "--overwrite",
@@ -99,8 +108,8 @@ def one_cycle(step, total, lr_max, pct=0.25, div=25.0, div_final=1e5):
     return cos(lr_max, lr_max / div_final, p), cos(0.85, 0.95, p)
 
 
-def run_torch(args, held_out):
-    torch.manual_seed(args.seed)
+def run_torch(args, held_out, seed):
+    torch.manual_seed(seed)
     torch.set_num_threads(args.threads)
     with open(os.path.join(args.data, "train.csv")) as f:
         rows = list(csv.DictReader(f))
@@ -125,7 +134,7 @@ def run_torch(args, held_out):
         last.bias.fill_(float(yt.mean()))
         last.weight.mul_(float(yt.std(unbiased=False)))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.95, 0.999), eps=1e-8, weight_decay=0.01)
-    g = torch.Generator().manual_seed(args.seed)
+    g = torch.Generator().manual_seed(seed)
     n = xt.shape[0]
     per_epoch = n // args.batch_size if n > args.batch_size else 1
     total, step = args.epochs * per_epoch, 0
@@ -164,20 +173,22 @@ def main():
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--torch-seeds", type=int, default=1, help="PyTorch runs, seeds --seed, --seed + 1, ...")
+    ap.add_argument("--reuse-galnet", action="store_true", help="galnet's run of an earlier call with this --out")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--out", default=os.path.join(ROOT, "compare-run"))
     args = ap.parse_args()
-    if args.epochs < 1 or args.batch_size < 1 or not args.lr > 0:
-        ap.error("--epochs and --batch-size must be >= 1 and --lr > 0")
+    if args.epochs < 1 or args.batch_size < 1 or not args.lr > 0 or args.torch_seeds < 1:
+        ap.error("--epochs, --batch-size and --torch-seeds must be >= 1 and --lr > 0")
     os.makedirs(args.out, exist_ok=True)
     held_out, g = run_galnet(args)
-    t = run_torch(args, held_out)
+    runs = [run_torch(args, held_out, args.seed + i) for i in range(args.torch_seeds)]
     report = {"recipe": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
-                         "optimizer": "AdamW wd 0.01", "schedule": "one-cycle"}, "galnet": g, "pytorch": t}
+                         "optimizer": "AdamW wd 0.01", "schedule": "one-cycle"}, "galnet": g, "pytorch": runs}
     with open(os.path.join(args.out, "compare.json"), "w") as f:
         json.dump(report, f, indent=1)
-    for name, m in (("galnet", g), ("pytorch", t)):
-        print(f"{name:8s} held-out n {m['n']}: RMSE {m['rmse']:.4f} = {m['rmse_over_sd']:.2f} sd (sd {m['sd']:.4f}), "
+    for name, m in [("galnet", g)] + [(f"pytorch seed {args.seed + i}", t) for i, t in enumerate(runs)]:
+        print(f"{name:16s} held-out n {m['n']}: RMSE {m['rmse']:.4f} = {m['rmse_over_sd']:.2f} sd (sd {m['sd']:.4f}), "
               f"Pearson {m['pearson']:.3f}, {m['seconds']:.0f} s")
 
 
