@@ -8,7 +8,8 @@
 //   3. turns them into line fluxes, F_line = EW × f_λ(λ_line), and adds Gaussian lines to the
 //      spectrum, checking that the added flux integrates back to F_line,
 //   4. prints ∂EW(Hα)/∂ln F_j, the gradient a differentiable forward model would use.
-// LineEW::predict is const, allocation-free and thread-safe: call it from every worker thread.
+// LineEW::predict is const, allocation-free and thread-safe: call it from every worker thread;
+// gradient() uses the model's layers, so each thread keeps its own LineEW for it.
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -47,7 +48,7 @@ int main() {
                                      {"quiescent, red", 20.0, 0.2, 0.50, 0.20},
                                      {"faint, distant", 2.5, -1.2, 0.75, 0.30}};
   try {
-    const LineEW model = LineEW::published();  // <prefix>/share/galnet/line_ew, found alone
+    LineEW model = LineEW::published();  // <prefix>/share/galnet/line_ew, found alone
     std::printf("weights: %s (%s luminosity)\n", model.source().string().c_str(),
                 model.with_luminosity() ? "with" : "without");
 

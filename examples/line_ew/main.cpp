@@ -34,10 +34,11 @@
 #include <galnet/core/rng.hpp>
 #include <galnet/data/catalog.hpp>
 #include <galnet/dist/communicator.hpp>
-#include <galnet/io/atomic_file.hpp>
+#include <galnet/core/atomic_file.hpp>
 #include <galnet/io/state_dict.hpp>
 #include <galnet/models/line_ew.hpp>
 #include <galnet/models/line_ew_predictor.hpp>
+#include <galnet/models/line_ew_table.hpp>
 #include <galnet/nn/loss.hpp>
 #include <galnet/optim.hpp>
 #include <optional>
@@ -56,34 +57,6 @@ using models::LineEW;
 namespace {
 
 constexpr int kLines = LineEW::lines;
-
-std::vector<std::string> input_columns() {
-  std::vector<std::string> c;
-  for (int j = 0; j < LineEW::bins; ++j) c.push_back("flux_" + std::to_string(j));
-  c.push_back("z");
-  return c;
-}
-
-/// The catalog's fluxes (n×12) and z, read column by column (errors name file, line, column).
-void read_inputs(const data::Catalog& cat, std::vector<double>& fluxes, std::vector<double>& z) {
-  const std::size_t n = cat.size();
-  fluxes.assign(n * LineEW::bins, 0.0);
-  for (int j = 0; j < LineEW::bins; ++j) {
-    const auto& col = cat.numeric("flux_" + std::to_string(j));
-    for (std::size_t i = 0; i < n; ++i) fluxes[i * LineEW::bins + j] = col[i];
-  }
-  z = cat.numeric("z");
-}
-
-/// A CSV field, quoted when it has to be (RFC 4180).
-std::string csv_field(std::string_view s) {
-  const bool quote = s.find_first_of(",\"\r\n") != std::string_view::npos ||
-                     (!s.empty() && (s.front() == ' ' || s.back() == ' '));
-  if (!quote) return std::string(s);
-  std::string out = "\"";
-  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 std::string line_list() {
   std::string s;
@@ -104,29 +77,18 @@ int predict(const PredictOptions& o, const dist::Communicator& comm) {
   GALNET_CHECK(!(o.no_luminosity && model.with_luminosity()), "line_ew predict: --no-luminosity was given but '",
                weights.string(), "' is a model with luminosity (12 inputs)");
   const auto cat = data::Catalog::read_csv(o.input, {.id_column = "id"});
-  cat.require_columns(input_columns(), "line_ew predict");
-  std::vector<double> fluxes, z;
-  read_inputs(cat, fluxes, z);
+  const auto in = models::read_line_ew_inputs(cat, "line_ew predict");
   const std::size_t n = cat.size();
   std::vector<double> ew(n * kLines);
   std::vector<LineEW::RowStatus> status(n);
 
-  // This rank's rows (all of them in one process), in chunks on the thread team:
-  // LineEW::predict is const and thread-safe.
+  // This rank's rows (all of them in one process); predict() uses the thread team.
   if (o.threads > 0) set_num_threads(o.threads);
   const auto [first, last] = dist::shard(static_cast<std::int64_t>(n), comm);
-  constexpr std::size_t kChunk = 256;
   const auto begin = static_cast<std::size_t>(first), mine = static_cast<std::size_t>(last - first);
-  const auto chunks = static_cast<long long>((mine + kChunk - 1) / kChunk);
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1)
-#endif
-  for (long long c = 0; c < chunks; ++c) {
-    const std::size_t a = begin + static_cast<std::size_t>(c) * kChunk, m = std::min(kChunk, begin + mine - a);
-    model.predict(std::span<const double>(fluxes).subspan(a * LineEW::bins, m * LineEW::bins),
-                  std::span<const double>(z).subspan(a, m), std::span<double>(ew).subspan(a * kLines, m * kLines),
-                  std::span<LineEW::RowStatus>(status).subspan(a, m));
-  }
+  model.predict(std::span<const double>(in.fluxes).subspan(begin * LineEW::bins, mine * LineEW::bins),
+                std::span<const double>(in.z).subspan(begin, mine), std::span<double>(ew).subspan(begin * kLines, mine * kLines),
+                std::span<LineEW::RowStatus>(status).subspan(begin, mine));
   if (comm.size() > 1) {  // every rank's rows to every rank: zeros elsewhere, so the sums are exact
     std::vector<double> rows(n * (kLines + 1), 0.0);
     for (std::size_t i = begin; i < begin + mine; ++i) {
@@ -141,27 +103,8 @@ int predict(const PredictOptions& o, const dist::Communicator& comm) {
     }
   }
 
-  std::string out = "id";
-  for (const auto l : models::line_ew_lines) out += "," + std::string(l);
-  out += ",flag\n";
   std::size_t flagged = 0;
-  char buf[32];
-  for (std::size_t i = 0; i < n; ++i) {
-    out += csv_field(cat.id(i));
-    if (status[i] == LineEW::RowStatus::ok) {
-      for (int l = 0; l < kLines; ++l) {
-        std::snprintf(buf, sizeof buf, ",%.9g", ew[i * kLines + l]);
-        out += buf;
-      }
-      out += ",\n";
-    } else {
-      ++flagged;
-      std::string why = LineEW::describe_row(&fluxes[i * LineEW::bins], z[i], true);
-      if (why.empty()) why = LineEW::status_name(status[i]);  // valid inputs, non-finite EWs
-      out += std::string(kLines, ',') + "," + csv_field(why) + "\n";
-    }
-  }
-  io::write_file_atomically(o.output, out);
+  galnet::write_file_atomically(o.output, models::line_ew_csv(cat, in, ew, status, &flagged));
   std::printf("line_ew predict: %zu rows%s, %zu predicted, %zu flagged (EWs left empty, reason in 'flag'); %s model "
               "%s -> %s\n",
               n, comm.size() > 1 ? (" on " + std::to_string(comm.size()) + " ranks").c_str() : "", n - flagged, flagged,
@@ -183,11 +126,12 @@ template <bool WithL>
 int train(const TrainOptions& o) {
   constexpr int In = WithL ? 12 : 11;
   const auto cat = data::Catalog::read_csv(o.input, {.id_column = "id"});
-  std::vector<std::string> cols = input_columns();
+  std::vector<std::string> cols;
   for (const auto l : models::line_ew_lines) cols.insert(cols.end(), {std::string(l) + "_ew", std::string(l) + "_ew_ivar"});
   cat.require_columns(cols, "line_ew train");
-  std::vector<double> fluxes, z;
-  read_inputs(cat, fluxes, z);
+  const auto in = models::read_line_ew_inputs(cat, "line_ew train");
+  const std::vector<double>& fluxes = in.fluxes;
+  const std::vector<double>& z = in.z;
   std::vector<const std::vector<double>*> ew_col(kLines), ivar_col(kLines);
   for (int l = 0; l < kLines; ++l) {
     ew_col[l] = &cat.numeric(std::string(models::line_ew_lines[l]) + "_ew");
@@ -337,7 +281,7 @@ int train(const TrainOptions& o) {
                     {"features", WithL ? "11 colours log10(F_{j+1}/F_j) and log10(F_8 (1+z) D_L^2), standardized"
                                        : "11 colours log10(F_{j+1}/F_j), standardized"}};
   io::save_state_dict(net, dir / "line_ew.safetensors", meta);
-  io::write_file_atomically(dir / "history.csv", history);
+  galnet::write_file_atomically(dir / "history.csv", history);
   std::printf("line_ew train: wrote %s and %s\n", (dir / "line_ew.safetensors").string().c_str(),
               (dir / "history.csv").string().c_str());
   return 0;

@@ -29,7 +29,7 @@
 //     bin the centre, mean and standard deviation (ddof = 0) of y and the count — the same as
 //     scipy.stats.binned_statistic. Rows with a non-finite x or y, or x outside [lo, hi], are
 //     left out; an empty bin has NaN mean and std.
-//   - write_metrics_json / write_predictions_csv write these atomically (io::AtomicFile).
+//   - write_metrics_json / write_predictions_csv write these atomically (galnet::AtomicFile).
 #pragma once
 #include <algorithm>
 #include <charconv>
@@ -48,7 +48,8 @@
 #include <nlohmann/json.hpp>
 
 #include "galnet/core/error.hpp"
-#include "galnet/io/atomic_file.hpp"
+#include "galnet/data/csv.hpp"
+#include "galnet/core/atomic_file.hpp"
 
 namespace galnet::eval {
 
@@ -117,17 +118,6 @@ inline std::string shortest(double v) {
   char buf[64];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   return ec == std::errc{} ? std::string(buf, end) : std::string("nan");
-}
-
-/// A CSV field, quoted when it holds a delimiter, quote or line break.
-inline std::string csv_field(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + '"';
 }
 
 }  // namespace detail::metrics
@@ -202,7 +192,7 @@ inline std::string metrics_json(const std::vector<std::pair<std::string, Regress
 inline void write_metrics_json(const std::filesystem::path& path,
                                const std::vector<std::pair<std::string, RegressionMetrics>>& targets) {
   const std::string text = metrics_json(targets) + "\n";
-  io::AtomicFile f(path, "galnet::eval::write_metrics_json: '" + path.string() + "': ");
+  galnet::AtomicFile f(path, "galnet::eval::write_metrics_json: '" + path.string() + "': ");
   f.write(text);
   f.commit();
 }
@@ -227,17 +217,17 @@ inline std::string predictions_csv(std::span<const std::string> ids, std::span<c
   std::string out = "objID";
   for (const auto& name : names) {  // appends: GCC 12's -Wrestrict misfires on "," + string&& (bug 105329)
     out += ',';
-    out += detail::metrics::csv_field(name + "_true");
+    out += data::csv_field(name + "_true");
     out += ',';
-    out += detail::metrics::csv_field(name + "_pred");
+    out += data::csv_field(name + "_pred");
     for (std::size_t t = 0; t < v; ++t) {
       out += ',';
-      out += detail::metrics::csv_field(name + "_tta" + std::to_string(t));
+      out += data::csv_field(name + "_tta" + std::to_string(t));
     }
   }
   out += '\n';
   for (std::size_t i = 0; i < n; ++i) {
-    out += detail::metrics::csv_field(ids[i]);
+    out += data::csv_field(ids[i]);
     for (std::size_t j = 0; j < k; ++j) {
       out += ',';
       out += value(y[i * k + j]);
@@ -258,7 +248,7 @@ inline void write_predictions_csv(const std::filesystem::path& path, std::span<c
                                   std::span<const std::string> names, std::span<const double> y,
                                   std::span<const double> p) {
   const std::string text = predictions_csv(ids, names, y, p);
-  io::AtomicFile f(path, "galnet::eval::write_predictions_csv: '" + path.string() + "': ");
+  galnet::AtomicFile f(path, "galnet::eval::write_predictions_csv: '" + path.string() + "': ");
   f.write(text);
   f.commit();
 }

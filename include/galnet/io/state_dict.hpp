@@ -17,6 +17,7 @@
 //   - A model on a GPU is saved and loaded the same way: its tensors are staged through host
 //     copies (detail::host_view, detail::copy_from_file), so files never depend on the device.
 #pragma once
+#include <concepts>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -172,11 +173,17 @@ LoadReport load_state_dict(L& model, const SafetensorsFile& file, const LoadOpti
   return rep;
 }
 
-template <class L>
-LoadReport load_state_dict(L& model, const SafetensorsFile& file, bool strict = true) {
+// `strict` is a bool exactly (a template parameter), so that load_state_dict(m, f, {}) means
+// LoadOptions{} (strict) and never strict = bool{} = false.
+template <class L, std::same_as<bool> B>
+LoadReport load_state_dict(L& model, const SafetensorsFile& file, B strict) {
   LoadOptions opt;
   opt.strict = strict;
   return load_state_dict(model, file, opt);
+}
+template <class L>
+LoadReport load_state_dict(L& model, const SafetensorsFile& file) {
+  return load_state_dict(model, file, LoadOptions{});
 }
 
 /// Reads `path`, then loads it as above.
@@ -184,12 +191,15 @@ template <class L>
 LoadReport load_state_dict(L& model, const std::filesystem::path& path, const LoadOptions& opt) {
   return load_state_dict(model, SafetensorsFile::read(path), opt);
 }
-
-template <class L>
-LoadReport load_state_dict(L& model, const std::filesystem::path& path, bool strict = true) {
+template <class L, std::same_as<bool> B>
+LoadReport load_state_dict(L& model, const std::filesystem::path& path, B strict) {
   LoadOptions opt;
   opt.strict = strict;
   return load_state_dict(model, SafetensorsFile::read(path), opt);
+}
+template <class L>
+LoadReport load_state_dict(L& model, const std::filesystem::path& path) {
+  return load_state_dict(model, SafetensorsFile::read(path), LoadOptions{});
 }
 
 }  // namespace galnet::io

@@ -14,7 +14,8 @@
 //
 // Inference: in eval mode a float32 CPU net runs every line through ops::SeluMlp (fused,
 // AVX-512 or AVX2, allocation-free once its buffers have grown, reading the layers' own weights), where
-// the build has it; otherwise, and in training mode, layer by layer. backward() after a fused
+// the build has it; otherwise, and in training mode, layer by layer. infer() is the same fused
+// inference as a const, thread-safe call (what models::LineEW predicts with). backward() after a fused
 // forward first re-runs the layered forward on the same input, so gradients are always
 // available (at the cost of that pass).
 #pragma once
@@ -68,10 +69,10 @@ public:
     net_.summarize(s, prefix, in);
   }
   /// Views of layers.0 … layers.3 for ops::SeluMlp (float32, CPU).
-  std::array<ops::DenseRef, 4> dense()
+  std::array<ops::DenseRef, 4> dense() const
     requires(std::is_same_v<T, float> && std::is_same_v<D, Cpu>)
   {
-    auto ref = [](auto& linear, int in, int out) {
+    auto ref = [](const auto& linear, int in, int out) {
       return ops::DenseRef{linear.weight().value.data(), linear.bias().value.data(), in, out};
     };
     return {ref(net_.template get<0>(), In, 64), ref(net_.template get<2>(), 64, 128),
@@ -167,9 +168,38 @@ public:
       line_[l].mlp.summarize(s, nn::join(prefix, std::string(line_ew_lines[l])), Shape{in[0], inputs});
   }
   LineEWMLP<T, D, inputs>& line(int l) { return line_[l].mlp; }
+  const LineEWMLP<T, D, inputs>& line(int l) const { return line_[l].mlp; }
   /// Line l's input scaler for feature j (its colour or luminosity scaler's mean, scale).
   [[nodiscard]] T input_mean(int l, int j) const { return mean(line_[l], j); }
   [[nodiscard]] T input_scale(int l, int j) const { return scale(line_[l], j); }
+
+  /// Inference that leaves the layers' buffers alone: y[i·10 + l] = line l's arcsinh(EW) of the
+  /// raw features x[i·inputs …], n rows, through ops::SeluMlp (float32 CPU; the vector path
+  /// where the build has it). Const, allocation-free and thread-safe; with `parallel` it may
+  /// use the OpenMP team (never nested inside one); with `batch_invariant` a row's bits do not
+  /// depend on the rows beside it (ops::SeluMlp::forward).
+  void infer(std::int64_t n, const float* x, float* y, bool parallel = true, bool batch_invariant = false) const
+    requires(std::is_same_v<T, float> && std::is_same_v<D, Cpu>)
+  {
+    // Few rows: the lines share out the threads (each line's weights, 69 KB, stay in one core's
+    // cache); many rows: the lines run in turn, each splitting its row tiles.
+    const bool by_line = parallel && n < 4 * ops::SeluMlp::kTile;
+    auto run_line = [&](int l) {
+      const auto& ln = line_[l];
+      float centre[inputs], spread[inputs];
+      for (int j = 0; j < inputs; ++j) centre[j] = mean(ln, j), spread[j] = scale(ln, j);
+      const auto layers = ln.mlp.dense();
+      ops::SeluMlp(layers, centre, spread).forward(n, x, inputs, y + l, lines, parallel && !by_line, batch_invariant);
+    };
+#if defined(_OPENMP)
+    if (by_line && num_threads() > 1 && !omp_in_parallel()) {
+#pragma omp parallel for schedule(static)
+      for (int l = 0; l < lines; ++l) run_line(l);
+      return;
+    }
+#endif
+    for (int l = 0; l < lines; ++l) run_line(l);
+  }
 
 private:
   struct Line {
@@ -178,32 +208,13 @@ private:
   };
   static constexpr bool kFusable = ops::kSeluMlpFused && std::is_same_v<T, float> && std::is_same_v<D, Cpu>;
 
-  /// Every line through ops::SeluMlp, straight from x into column l of y_. The input is kept
-  /// (by pointer, as the layers keep theirs) for a backward() that may follow.
+  /// Every line through infer(), straight from x into y_. The input is kept (by pointer, as
+  /// the layers keep theirs) for a backward() that may follow.
 #if defined(GALNET_SELU_MLP_FUSED)
   void forward_fused(const tensor& x)
     requires kFusable
   {
-    const std::int64_t n = x.dim(0);
-    // Few rows: the lines share out the threads (each line's weights, 69 KB, stream from that
-    // core's cache); many rows: the lines run in turn, each splitting its row tiles.
-    const bool by_line = n < 4 * ops::SeluMlp::kTile;
-    auto run_line = [&](int l) {
-      auto& ln = line_[l];
-      float centre[inputs], spread[inputs];
-      for (int j = 0; j < inputs; ++j) centre[j] = mean(ln, j), spread[j] = scale(ln, j);
-      const auto layers = ln.mlp.dense();
-      ops::SeluMlp(layers, centre, spread).forward(n, x.data(), inputs, y_.data() + l, lines, !by_line);
-    };
-#if defined(_OPENMP)
-    if (by_line && num_threads() > 1 && !omp_in_parallel()) {
-#pragma omp parallel for schedule(static)
-      for (int l = 0; l < lines; ++l) run_line(l);
-    } else
-#endif
-    {
-      for (int l = 0; l < lines; ++l) run_line(l);
-    }
+    infer(x.dim(0), x.data(), y_.data());
     fused_input_ = &x;
   }
 #endif

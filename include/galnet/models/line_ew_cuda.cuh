@@ -22,10 +22,10 @@ public:
   using Net = LineEWNet<float, Cpu, WithLuminosity>;
   static constexpr int inputs = Net::inputs, lines = Net::lines;
 
-  explicit LineEWCuda(Net& net) : kernel_(pack(net)) {}
+  explicit LineEWCuda(const Net& net) : kernel_(pack(net)) {}
 
   /// Every line's packed weights and scalers (what the GPU holds), from the network's.
-  static ops::LineEWPack pack(Net& net) {
+  static ops::LineEWPack pack(const Net& net) {
     ops::LineEWPack p;
     for (int l = 0; l < lines; ++l) {
       float mean[inputs], scale[inputs];

@@ -3,7 +3,7 @@
 //
 //   auto lines = galnet::models::LineEW::published();        // the bundled weights, found alone
 //   lines.predict(fluxes /*n×12*/, z /*n*/, ew /*n×10*/);      // EW in Å, lines as line_ew_lines
-//   lines.gradient(fluxes, z, ew, dew_dflux /*n×10×12*/);      // exact ∂EW/∂F by backprop
+//   lines.gradient(fluxes, z, ew, dew_dflux /*n×10×12*/);      // ∂EW/∂F by backprop, float64
 //
 // Model (one MLP per line, ten lines; see docs/models/line_ew.md):
 //   inputs   F_j, j = 0…11: mean f_λ in the rest-frame bins [3400 + 300 j, 3700 + 300 j) Å,
@@ -15,21 +15,26 @@
 //   output   y = arcsinh(EW / Å); EW = sinh(y).
 //
 // Contract
-//   - Weights come from a safetensors file with the published key names (LINE.layers.K.weight
-//     [out, in], LINE.layers.K.bias, LINE.color_scaler.mean/scale, LINE.luminosity_scaler.mean/
-//     scale); with or without luminosity is read from the file (layers.0 has 12 or 11 inputs and
-//     the luminosity scalers are present or absent). Any dtype safetensors allows is accepted;
-//     everything is held and computed in double. A wrong file throws galnet::Error naming the
-//     file and every missing or mis-shaped tensor.
-//   - predict() and gradient() are const and keep no state between calls: any number of threads
-//     may call them on one LineEW at once. They never allocate: per-call scratch lives on the
-//     calling thread's stack (about 40 KiB: kTile rows at a time), for any batch size.
+//   - One network, LineEWNet (galnet/models/line_ew.hpp), loaded by io::load_state_dict from a
+//     safetensors file with the published key names (LINE.layers.K.weight [out, in],
+//     LINE.layers.K.bias, LINE.color_scaler.mean/scale, LINE.luminosity_scaler.mean/scale); with
+//     or without luminosity is read from the file (layers.0 has 12 or 11 inputs). Any dtype is
+//     accepted. A wrong file throws galnet::Error naming the file and every missing, unexpected
+//     or mis-shaped tensor; a non-finite value or a zero scaler scale is refused.
+//   - predict() runs the float32 network through the fused inference path (LineEWNet::infer,
+//     ops::SeluMlp); features and EW = sinh(y) are computed in double. It is const, never
+//     allocates, and any number of threads may call it on one LineEW at once; it uses the
+//     OpenMP team itself when called outside one. A row's result does not depend on the rows
+//     beside it, the batch or the thread count: bit-identical however the rows are split.
+//   - gradient() backpropagates through the ordinary layers of a float64 copy of the same
+//     weights (∂EW/∂F exact to float64 rounding; its EWs agree with predict()'s to float32
+//     precision). It uses the layers' buffers: not const, one LineEW per thread, allocation-free
+//     once the buffers have grown to the largest batch.
 //   - A row is valid when its 12 fluxes are finite and > 0 and, where z is given, z is finite
-//     and > 0. Invalid rows get NaN EWs (and NaN gradients) and a RowStatus other than ok; the
-//     call returns how many rows were invalid and never throws for bad values. z may be an empty
-//     span for a model without luminosity (z is then not used nor checked).
-//   - The arithmetic of one row does not depend on the batch it is in or the thread running it:
-//     results are bit-identical however the rows are split.
+//     and > 0. Invalid rows get NaN EWs (and NaN gradients) and a RowStatus other than ok; so
+//     do valid rows whose EWs are not finite (ew_not_finite). Calls return how many rows were
+//     invalid and never throw for bad values. z may be an empty span for a model without
+//     luminosity (z is then not used nor checked).
 //   - Span sizes are checked: a mismatch throws galnet::Error (before anything is written).
 #pragma once
 #include <algorithm>
@@ -45,11 +50,15 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "galnet/core/cosmology.hpp"
 #include "galnet/core/error.hpp"
+#include "galnet/core/parallel.hpp"
+#include "galnet/core/rng.hpp"
 #include "galnet/io/safetensors.hpp"
+#include "galnet/io/state_dict.hpp"
 #include "galnet/models/line_ew.hpp"
 
 namespace galnet::models {
@@ -100,14 +109,34 @@ inline std::filesystem::path find_line_ew_weights(bool with_luminosity = true) {
        "\nset GALNET_DATA_DIR to the folder holding line_ew/, or pass the file explicitly");
 }
 
-// ---- the predictor ----
+ // ---- the predictor ----
 
 class LineEW {
+  /// The network twice: float32 for predict(), float64 for gradient().
+  template <bool L>
+  struct Nets {
+    LineEWNet<float, Cpu, L> f32;
+    LineEWNet<double, Cpu, L> f64;
+    Tensor<double> x, z, dy;  ///< gradient()'s features, one line's standardised inputs, its dEW/dy
+  };
+
+  /// f(nets) for the loaded Nets<true> or Nets<false> (monostate only before load()).
+  template <class F>
+  decltype(auto) with_nets(F&& f) {
+    if (auto* p = std::get_if<Nets<true>>(&nets_)) return f(*p);
+    return f(std::get<Nets<false>>(nets_));
+  }
+  template <class F>
+  decltype(auto) with_nets(F&& f) const {
+    if (const auto* p = std::get_if<Nets<true>>(&nets_)) return f(*p);
+    return f(std::get<Nets<false>>(nets_));
+  }
+
 public:
   static constexpr int bins = 12;     ///< input fluxes per row
   static constexpr int colours = 11;  ///< colour features
   static constexpr int lines = 10;    ///< outputs per row, in the order of line_ew_lines
-  static constexpr int kTile = 16;    ///< rows evaluated together (stack scratch ≈ kTile × 2.3 KiB)
+  static constexpr int kChunk = 256;  ///< rows per stack tile of predict() (≈ 22 KiB, and SeluMlp's 32)
 
   /// Why a row was not predicted (the first problem found, fluxes in column order, then z).
   /// ew_not_finite: valid inputs whose features or EWs leave double's range (z = 1e-20, fluxes of 1e308).
@@ -122,6 +151,11 @@ public:
 
   [[nodiscard]] bool with_luminosity() const { return in_ == 12; }
   [[nodiscard]] int inputs() const { return in_; }  ///< features per line: 12 or 11
+  /// The float32 network predict() runs, as f(const LineEWNet<float, Cpu, L>&) for L = with_luminosity().
+  template <class F>
+  decltype(auto) visit_network(F&& f) const {
+    return with_nets([&](const auto& nets) -> decltype(auto) { return f(nets.f32); });
+  }
   [[nodiscard]] const std::filesystem::path& source() const { return source_; }
   [[nodiscard]] static constexpr std::string_view line_name(int l) { return line_ew_lines[static_cast<std::size_t>(l)]; }
 
@@ -177,44 +211,40 @@ public:
   /// luminosity), status n values or empty. Returns the number of invalid rows (EWs NaN).
   std::size_t predict(std::span<const double> fluxes, std::span<const double> z, std::span<double> ew,
                       std::span<RowStatus> status = {}) const {
-    const std::size_t n = check_sizes("predict", fluxes, z, ew, lines, status);
-    return run(n, fluxes.data(), z, ew.data(), nullptr, nullptr, status);
+    const std::size_t n = check_sizes("predict", fluxes, z, ew, status);
+    return with_nets([&](const auto& nets) { return predict_with(nets.f32, n, fluxes.data(), z, ew.data(), status); });
   }
 
-  /// As predict, and the exact derivatives by backpropagation: dew_dflux[(i·10 + l)·12 + j] =
-  /// ∂EW_l/∂F_j of row i (n×10×12), and where dew_dz is not empty, dew_dz[i·10 + l] = ∂EW_l/∂z
-  /// (n×10; zero without luminosity). Returns the number of invalid rows (their values NaN).
+  /// As predict, and the derivatives by backpropagation in float64: dew_dflux[(i·10 + l)·12 + j]
+  /// = ∂EW_l/∂F_j of row i (n×10×12), and where dew_dz is not empty, dew_dz[i·10 + l] = ∂EW_l/∂z
+  /// (n×10; zero without luminosity). ew holds the float64 network's EWs. Returns the number of
+  /// invalid rows (their values NaN).
   std::size_t gradient(std::span<const double> fluxes, std::span<const double> z, std::span<double> ew,
-                       std::span<double> dew_dflux, std::span<double> dew_dz = {},
-                       std::span<RowStatus> status = {}) const {
-    const std::size_t n = check_sizes("gradient", fluxes, z, ew, lines, status);
+                       std::span<double> dew_dflux, std::span<double> dew_dz = {}, std::span<RowStatus> status = {}) {
+    const std::size_t n = check_sizes("gradient", fluxes, z, ew, status);
     GALNET_CHECK(dew_dflux.size() == n * lines * bins, "galnet::models::LineEW::gradient: dew_dflux has ",
                  dew_dflux.size(), " values, expected n×10×12 = ", n * lines * bins);
     GALNET_CHECK(dew_dz.empty() || dew_dz.size() == n * lines, "galnet::models::LineEW::gradient: dew_dz has ",
                  dew_dz.size(), " values, expected n×10 = ", n * lines, " (or none)");
-    return run(n, fluxes.data(), z, ew.data(), dew_dflux.data(), dew_dz.empty() ? nullptr : dew_dz.data(), status);
+    return with_nets([&](auto& nets) {
+      return gradient_with(nets, n, fluxes.data(), z, ew.data(), dew_dflux.data(),
+                           dew_dz.empty() ? nullptr : dew_dz.data(), status);
+    });
   }
 
 private:
-  static constexpr int H1 = 64, H2 = 128, H3 = 64;
-  static constexpr double kLambda = 1.0507009873554804934193349852946;
-  static constexpr double kAlpha = 1.6732632423543772848170429916717;
   static constexpr double kLn10 = 2.302585092994045684017991454684364;
-
-  /// One line's parameters, offsets into params_. Weights transposed: wt[i·out + o] = W[o][i].
-  struct Line {
-    std::size_t mean, scale, w0, b0, w1, b1, w2, b2, w3, b3;
-  };
+  static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
   std::size_t check_sizes(const char* who, std::span<const double> fluxes, std::span<const double> z,
-                          std::span<double> ew, int per_row, std::span<RowStatus> status) const {
+                          std::span<double> ew, std::span<RowStatus> status) const {
     GALNET_CHECK(fluxes.size() % bins == 0, "galnet::models::LineEW::", who, ": fluxes has ", fluxes.size(),
                  " values, not a multiple of 12 (n×12 row-major)");
     const std::size_t n = fluxes.size() / bins;
     GALNET_CHECK(z.size() == n || (z.empty() && in_ == 11), "galnet::models::LineEW::", who, ": z has ",
                  z.size(), " values for ", n, " rows", in_ == 11 ? " (or pass none: this model has no luminosity)" : "");
-    GALNET_CHECK(ew.size() == n * static_cast<std::size_t>(per_row), "galnet::models::LineEW::", who, ": ew has ",
-                 ew.size(), " values, expected n×10 = ", n * static_cast<std::size_t>(per_row));
+    GALNET_CHECK(ew.size() == n * lines, "galnet::models::LineEW::", who, ": ew has ", ew.size(),
+                 " values, expected n×10 = ", n * lines);
     GALNET_CHECK(status.empty() || status.size() == n, "galnet::models::LineEW::", who, ": status has ",
                  status.size(), " values for ", n, " rows (or pass none)");
     return n;
@@ -227,221 +257,172 @@ private:
     GALNET_CHECK(file.contains(probe), who, "no tensor '", probe,
                  "'; not a line-EW weight file (expected LINE.layers.K.weight, LINE.color_scaler.mean, ...)");
     const Shape s0 = file.shape(probe);
-    GALNET_CHECK(s0.rank() == 2 && s0[0] == H1 && (s0[1] == 12 || s0[1] == 11), who, "'", probe, "' has shape ",
+    GALNET_CHECK(s0.rank() == 2 && s0[0] == 64 && (s0[1] == 12 || s0[1] == 11), who, "'", probe, "' has shape ",
                  s0.str(), ", expected [64, 12] (with luminosity) or [64, 11] (without)");
     in_ = static_cast<int>(s0[1]);
-    // Every expected tensor with its shape; all problems are reported together.
-    struct Want {
-      std::string name;
-      Shape shape;
+    // Building the networks draws their (overwritten) initial weights: the caller's seeded
+    // default generator is left as it was.
+    const Generator saved = default_generator();
+    auto fill = [&](auto& nets) {
+      try {
+        io::load_state_dict(nets.f32, file, {});
+      } catch (const Error& e) {
+        fail(who, "not a valid line-EW weight file: ", e.what());
+      }
+      io::load_state_dict(nets.f64, file, {});
+      nets.f32.eval(), nets.f64.eval();
+      nets.f64.set_input_grad(true);
+      for (int l = 0; l < lines; ++l)
+        for (int j = 0; j < in_; ++j)
+          GALNET_CHECK(nets.f64.input_scale(l, j) != 0, who, line_ew_lines[static_cast<std::size_t>(l)],
+                       ": scaler scale ", j, " is 0 (must be non-zero)");
     };
-    std::vector<Want> want;
-    for (const auto line : line_ew_lines) {
-      const std::string p(line);
-      want.push_back({p + ".color_scaler.mean", Shape{colours}});
-      want.push_back({p + ".color_scaler.scale", Shape{colours}});
-      if (in_ == 12) {
-        want.push_back({p + ".luminosity_scaler.mean", Shape{1}});
-        want.push_back({p + ".luminosity_scaler.scale", Shape{1}});
-      }
-      const std::int64_t dims[5] = {in_, H1, H2, H3, 1};
-      for (int k = 0; k < 4; ++k) {
-        want.push_back({p + ".layers." + std::to_string(k) + ".weight", Shape{dims[k + 1], dims[k]}});
-        want.push_back({p + ".layers." + std::to_string(k) + ".bias", Shape{dims[k + 1]}});
-      }
-    }
-    std::string problems;
-    for (const auto& w : want) {
-      if (!file.contains(w.name)) problems += "\n  missing: " + w.name + " " + w.shape.str();
-      else if (file.shape(w.name) != w.shape)
-        problems += "\n  mismatch: " + w.name + ": expected " + w.shape.str() + ", file has " + file.shape(w.name).str();
-    }
-    if (in_ == 11)
-      for (const auto line : line_ew_lines)
-        if (file.contains(std::string(line) + ".luminosity_scaler.mean"))
-          problems += "\n  unexpected: " + std::string(line) + ".luminosity_scaler.mean (layers.0 has 11 inputs)";
-    GALNET_CHECK(problems.empty(), who, "not a valid line-EW weight file:", problems);
-
-    const std::size_t per_line = 2 * static_cast<std::size_t>(in_) + static_cast<std::size_t>(in_) * H1 + H1 +
-                                 H1 * H2 + H2 + H2 * H3 + H3 + H3 + 1;
-    params_.assign(per_line * lines, 0.0);
-    std::size_t at = 0;
-    auto take = [&](std::size_t count) {
-      const std::size_t off = at;
-      at += count;
-      return off;
-    };
-    for (int l = 0; l < lines; ++l) {
-      const std::string p(line_ew_lines[static_cast<std::size_t>(l)]);
-      Line& ln = line_[static_cast<std::size_t>(l)];
-      ln.mean = take(static_cast<std::size_t>(in_));
-      ln.scale = take(static_cast<std::size_t>(in_));
-      const auto cm = file.get<double>(p + ".color_scaler.mean"), cs = file.get<double>(p + ".color_scaler.scale");
-      for (int j = 0; j < colours; ++j) params_[ln.mean + j] = cm[j], params_[ln.scale + j] = cs[j];
-      if (in_ == 12) {
-        params_[ln.mean + 11] = file.get<double>(p + ".luminosity_scaler.mean")[0];
-        params_[ln.scale + 11] = file.get<double>(p + ".luminosity_scaler.scale")[0];
-      }
-      for (int j = 0; j < in_; ++j)
-        GALNET_CHECK(std::isfinite(params_[ln.scale + j]) && params_[ln.scale + j] != 0, who, p,
-                     ": scaler scale ", j, " is ", params_[ln.scale + j], " (must be finite and non-zero)");
-      const int dims[5] = {in_, H1, H2, H3, 1};
-      std::size_t* wofs[4] = {&ln.w0, &ln.w1, &ln.w2, &ln.w3};
-      std::size_t* bofs[4] = {&ln.b0, &ln.b1, &ln.b2, &ln.b3};
-      for (int k = 0; k < 4; ++k) {
-        const int in = dims[k], out = dims[k + 1];
-        *wofs[k] = take(static_cast<std::size_t>(in) * out);
-        *bofs[k] = take(static_cast<std::size_t>(out));
-        const auto w = file.get<double>(p + ".layers." + std::to_string(k) + ".weight");  // [out, in]
-        const auto b = file.get<double>(p + ".layers." + std::to_string(k) + ".bias");
-        for (int o = 0; o < out; ++o) {
-          params_[*bofs[k] + o] = b[o];
-          for (int i = 0; i < in; ++i) params_[*wofs[k] + static_cast<std::size_t>(i) * out + o] = w[o * in + i];
-        }
-      }
-    }
-    for (const double v : params_)
-      GALNET_CHECK(std::isfinite(v), who, "a weight or scaler value is not finite");
+    if (in_ == 12) nets_.template emplace<Nets<true>>();
+    else nets_.template emplace<Nets<false>>();
+    default_generator() = saved;  // before anything below can throw
+    with_nets(fill);
   }
 
-  /// a[r][o] = b[o] + Σ_i x[r][i] · W[o][i] for nr rows (W stored transposed: wt[i·Out + o]).
-  /// Every row runs the same code, summing in the order i = 0, 1, …, so a row's result does
-  /// not depend on the rows beside it.
-  template <int Out>
-  static void dense(const double* __restrict wt, const double* __restrict b, const double* __restrict x, int in,
-                    double* __restrict a, int nr) {
-    for (int r = 0; r < nr; ++r)
-      for (int o = 0; o < Out; ++o) a[r * Out + o] = b[o];
-    for (int i = 0; i < in; ++i) {
-      const double* w = wt + static_cast<std::size_t>(i) * Out;
-      for (int r = 0; r < nr; ++r) {
-        const double xi = x[r * in + i];
-        double* ar = a + r * Out;
-        for (int o = 0; o < Out; ++o) ar[o] += xi * w[o];
-      }
-    }
+  /// Writes NaN into a flagged row's outputs.
+  static void clear_row(std::size_t i, double* ew, double* dflux, double* dz) {
+    for (int l = 0; l < lines; ++l) ew[i * lines + l] = kNaN;
+    if (dflux)
+      for (int k = 0; k < lines * bins; ++k) dflux[i * lines * bins + k] = kNaN;
+    if (dz)
+      for (int l = 0; l < lines; ++l) dz[i * lines + l] = kNaN;
   }
-  static void selu(double* a, int count) {
-    for (int k = 0; k < count; ++k) a[k] = a[k] > 0 ? kLambda * a[k] : kLambda * kAlpha * std::expm1(a[k]);
+  /// Flags a row whose EWs left double's range; true if it did.
+  static bool flag_non_finite(std::size_t i, double* ew, double* dflux, double* dz, std::span<RowStatus> status) {
+    bool finite = true;
+    for (int l = 0; l < lines; ++l) finite = finite && std::isfinite(ew[i * lines + l]);
+    if (finite) return false;
+    if (!status.empty()) status[i] = RowStatus::ew_not_finite;
+    clear_row(i, ew, dflux, dz);
+    return true;
   }
-  /// SELU'(a) from h = SELU(a): λ where h > 0, else λα eᵃ = h + λα.
-  static double selu_grad(double h) { return h > 0 ? kLambda : h + kLambda * kAlpha; }
 
-  std::size_t run(std::size_t n, const double* f, std::span<const double> zs, double* ew, double* dflux, double* dz,
-                  std::span<RowStatus> status) const {
-    constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-    const bool check_z = !zs.empty();
-    // Scratch on the stack: raw features, standardised inputs and the three hidden layers.
-    double feat[kTile][12];
-    double x[kTile * 12], h1[kTile * H1], h2[kTile * H2], h3[kTile * H3];
-    std::size_t rows[kTile];
-    std::size_t invalid = 0, i = 0;
-    while (i < n) {
-      int nr = 0;
-      for (; i < n && nr < kTile; ++i) {  // gather up to kTile valid rows
-        const double zi = check_z ? zs[i] : 0.0;
-        const RowStatus st = check_row(f + i * bins, zi, check_z);
-        if (!status.empty()) status[i] = st;
-        if (st != RowStatus::ok) {
-          ++invalid;
-          for (int l = 0; l < lines; ++l) ew[i * lines + l] = nan;
-          if (dflux)
-            for (int k = 0; k < lines * bins; ++k) dflux[i * lines * bins + k] = nan;
-          if (dz)
-            for (int l = 0; l < lines; ++l) dz[i * lines + l] = nan;
-          continue;
-        }
-        features(f + i * bins, zi, feat[nr]);
-        rows[nr++] = i;
-      }
-      if (nr == 0) continue;
-      for (int l = 0; l < lines; ++l) {
-        const Line& ln = line_[static_cast<std::size_t>(l)];
-        const double* p = params_.data();
-        for (int r = 0; r < nr; ++r)
-          for (int j = 0; j < in_; ++j) x[r * in_ + j] = (feat[r][j] - p[ln.mean + j]) / p[ln.scale + j];
-        dense<H1>(p + ln.w0, p + ln.b0, x, in_, h1, nr);
-        selu(h1, nr * H1);
-        dense<H2>(p + ln.w1, p + ln.b1, h1, H1, h2, nr);
-        selu(h2, nr * H2);
-        dense<H3>(p + ln.w2, p + ln.b2, h2, H2, h3, nr);
-        selu(h3, nr * H3);
-        for (int r = 0; r < nr; ++r) {
-          double y = p[ln.b3];
-          for (int k = 0; k < H3; ++k) y += h3[r * H3 + k] * p[ln.w3 + k];
-          const std::size_t row = rows[r];
-          ew[row * lines + l] = std::sinh(y);
-          if (dflux) backward(ln, y, h1 + r * H1, h2 + r * H2, h3 + r * H3, f + row * bins,
-                              check_z ? zs[row] : 0.0, dflux + (row * lines + l) * bins, dz ? dz + row * lines + l : nullptr);
-        }
-      }
-      for (int r = 0; r < nr; ++r) {  // never a NaN or infinity reported as a prediction
-        const std::size_t row = rows[r];
-        bool finite = true;
-        for (int l = 0; l < lines; ++l) finite = finite && std::isfinite(ew[row * lines + l]);
-        if (finite) continue;
+  /// Rows [a, a + m): checks, features in double, the network in float32 on a stack tile.
+  template <class Net>
+  static std::size_t predict_rows(const Net& net, std::size_t a, std::size_t m, const double* f,
+                                  std::span<const double> zs, double* ew, std::span<RowStatus> status) {
+    constexpr int In = Net::inputs;
+    alignas(64) float x[kChunk * In], y[kChunk * lines];
+    std::size_t rows[kChunk];
+    std::size_t invalid = 0;
+    int nr = 0;
+    for (std::size_t i = a; i < a + m; ++i) {
+      const double zi = zs.empty() ? 0.0 : zs[i];
+      const RowStatus st = check_row(f + i * bins, zi, !zs.empty());
+      if (!status.empty()) status[i] = st;
+      if (st != RowStatus::ok) {
         ++invalid;
-        if (!status.empty()) status[row] = RowStatus::ew_not_finite;
-        for (int l = 0; l < lines; ++l) ew[row * lines + l] = nan;
-        if (dflux)
-          for (int k = 0; k < lines * bins; ++k) dflux[row * lines * bins + k] = nan;
-        if (dz)
-          for (int l = 0; l < lines; ++l) dz[row * lines + l] = nan;
+        clear_row(i, ew, nullptr, nullptr);
+        continue;
       }
+      double feat[12];
+      raw_features(f + i * bins, zi, In == 12, feat);
+      for (int j = 0; j < In; ++j) x[nr * In + j] = static_cast<float>(feat[j]);
+      rows[nr++] = i;
+    }
+    net.infer(nr, x, y, /*parallel=*/false, /*batch_invariant=*/true);
+    for (int r = 0; r < nr; ++r) {
+      for (int l = 0; l < lines; ++l) ew[rows[r] * lines + l] = std::sinh(static_cast<double>(y[r * lines + l]));
+      invalid += flag_non_finite(rows[r], ew, nullptr, nullptr, status) ? 1 : 0;
     }
     return invalid;
   }
 
-  /// ∂EW/∂F_j (12 values) and ∂EW/∂z of one row for one line, from its hidden activations.
-  void backward(const Line& ln, double y, const double* h1, const double* h2, const double* h3, const double* f,
-                double z, double* dflux, double* dz) const {
-    const double* p = params_.data();
-    double g3[H3], g2[H2], g1[H1], gx[12];
-    for (int k = 0; k < H3; ++k) g3[k] = p[ln.w3 + k] * selu_grad(h3[k]);
-    for (int j = 0; j < H2; ++j) {  // g2[j] = SELU'·Σ_k g3[k] W2[k][j], W2t[j·H3 + k]
-      const double* w = p + ln.w2 + static_cast<std::size_t>(j) * H3;
-      double s = 0;
-      for (int k = 0; k < H3; ++k) s += g3[k] * w[k];
-      g2[j] = s * selu_grad(h2[j]);
+  template <class Net>
+  static std::size_t predict_with(const Net& net, std::size_t n, const double* f, std::span<const double> zs,
+                                  double* ew, std::span<RowStatus> status) {
+    const auto chunks = static_cast<std::int64_t>((n + kChunk - 1) / kChunk);
+    std::size_t invalid = 0;
+    auto chunk = [&](std::int64_t c) {
+      const auto a = static_cast<std::size_t>(c) * kChunk;
+      return predict_rows(net, a, std::min<std::size_t>(kChunk, n - a), f, zs, ew, status);
+    };
+#if defined(_OPENMP)
+    if (chunks > 1 && num_threads() > 1 && !omp_in_parallel()) {
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : invalid)
+      for (std::int64_t c = 0; c < chunks; ++c) invalid += chunk(c);
+      return invalid;
     }
-    for (int i = 0; i < H1; ++i) {
-      const double* w = p + ln.w1 + static_cast<std::size_t>(i) * H2;
-      double s = 0;
-      for (int j = 0; j < H2; ++j) s += g2[j] * w[j];
-      g1[i] = s * selu_grad(h1[i]);
+#endif
+    for (std::int64_t c = 0; c < chunks; ++c) invalid += chunk(c);
+    return invalid;
+  }
+
+  /// Valid rows through each line's layers in float64, then the chain rule to fluxes and z.
+  template <class Nets>
+  std::size_t gradient_with(Nets& nets, std::size_t n, const double* f, std::span<const double> zs, double* ew,
+                            double* dflux, double* dz, std::span<RowStatus> status) {
+    constexpr int In = decltype(nets.f64)::inputs;
+    std::size_t invalid = 0;
+    std::vector<std::size_t>& rows = rows_;
+    rows.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+      const RowStatus st = check_row(f + i * bins, zs.empty() ? 0.0 : zs[i], !zs.empty());
+      if (!status.empty()) status[i] = st;
+      if (st == RowStatus::ok) rows.push_back(i);
+      else ++invalid, clear_row(i, ew, dflux, dz);
     }
-    const double dew_dy = std::cosh(y);
-    for (int m = 0; m < in_; ++m) {
-      const double* w = p + ln.w0 + static_cast<std::size_t>(m) * H1;
-      double s = 0;
-      for (int i = 0; i < H1; ++i) s += g1[i] * w[i];
-      gx[m] = dew_dy * s / p[ln.scale + m];  // ∂EW/∂(raw feature m)
+    const auto m = static_cast<std::int64_t>(rows.size());
+    nets.x.resize(Shape{m, In});
+    for (std::int64_t r = 0; r < m; ++r) {
+      const std::size_t i = rows[static_cast<std::size_t>(r)];
+      raw_features(f + i * bins, zs.empty() ? 0.0 : zs[i], In == 12, &nets.x[r * In]);
     }
-    // Colours c_m = log10(F_{m+1}) − log10(F_m); L = log10(F_8) + log10((1+z) D_L²).
+    nets.z.resize(Shape{m, In});
+    nets.dy.resize(Shape{m, 1});
+    for (int l = 0; l < lines; ++l) {
+      auto& mlp = nets.f64.line(l);
+      for (std::int64_t r = 0; r < m; ++r)
+        for (int j = 0; j < In; ++j)
+          nets.z[r * In + j] = (nets.x[r * In + j] - nets.f64.input_mean(l, j)) / nets.f64.input_scale(l, j);
+      const Tensor<double>& y = mlp.forward(nets.z);
+      for (std::int64_t r = 0; r < m; ++r) {
+        ew[rows[static_cast<std::size_t>(r)] * lines + l] = std::sinh(y[r]);
+        nets.dy[r] = std::cosh(y[r]);  // dEW/dy
+      }
+      const Tensor<double>& dx = mlp.backward(nets.dy);  // ∂EW/∂(standardised input)
+      for (std::int64_t r = 0; r < m; ++r) {
+        const std::size_t i = rows[static_cast<std::size_t>(r)];
+        double gx[12];
+        for (int j = 0; j < In; ++j) gx[j] = dx[r * In + j] / nets.f64.input_scale(l, j);
+        chain(gx, In, f + i * bins, zs.empty() ? 0.0 : zs[i], dflux + (i * lines + l) * bins,
+              dz ? dz + i * lines + l : nullptr);
+      }
+    }
+    for (const std::size_t i : rows) invalid += flag_non_finite(i, ew, dflux, dz, status) ? 1 : 0;
+    return invalid;
+  }
+
+  /// ∂EW/∂F_j (12 values) and ∂EW/∂z from ∂EW/∂(raw feature) gx: colours c_m = log10(F_{m+1})
+  /// − log10(F_m); L = log10(F_8) + log10((1+z) D_L²).
+  static void chain(const double* gx, int in, const double* f, double z, double* dflux, double* dz) {
     for (int j = 0; j < bins; ++j) {
       double g = 0;
       if (j >= 1) g += gx[j - 1];
       if (j <= colours - 1) g -= gx[j];
-      if (in_ == 12 && j == 8) g += gx[11];
+      if (in == 12 && j == 8) g += gx[11];
       dflux[j] = g / (f[j] * kLn10);
     }
-    if (dz) {
-      if (in_ == 12) {
-        // dL/dz = [1/(1+z) + 2 D_L'/D_L] / ln 10, D_L = (1+z) D_C, D_C' = (c/H0)/E(z).
-        const double dc = comoving_distance_mpc(z), zp = 1.0 + z;
-        const double e = std::sqrt(0.3 * zp * zp * zp + 0.7), dh = 299792.458 / 70.0;
-        const double dl = zp * dc, dl_dz = dc + zp * dh / e;
-        *dz = gx[11] * (1.0 / zp + 2.0 * dl_dz / dl) / kLn10;
-      } else {
-        *dz = 0.0;
-      }
+    if (!dz) return;
+    if (in == 12) {
+      // dL/dz = [1/(1+z) + 2 D_L'/D_L] / ln 10, D_L = (1+z) D_C, D_C' = (c/H0)/E(z).
+      const double dc = comoving_distance_mpc(z), zp = 1.0 + z;
+      const double e = std::sqrt(0.3 * zp * zp * zp + 0.7), dh = 299792.458 / 70.0;
+      const double dl = zp * dc, dl_dz = dc + zp * dh / e;
+      *dz = gx[11] * (1.0 / zp + 2.0 * dl_dz / dl) / kLn10;
+    } else {
+      *dz = 0.0;
     }
   }
 
   std::filesystem::path source_;
   int in_ = 12;
-  std::vector<double> params_;
-  std::array<Line, lines> line_{};
+  std::variant<std::monostate, Nets<true>, Nets<false>> nets_;  ///< monostate: nothing built before load()
+  std::vector<std::size_t> rows_;  ///< gradient()'s valid rows
 };
 
 }  // namespace galnet::models

@@ -80,7 +80,12 @@ public:
   }
 
   Parameter<T, D>& weight() { return weight_; }
+  const Parameter<T, D>& weight() const { return weight_; }
   Parameter<T, D>& bias() {
+    static_assert(Bias, "Linear: this layer has no bias");
+    return bias_;
+  }
+  const Parameter<T, D>& bias() const {
     static_assert(Bias, "Linear: this layer has no bias");
     return bias_;
   }

@@ -12,7 +12,7 @@
 //   - Allocation-free: scratch lives on the calling thread's stack (2 × kMaxWidth × kTile
 //     floats). Thread-safe (const); forward() splits tiles over the OpenMP team when there are
 //     enough rows (parallel = true) and never nests inside an existing team.
-//   - Two paths, chosen per row: tiles of kTile rows (two vectors) with the rows in the vector
+//   - Two paths, chosen per row (all rows take the first with batch_invariant): tiles of kTile rows (two vectors) with the rows in the vector
 //     lanes (weights broadcast; AVX-512: 8 outputs × 2 vectors of 16 rows = 16 accumulators;
 //     AVX2: 6 × 2 of 8 rows), and, for the last rows of a call (fewer than kTile / 2), one row
 //     at a time with a vector's width of outputs per step (weight rows as vectors, a transposing
@@ -20,15 +20,17 @@
 //     between the two instruction sets and from the layered path by a few ulp (SELU's
 //     exponential is galnet's own polynomial: within 2 ulp of expm1 for float). The parity tests
 //     bound the difference.
-//   - kSeluMlpFused (and the macro GALNET_SELU_MLP_FUSED): whether this build has the fused
-//     path (AVX-512, or AVX2 with FMA; not nvcc); elsewhere SeluMlp does not exist and callers
-//     use the layered layers.
+//   - kSeluMlpFused (and the macro GALNET_SELU_MLP_FUSED): whether this build has the vector
+//     path (AVX-512, or AVX2 with FMA; not nvcc); elsewhere SeluMlp is a portable row-at-a-time
+//     loop with the same interface.
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <span>
 
 #include "galnet/core/error.hpp"
+#include "galnet/ops/selu.hpp"
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
@@ -41,11 +43,19 @@
 
 namespace galnet::ops {
 
-struct DenseRef {
-  const float* w;  ///< [out, in] row-major (PyTorch's Linear.weight)
-  const float* b;  ///< [out]
-  int in, out;
-};
+namespace selu_mlp_detail {
+inline constexpr int kMaxWidth = 256;  ///< widest layer (inputs included)
+/// Checks a network's layers: widths 1…kMaxWidth, each taking the previous one's outputs, one output last.
+inline void check_layers(std::span<const DenseRef> layers) {
+  GALNET_CHECK(!layers.empty() && layers.back().out == 1, "ops::SeluMlp: the last layer must have one output");
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    GALNET_CHECK(layers[k].in >= 1 && layers[k].in <= kMaxWidth && layers[k].out >= 1 && layers[k].out <= kMaxWidth,
+                 "ops::SeluMlp: layer ", k, " is ", layers[k].in, " → ", layers[k].out, " (widths 1…", kMaxWidth, ")");
+    GALNET_CHECK(k == 0 || layers[k].in == layers[k - 1].out, "ops::SeluMlp: layer ", k, " takes ", layers[k].in,
+                 " inputs, the previous one gives ", layers[k - 1].out);
+  }
+}
+}  // namespace selu_mlp_detail
 
 #if defined(GALNET_SELU_MLP_FUSED)
 inline constexpr bool kSeluMlpFused = true;
@@ -59,7 +69,7 @@ namespace selu_mlp_detail {
 // float32. NaN stays NaN. Both instruction sets below do this with the same operations in the
 // same order: 11 multiplies and FMAs, where a Taylor form with a two-part ln2 took 14 (SELU was
 // ≈ 25 % of a line's batch time on Zen 3).
-inline constexpr float kLambda = 1.0507009873554804934f, kLambdaAlpha = 1.0507009873554804934f * 1.6732632423543772848f;
+inline constexpr float kLambda = kSeluScaleF, kLambdaAlpha = kSeluScaleAlphaF;
 inline constexpr float kLog2e = 1.4426950408889634f, kLn2 = 0.693147180559945309f;
 
 /// λα·expm1(x) from the reduced argument: xc = max(x, −20), n = round(xc·log2e) and
@@ -182,29 +192,24 @@ class SeluMlp {
 public:
   static constexpr int kLanes = I::kLanes;  ///< floats per vector
   static constexpr int kTile = 2 * kLanes;  ///< rows per tile (two vectors)
-  static constexpr int kMaxWidth = 256;     ///< widest layer (inputs included)
+  static constexpr int kMaxWidth = selu_mlp_detail::kMaxWidth;
 
   SeluMlp(std::span<const DenseRef> layers, const float* mean, const float* scale)
       : layers_(layers), mean_(mean), scale_(scale) {
-    GALNET_CHECK(!layers.empty() && layers.back().out == 1, "ops::SeluMlp: the last layer must have one output");
-    for (std::size_t k = 0; k < layers.size(); ++k) {
-      GALNET_CHECK(layers[k].in >= 1 && layers[k].in <= kMaxWidth && layers[k].out >= 1 &&
-                       layers[k].out <= kMaxWidth,
-                   "ops::SeluMlp: layer ", k, " is ", layers[k].in, " → ", layers[k].out, " (widths 1…", kMaxWidth,
-                   ")");
-      GALNET_CHECK(k == 0 || layers[k].in == layers[k - 1].out, "ops::SeluMlp: layer ", k, " takes ",
-                   layers[k].in, " inputs, the previous one gives ", layers[k - 1].out);
-    }
+    selu_mlp_detail::check_layers(layers);
   }
 
+
   /// y[r·ldy] for rows r < rows of x (row r at x + r·ldx, the first layer's `in` values).
+  /// batch_invariant: every row through the tile path (the tail padded), so a row's bits do
+  /// not depend on how many rows share the call.
   void forward(std::int64_t rows, const float* x, std::int64_t ldx, float* y, std::int64_t ldy,
-               bool parallel = true) const {
+               bool parallel = true, bool batch_invariant = false) const {
     const std::int64_t tiles = rows / kTile;
     const std::int64_t tail_start = tiles * kTile;
     const std::int64_t tail = rows - tail_start;
     // A tail of half a tile or more runs as one more (padded) tile; fewer, one row at a time.
-    const std::int64_t padded_tiles = tiles + (tail >= kTile / 2 ? 1 : 0);
+    const std::int64_t padded_tiles = tiles + (tail > 0 && (batch_invariant || tail >= kTile / 2) ? 1 : 0);
     auto run_tile = [&](std::int64_t t) {
       const int nr = static_cast<int>(std::min<std::int64_t>(kTile, rows - t * kTile));
       tile(nr, x + t * kTile * ldx, ldx, y + t * kTile * ldy, ldy);
@@ -356,6 +361,55 @@ private:
 };
 #else
 inline constexpr bool kSeluMlpFused = false;
+
+/// The portable form (no AVX2/FMA, or nvcc's host code): one row at a time, each dot product
+/// summed in float in input order, SELU by std::expm1. Same interface and contract.
+class SeluMlp {
+public:
+  static constexpr int kTile = 1;
+  static constexpr int kMaxWidth = selu_mlp_detail::kMaxWidth;
+
+  SeluMlp(std::span<const DenseRef> layers, const float* mean, const float* scale)
+      : layers_(layers), mean_(mean), scale_(scale) {
+    selu_mlp_detail::check_layers(layers);
+  }
+
+  void forward(std::int64_t rows, const float* x, std::int64_t ldx, float* y, std::int64_t ldy,
+               bool parallel = true, bool /*batch_invariant: always*/ = false) const {
+    auto one = [&](std::int64_t r) { y[r * ldy] = row(x + r * ldx); };
+#if defined(_OPENMP)
+    if (parallel && rows >= 64 && omp_get_max_threads() > 1 && !omp_in_parallel()) {
+#pragma omp parallel for schedule(static)
+      for (std::int64_t r = 0; r < rows; ++r) one(r);
+      return;
+    }
+#endif
+    (void)parallel;
+    for (std::int64_t r = 0; r < rows; ++r) one(r);
+  }
+
+private:
+  float row(const float* x) const {
+    float buf[2][kMaxWidth];
+    float* v = buf[0];
+    for (int i = 0; i < layers_.front().in; ++i) v[i] = (x[i] - (mean_ ? mean_[i] : 0.0f)) / (scale_ ? scale_[i] : 1.0f);
+    for (std::size_t k = 0; k < layers_.size(); ++k) {
+      const DenseRef& L = layers_[k];
+      float* out = buf[(k + 1) % 2];
+      for (int o = 0; o < L.out; ++o) {
+        float a = L.b[o];
+        for (int i = 0; i < L.in; ++i) a += L.w[static_cast<std::int64_t>(o) * L.in + i] * v[i];
+        out[o] = k + 1 == layers_.size() ? a : a > 0 ? kSeluScaleF * a : kSeluScaleAlphaF * std::expm1(a);
+      }
+      v = out;
+    }
+    return v[0];
+  }
+
+  std::span<const DenseRef> layers_;
+  const float* mean_;
+  const float* scale_;
+};
 #endif
 
 }  // namespace galnet::ops

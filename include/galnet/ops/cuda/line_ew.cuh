@@ -33,7 +33,7 @@
 #include "galnet/cuda/error.hpp"
 #include "galnet/cuda/memory.hpp"
 #include "galnet/cuda/runtime.hpp"
-#include "galnet/ops/cpu/selu_mlp.hpp"  // DenseRef
+#include "galnet/ops/selu.hpp"
 #include "galnet/ops/cuda/launch.cuh"
 
 namespace galnet::ops {
@@ -58,7 +58,7 @@ inline constexpr int kSharedBytes = kLineBytes + kWarps * kWarpBytes;
 static_assert(kLineBytes % 32 == 0 && kSharedBytes <= 99 * 1024, "fits a block on every sm_80+ GPU");
 static_assert(kWarpBytes % 128 == 0 && (kRows * kLd3 * 2) % 32 == 0 && (kRows * kLd2 * 2) % 32 == 0,
               "WMMA pointers stay 32-byte aligned");
-inline constexpr float kLambda = 1.0507009873554804934f, kLambdaAlpha = 1.0507009873554804934f * 1.6732632423543772848f;
+inline constexpr float kLambda = kSeluScaleF, kLambdaAlpha = kSeluScaleAlphaF;
 
 inline float bf16_round(float v) { return __bfloat162float(__float2bfloat16_rn(v)); }
 }  // namespace line_ew_cuda
