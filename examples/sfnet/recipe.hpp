@@ -42,7 +42,7 @@ struct SFNetRecipe {
   static void train(M& model, const app::Args& a, std::size_t batches, Fit&& fit) {
     auto opt = optim::ranger(nn::parameters(model), {.lr = a.lr});
     const optim::OneCycle sched({.total_steps = static_cast<std::int64_t>(a.epochs * batches)});
-    train::FitHooks<decltype(opt)> hooks;
+    train::FitHooks hooks;
     hooks.before_step = [&](std::int64_t step) { sched.apply(opt, step); };
     fit(opt, hooks);
   }

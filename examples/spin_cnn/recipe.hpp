@@ -35,7 +35,7 @@ struct SpinRecipe {
   static void train(M& model, const app::Args& a, std::size_t, Fit&& fit) {
     optim::Adam<float, typename M::device_type> opt(nn::parameters(model), {.lr = a.lr});
     optim::ReduceLROnPlateau<float, typename M::device_type> plateau(opt, {.factor = 0.2, .patience = 5, .min_lr = 1e-5});
-    train::FitHooks<decltype(opt)> hooks;
+    train::FitHooks hooks;
     hooks.after_epoch = [&](const train::EpochRecord& r) {
       if (plateau.step(r.valid_loss)) std::printf("spin_cnn: learning rate reduced to %g\n", opt.lr(0));
     };

@@ -93,7 +93,7 @@ struct WuBoadaRecipe {
     const auto lrs = a.lr_body > 0 ? optim::even_mults(a.lr_body, a.lr, 3) : std::vector<double>(3, a.lr);
     auto run = [&](auto& opt) {
       for (std::size_t g = 1; g < groups.size(); ++g) opt.add_param_group(groups[g], lrs[g]);
-      train::FitHooks<std::remove_reference_t<decltype(opt)>> hooks;
+      train::FitHooks hooks;
       hooks.before_epoch = [&](int epoch) {  // a function of the epoch, so --resume lands in the right phase
         if (!pretrained) return;
         nn::set_requires_grad(model.body(), epoch >= 2);

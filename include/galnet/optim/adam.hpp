@@ -65,23 +65,16 @@ void adam_update(Cuda, std::int64_t n, T* p, const T* g, T* m, T* v, T decay, T 
 /// Example: Adam opt(nn::parameters(model), {.lr = 3e-4, .weight_decay = 1e-5});
 template <class T, class D = Cpu>
 class Adam : public Optimizer<T, D> {
-  using Base = Optimizer<T, D>;
-
 public:
   using Options = AdamOptions;
-  using typename Base::Group;
-  using typename Base::Param;
 
   explicit Adam(std::vector<nn::Parameter<T, D>*> params, AdamOptions o = {})
       : decoupled_(o.decoupled_weight_decay) {
-    detail::check_nonneg(o.lr, name(), "lr");
     detail::check_unit(o.beta1, name(), "beta1");
     detail::check_unit(o.beta2, name(), "beta2");
-    detail::check_nonneg(o.eps, name(), "eps");
-    detail::check_nonneg(o.weight_decay, name(), "weight_decay");
-    this->set_moment_defaults(o.lr, o.beta1, o.beta2, o.eps, o.weight_decay);
-    this->set_slots({"exp_avg", "exp_avg_sq"});
-    this->add_param_group(std::move(params), o.lr);
+    this->init(std::move(params),
+               {.lr = o.lr, .weight_decay = o.weight_decay, .momentum = o.beta1, .beta2 = o.beta2, .eps = o.eps},
+               {"exp_avg", "exp_avg_sq"});
   }
 
   [[nodiscard]] const char* name() const override {
@@ -90,29 +83,19 @@ public:
   [[nodiscard]] bool decoupled_weight_decay() const { return decoupled_; }
 
   void step() override {
-    this->sync_state();
-    auto& gs = this->groups();
-    for (std::size_t g = 0; g < gs.size(); ++g) {
-      const Group& h = gs[g];
-      for (std::size_t i = 0; i < h.params.size(); ++i) {
-        Param& p = *h.params[i];
-        if (!p.requires_grad) continue;
-        this->check_grad(p, g, i);
-        auto& st = this->state_[g][i];
-        const auto step = static_cast<double>(++st.step);
-        const double bc1 = 1.0 - std::pow(h.momentum, step);
-        const double bc2 = 1.0 - std::pow(h.beta2, step);
-        const double step_size = h.lr / bc1;
-        const bool wd = h.weight_decay != 0.0;
-        const double decay = decoupled_ && wd ? 1.0 - h.lr * h.weight_decay : 1.0;
-        const double l2 = !decoupled_ && wd ? h.weight_decay : 0.0;
-        detail::adam_update(D{}, p.value.numel(), p.value.data(), p.grad.data(),
-                            st.slots[0].data(), st.slots[1].data(), T(decay), T(l2),
-                            T(1.0 - h.momentum), T(h.beta2), T(1.0 - h.beta2), T(-step_size),
-                            T(std::sqrt(bc2)), T(h.eps));
-      }
-    }
-    ++this->step_count_;
+    this->update_each([&](const auto& h, auto& p, auto& st) {
+      const auto step = static_cast<double>(++st.step);
+      const double bc1 = 1.0 - std::pow(h.momentum, step);
+      const double bc2 = 1.0 - std::pow(h.beta2, step);
+      const double step_size = h.lr / bc1;
+      const bool wd = h.weight_decay != 0.0;
+      const double decay = decoupled_ && wd ? 1.0 - h.lr * h.weight_decay : 1.0;
+      const double l2 = !decoupled_ && wd ? h.weight_decay : 0.0;
+      detail::adam_update(D{}, p.value.numel(), p.value.data(), p.grad.data(),
+                          st.slots[0].data(), st.slots[1].data(), T(decay), T(l2),
+                          T(1.0 - h.momentum), T(h.beta2), T(1.0 - h.beta2), T(-step_size),
+                          T(std::sqrt(bc2)), T(h.eps));
+    });
   }
 
 private:

@@ -187,14 +187,16 @@ protected:
     std::int64_t step = 0;
   };
 
-  /// The defaults of a moment-based optimizer (Adam, RAdam): the first-moment coefficient is
-  /// held in `momentum` (so schedules cycle it), the second in `beta2`.
-  void set_moment_defaults(double lr, double beta1, double beta2, double eps, double weight_decay) {
-    defaults_.lr = defaults_.initial_lr = lr;
-    defaults_.momentum = beta1;
-    defaults_.beta2 = beta2;
-    defaults_.eps = eps;
-    defaults_.weight_decay = weight_decay;
+  /// What a constructor does once it has checked its own options: checks lr, weight_decay and
+  /// eps, keeps `defaults` for new groups, sets the state layout and adds the first group.
+  void init(std::vector<Param*> params, Group defaults, std::vector<std::string> slots) {
+    detail::check_nonneg(defaults.lr, name(), "lr");
+    detail::check_nonneg(defaults.weight_decay, name(), "weight_decay");
+    detail::check_nonneg(defaults.eps, name(), "eps");
+    defaults.initial_lr = defaults.lr;
+    defaults_ = std::move(defaults);
+    set_slots(std::move(slots));
+    add_param_group(std::move(params), defaults_.lr);
   }
 
   /// Sets the state layout; derived constructors call it before adding their first group.
@@ -231,6 +233,23 @@ protected:
         }
       }
     }
+  }
+  /// The loop of every step(): f(group, param, state) for each trainable parameter (frozen ones
+  /// skipped, gradient shapes checked), then one more optimizer step counted.
+  template <class F>
+  void update_each(F&& f) {
+    sync_state();
+    auto& gs = groups();
+    for (std::size_t g = 0; g < gs.size(); ++g) {
+      const Group& h = gs[g];
+      for (std::size_t i = 0; i < h.params.size(); ++i) {
+        Param& p = *h.params[i];
+        if (!p.requires_grad) continue;
+        check_grad(p, g, i);
+        f(h, p, state_[g][i]);
+      }
+    }
+    ++step_count_;
   }
   /// Throws unless p's gradient matches its value.
   void check_grad(const Param& p, std::size_t g, std::size_t i) const {

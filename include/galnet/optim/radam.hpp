@@ -69,58 +69,41 @@ inline double fastai_debias(double mom, double damp, double step) {
 /// Example: RAdam opt(nn::parameters(model), {.lr = 1e-3, .weight_decay = 0.01});
 template <class T, class D = Cpu>
 class RAdam : public Optimizer<T, D> {
-  using Base = Optimizer<T, D>;
-
 public:
   using Options = RAdamOptions;
-  using typename Base::Group;
-  using typename Base::Param;
 
   explicit RAdam(std::vector<nn::Parameter<T, D>*> params, RAdamOptions o = {}) {
-    detail::check_nonneg(o.lr, name(), "lr");
     detail::check_unit(o.mom, name(), "mom");
     detail::check_unit(o.sqr_mom, name(), "sqr_mom");
-    detail::check_nonneg(o.eps, name(), "eps");
-    detail::check_nonneg(o.weight_decay, name(), "weight_decay");
-    this->set_moment_defaults(o.lr, o.mom, o.sqr_mom, o.eps, o.weight_decay);
-    this->set_slots({"grad_avg", "sqr_avg"});
-    this->add_param_group(std::move(params), o.lr);
+    this->init(std::move(params),
+               {.lr = o.lr, .weight_decay = o.weight_decay, .momentum = o.mom, .beta2 = o.sqr_mom, .eps = o.eps},
+               {"grad_avg", "sqr_avg"});
   }
 
   [[nodiscard]] const char* name() const override { return "galnet::optim::RAdam"; }
 
   void step() override {
-    this->sync_state();
-    auto& gs = this->groups();
-    for (std::size_t g = 0; g < gs.size(); ++g) {
-      const Group& h = gs[g];
-      for (std::size_t i = 0; i < h.params.size(); ++i) {
-        Param& p = *h.params[i];
-        if (!p.requires_grad) continue;
-        this->check_grad(p, g, i);
-        auto& st = this->state_[g][i];
-        const auto step = static_cast<double>(++st.step);
-        const double mom = h.momentum, sqr_mom = h.beta2, lr = h.lr;
-        const double debias1 = detail::fastai_debias(mom, 1.0 - mom, step);
-        const double debias2 = detail::fastai_debias(sqr_mom, 1.0 - sqr_mom, step);
-        const double r_inf = 2.0 / (1.0 - sqr_mom) - 1.0;
-        const double sqr_pow = std::pow(sqr_mom, step);
-        const double r = r_inf - 2.0 * step * sqr_pow / (1.0 - sqr_pow);
-        const bool rectified = r > 5.0;
-        double coef = -lr / debias1;
-        if (rectified) {
-          const double v = std::sqrt(((r - 4.0) * (r - 2.0) * r_inf) /
-                                     ((r_inf - 4.0) * (r_inf - 2.0) * r));
-          coef = -lr * v / debias1;
-        }
-        const double decay = h.weight_decay != 0.0 ? 1.0 - lr * h.weight_decay : 1.0;
-        detail::radam_update(D{}, p.value.numel(), p.value.data(), p.grad.data(),
-                             st.slots[0].data(), st.slots[1].data(), T(decay), T(mom),
-                             T(1.0 - mom), T(sqr_mom), T(1.0 - sqr_mom), rectified, T(coef),
-                             T(debias2), T(h.eps));
+    this->update_each([&](const auto& h, auto& p, auto& st) {
+      const auto step = static_cast<double>(++st.step);
+      const double mom = h.momentum, sqr_mom = h.beta2, lr = h.lr;
+      const double debias1 = detail::fastai_debias(mom, 1.0 - mom, step);
+      const double debias2 = detail::fastai_debias(sqr_mom, 1.0 - sqr_mom, step);
+      const double r_inf = 2.0 / (1.0 - sqr_mom) - 1.0;
+      const double sqr_pow = std::pow(sqr_mom, step);
+      const double r = r_inf - 2.0 * step * sqr_pow / (1.0 - sqr_pow);
+      const bool rectified = r > 5.0;
+      double coef = -lr / debias1;
+      if (rectified) {
+        const double v = std::sqrt(((r - 4.0) * (r - 2.0) * r_inf) /
+                                   ((r_inf - 4.0) * (r_inf - 2.0) * r));
+        coef = -lr * v / debias1;
       }
-    }
-    ++this->step_count_;
+      const double decay = h.weight_decay != 0.0 ? 1.0 - lr * h.weight_decay : 1.0;
+      detail::radam_update(D{}, p.value.numel(), p.value.data(), p.grad.data(),
+                           st.slots[0].data(), st.slots[1].data(), T(decay), T(mom),
+                           T(1.0 - mom), T(sqr_mom), T(1.0 - sqr_mom), rectified, T(coef),
+                           T(debias2), T(h.eps));
+    });
   }
 };
 

@@ -53,48 +53,29 @@ void sgd_update(Cuda, std::int64_t n, T* p, const T* g, T* buf, bool first, T lr
 ///                                          .weight_decay = 1e-4});
 template <class T, class D = Cpu>
 class SGD : public Optimizer<T, D> {
-  using Base = Optimizer<T, D>;
-
 public:
   using Options = SGDOptions;
-  using typename Base::Group;
-  using typename Base::Param;
 
   explicit SGD(std::vector<nn::Parameter<T, D>*> params, SGDOptions o = {}) {
-    detail::check_nonneg(o.lr, name(), "lr");
     detail::check_unit(o.momentum, name(), "momentum");
     detail::check_nonneg(o.dampening, name(), "dampening");
-    detail::check_nonneg(o.weight_decay, name(), "weight_decay");
     GALNET_CHECK(!o.nesterov || (o.momentum > 0 && o.dampening == 0), name(),
                  ": nesterov needs momentum > 0 and dampening 0");
-    this->defaults_.lr = this->defaults_.initial_lr = o.lr;
-    this->defaults_.momentum = o.momentum;
-    this->defaults_.dampening = o.dampening;
-    this->defaults_.nesterov = o.nesterov;
-    this->defaults_.weight_decay = o.weight_decay;
-    this->set_slots({"momentum_buffer"});
-    this->add_param_group(std::move(params), o.lr);
+    this->init(std::move(params),
+               {.lr = o.lr, .weight_decay = o.weight_decay, .momentum = o.momentum, .dampening = o.dampening,
+                .nesterov = o.nesterov},
+               {"momentum_buffer"});
   }
 
   [[nodiscard]] const char* name() const override { return "galnet::optim::SGD"; }
 
   void step() override {
-    this->sync_state();
-    auto& gs = this->groups();
-    for (std::size_t g = 0; g < gs.size(); ++g) {
-      const Group& h = gs[g];
-      for (std::size_t i = 0; i < h.params.size(); ++i) {
-        Param& p = *h.params[i];
-        if (!p.requires_grad) continue;
-        this->check_grad(p, g, i);
-        auto& st = this->state_[g][i];
-        detail::sgd_update(D{}, p.value.numel(), p.value.data(), p.grad.data(),
-                           st.slots[0].data(), st.step == 0, T(h.lr), T(h.weight_decay),
-                           T(h.momentum), T(1.0 - h.dampening), h.nesterov);
-        ++st.step;
-      }
-    }
-    ++this->step_count_;
+    this->update_each([&](const auto& h, auto& p, auto& st) {
+      detail::sgd_update(D{}, p.value.numel(), p.value.data(), p.grad.data(),
+                         st.slots[0].data(), st.step == 0, T(h.lr), T(h.weight_decay),
+                         T(h.momentum), T(1.0 - h.dampening), h.nesterov);
+      ++st.step;
+    });
   }
 };
 

@@ -1,6 +1,7 @@
 // galnet/train/fit.hpp — the training loop every example uses, and users can copy or replace.
 //
-// fit(model, opt, loss, train, valid, options, hooks) runs epochs [start, epochs): for each
+// fit(model, opt, loss, train, valid, options, hooks) runs epochs, opt any optim::Optimizer of the
+// model's parameters; it runs epochs [start, epochs): for each
 // epoch hooks.before_epoch(epoch) (freezing phases), then for each
 // batch, hooks.before_step(step) (a schedule sets lr/momentum there), zero_grad, forward, loss,
 // backward, step; then the validation loss in eval mode; then hooks.after_epoch (plateau
@@ -35,6 +36,7 @@
 #include "galnet/dist/gradients.hpp"
 #include "galnet/io/checkpoint.hpp"
 #include "galnet/nn/batchnorm.hpp"
+#include "galnet/optim/optimizer.hpp"
 #include "galnet/train/progress.hpp"
 
 namespace galnet::train {
@@ -64,7 +66,6 @@ struct FitOptions {
   std::int64_t gradient_bucket_bytes = dist::kDefaultBucketBytes;
 };
 
-template <class Opt>
 struct FitHooks {
   /// Called with the 0-based epoch before its first batch, also for the first epoch of a
   /// resumed run: freezing phases belong here, as a function of the epoch.
@@ -78,7 +79,7 @@ struct FitHooks {
 
 /// Puts a loader's host tensors on device D, one uploader per stream of batches (images,
 /// targets): `up(host)` returns a tensor on D that stays valid until the next call. On the CPU
-/// that is the host tensor itself; BatchUpload<Cuda> (galnet/cuda/batch_upload.hpp, included
+/// that is the host tensor itself; BatchUpload<Cuda> (galnet/train/cuda.hpp, included
 /// by galnet/cuda.cuh) stages it in pinned memory and copies it asynchronously.
 template <class D>
 class BatchUpload;
@@ -144,9 +145,13 @@ inline std::vector<EpochRecord> history_from(const io::Metadata& md, int epochs)
   return h;
 }
 
-template <class Model, class Opt, class Loss, class Source>
-std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoader<Source>& train_loader,
-                             data::DataLoader<Source>* valid_loader, const FitOptions& o, FitHooks<Opt> hooks = {},
+/// The optimizer of a model's parameters: any galnet optimizer (SGD, Adam, RAdam, Lookahead…).
+template <class Model>
+using OptimizerOf = optim::Optimizer<typename Model::value_type, typename Model::device_type>;
+
+template <class Model, class Loss, class Source>
+std::vector<EpochRecord> fit(Model& model, OptimizerOf<Model>& opt, Loss& loss, data::DataLoader<Source>& train_loader,
+                             data::DataLoader<Source>* valid_loader, const FitOptions& o, FitHooks hooks = {},
                              std::vector<EpochRecord> history = {}) {
   const dist::Communicator& comm = o.comm ? *o.comm : dist::single_process();
   detail::check_sharding(train_loader, comm, "training");
@@ -155,7 +160,7 @@ std::vector<EpochRecord> fit(Model& model, Opt& opt, Loss& loss, data::DataLoade
                valid_loader ? valid_loader->samples() : 0, " samples); give it samples, or no validation loader");
   int start = 0;
   std::int64_t step = 0;
-  if (!o.checkpoint.empty() && comm.root()) io::remove_stale_temporaries(o.checkpoint);  // left by a killed write
+  if (!o.checkpoint.empty() && comm.root()) galnet::remove_stale_temporaries(o.checkpoint);  // left by a killed write
   if (o.resume) {
     GALNET_CHECK(!o.checkpoint.empty(), "fit: resume needs FitOptions::checkpoint");
     const bool here = std::filesystem::exists(o.checkpoint);

@@ -80,8 +80,10 @@ inline void lr_suggestions(LRFindResult& r) {
 /// Everything a sweep changes, copied aside: parameters and buffers, the optimizer's state,
 /// step counters and hyper-parameters (each group's lr…), the default generator (dropout keys)
 /// and train/eval mode. restore() puts it back and zeroes the gradients.
-template <class Model, class Opt>
+template <class Model>
 class TrainingSnapshot {
+  using Opt = OptimizerOf<Model>;
+
 public:
   TrainingSnapshot(Model& model, Opt& opt) : model_(model), opt_(opt), rng_(default_generator().state()) {
     for (auto& [name, t] : nn::state_dict(model)) copy_of(*t, state_);
@@ -121,8 +123,8 @@ private:
 
 }  // namespace detail
 
-template <class Model, class Opt, class Loss, class Source>
-LRFindResult lr_find(Model& model, Opt& opt, Loss& loss, data::DataLoader<Source>& loader, const LRFindOptions& o = {}) {
+template <class Model, class Loss, class Source>
+LRFindResult lr_find(Model& model, OptimizerOf<Model>& opt, Loss& loss, data::DataLoader<Source>& loader, const LRFindOptions& o = {}) {
   GALNET_CHECK(o.start_lr > 0 && o.end_lr > o.start_lr, "galnet::train::lr_find: need 0 < start_lr < end_lr, got ",
                o.start_lr, " and ", o.end_lr);
   GALNET_CHECK(o.num_it >= 2, "galnet::train::lr_find: num_it must be at least 2, got ", o.num_it);
@@ -130,7 +132,7 @@ LRFindResult lr_find(Model& model, Opt& opt, Loss& loss, data::DataLoader<Source
   GALNET_CHECK(!opt.groups().empty() && opt.groups().back().initial_lr > 0,
                "galnet::train::lr_find: the optimizer needs a parameter group with initial_lr > 0");
   const double head_lr = opt.groups().back().initial_lr;
-  detail::TrainingSnapshot<Model, Opt> snapshot(model, opt);  // put back however the sweep ends
+  detail::TrainingSnapshot<Model> snapshot(model, opt);  // put back however the sweep ends
   LRFindResult r;
   double avg = 0, best = std::numeric_limits<double>::infinity();
   data::Batch b;

@@ -2,7 +2,7 @@
 // x86 CPUs without AVX-512 (private: reached through ops::gemm<float>, galnet/ops/cpu/gemm.hpp;
 // the packed driver is gemm_packed.hpp; AVX-512 CPUs take gemm_avx512.hpp instead).
 //
-// Why: on AVX2 machines (Zen 2/3, Haswell to Alder Lake) Eigen's float GEMM meets the
+// Why: on AVX2 machines Eigen's float GEMM meets the
 // convolutions' 64–512-row matrices with a 24 × 4 register tile that reloads C often; here a
 // 6 × 16 micro-tile (BLIS's shape for 16 ymm registers) keeps 12 accumulators in registers,
 // broadcasting A against two vectors of B: per k, 2 loads and 6 broadcasts feed 12 FMAs.
@@ -31,7 +31,7 @@ constexpr std::int64_t kCols = 8 * kVectors;
 constexpr std::int64_t kDepth = 256;      // k per packed slice: a B panel is 16 KB (L1)
 constexpr std::int64_t kBlockRows = 384;  // rows per packed A block (a multiple of kRows): 384 KB (L2)
 constexpr int kUnroll = 4;                // k steps per trip of the micro-kernel's loop
-constexpr std::int64_t kPanelOuterFloats = 64 * 1024;  // 256 KB: half of Zen 2/3's L2 (gemm_packed.hpp)
+constexpr std::int64_t kPanelOuterFloats = 64 * 1024;  // 256 KB: half of a 512 KB L2 (gemm_packed.hpp)
 
 /// Lanes [0, count) set (count clipped to 0..8), for maskload/maskstore.
 inline __m256i lane_mask(std::int64_t count) {
@@ -138,11 +138,11 @@ GALNET_FORCE_INLINE inline void rank1_update(const float* a, const __m256 (&bv)[
       : "memory")
 
 /// rank1_update<2> for k = a + 6·K and B's row at b + 16·K (a packed panel), in assembly. Why:
-/// from the intrinsics, GCC 12 unrolled four k a trip (which the loop's own instructions need
-/// on Zen 3: one k a trip held it to 64–69 of its 91 GFLOP/s a core) but then folded B into
-/// every FMA as a memory operand (12 loads a k instead of 2, more than two a cycle) and hoisted
-/// broadcasts until accumulators spilled. Here the order and the registers are fixed; the sums
-/// are the same FMAs in the same order, so the bits equal rank1_update's.
+/// the loop needs four k a trip to leave the FMA units room beside its own instructions, and GCC,
+/// unrolling the intrinsics that far, folds B into every FMA as a memory operand (12 loads a k
+/// instead of 2, more than two a cycle) and hoists broadcasts until accumulators spill. Here the
+/// order and the registers are fixed; the sums are the same FMAs in the same order, so the bits
+/// equal rank1_update's.
 template <int K>
 GALNET_FORCE_INLINE inline void rank1_update_6x16(const float* a, const float* b, __m256 (&acc)[12]) {
   __m256 b0, b1, t;
@@ -288,14 +288,8 @@ inline void micro_kernel_at(std::int64_t depth, const float* a, const InputRun* 
 struct Kernel {
   static constexpr std::int64_t kRows = avx2::kRows, kCols = avx2::kCols, kDepth = avx2::kDepth,
                                 kBlockRows = avx2::kBlockRows, kPanelOuterFloats = avx2::kPanelOuterFloats;
-  static void pack_a(bool trans, const float* a, std::int64_t lda, std::int64_t rows, std::int64_t depth,
-                     float* out) {
-    avx2::pack_a(trans, a, lda, rows, depth, out);
-  }
-  static void pack_b(bool trans, const float* b, std::int64_t ldb, std::int64_t depth, std::int64_t cols,
-                     float* out) {
-    avx2::pack_b(trans, b, ldb, depth, cols, out);
-  }
+  static constexpr auto pack_a = &avx2::pack_a;
+  static constexpr auto pack_b = &avx2::pack_b;
   static void micro_tile(std::int64_t depth, const float* a, const float* b, float* c, std::int64_t ldc,
                          std::int64_t rows, std::int64_t cols, float alpha, float beta) {
     if (cols > 8) micro_kernel<2>(depth, a, b, c, ldc, rows, cols, alpha, beta);

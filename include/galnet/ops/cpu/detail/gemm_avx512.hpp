@@ -2,12 +2,12 @@
 // (private: reached through ops::gemm<float>, galnet/ops/cpu/gemm.hpp; the packed driver is
 // gemm_packed.hpp).
 //
-// Why: Eigen 3.4's float GEMM reaches ~65 % of the FMA peak on this project's machines, and
-// its 48×4 register tile meets the 64–512-row matrices of convolution badly. Here an 8 × 48
-// micro-kernel keeps its 24 accumulators in zmm registers, broadcasting A against three vectors
-// of B (measured: ≈ 95 % of the FMA peak; the other way round, B streaming from L2, 72 %;
-// docs/performance.md step 12). Edges: A and B panels are zero-padded, C is written through
-// masks, so no tile reads or writes past the matrix.
+// Why: Eigen's float GEMM stays well below the FMA peak, and its 48×4 register tile meets the
+// 64–512-row matrices of convolution badly. Here an 8 × 48 micro-kernel keeps its 24
+// accumulators in zmm registers, broadcasting A against three vectors of B, with B's panel held
+// in L1 and A streaming (the other way round, 192 bytes of B a k from L2 bound the kernel).
+// Edges: A and B panels are zero-padded, C is written through masks, so no tile reads or writes
+// past the matrix.
 #pragma once
 #if defined(__AVX512F__) && !defined(GALNET_GEMM_EIGEN)
 #define GALNET_GEMM_AVX512 1
@@ -39,7 +39,7 @@ inline __m512 lanes(__m512 x, __m512 y) {
 /// The first two stages of a transpose of N (8 or 16) rows of 16 floats: loads rows src + j·ld
 /// (j < rows; the rest zero; q < depth), then r[4g + c], lane L = column 4L + c of rows
 /// 4g..4g+3. (The all-true masked forms compile to the same instructions; the plain ones trip
-/// GCC 12's -Wuninitialized through _mm512_undefined_ps.)
+/// GCC's -Wuninitialized through _mm512_undefined_ps.)
 template <int N>
 inline void transpose_blocks(const float* src, std::int64_t ld, std::int64_t rows, std::int64_t depth, __m512* r) {
   const __mmask16 in = static_cast<__mmask16>(depth >= 16 ? 0xFFFFu : (1u << depth) - 1u);
@@ -168,14 +168,8 @@ inline void micro_kernel(std::int64_t depth, const float* a, const float* b, flo
 struct Kernel {
   static constexpr std::int64_t kRows = avx512::kRows, kCols = avx512::kCols, kDepth = avx512::kDepth,
                                 kBlockRows = avx512::kBlockRows, kPanelOuterFloats = avx512::kPanelOuterFloats;
-  static void pack_a(bool trans, const float* a, std::int64_t lda, std::int64_t rows, std::int64_t depth,
-                     float* out) {
-    avx512::pack_a(trans, a, lda, rows, depth, out);
-  }
-  static void pack_b(bool trans, const float* b, std::int64_t ldb, std::int64_t depth, std::int64_t cols,
-                     float* out) {
-    avx512::pack_b(trans, b, ldb, depth, cols, out);
-  }
+  static constexpr auto pack_a = &avx512::pack_a;
+  static constexpr auto pack_b = &avx512::pack_b;
   static void micro_tile(std::int64_t depth, const float* a, const float* b, float* c, std::int64_t ldc,
                          std::int64_t rows, std::int64_t cols, float alpha, float beta) {
     if (cols > 32) micro_kernel<3>(depth, a, b, c, ldc, rows, cols, alpha, beta);

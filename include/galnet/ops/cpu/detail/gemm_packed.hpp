@@ -98,8 +98,8 @@ void multiply_block(const float* a_block, std::int64_t rows, std::int64_t depth,
 /// L2 whole (a convolution's weights) is read panel-outer instead: each B panel is taken through
 /// all slices in turn, so its columns of C stay in L1 and a B source prepares the panel once
 /// (Im2colB: its load plan). "Small enough" is K::kPanelOuterFloats, half of L2: above it, A
-/// streamed from L3 for every panel (SpinCNN's 5×5 layer, 600 KB of weights, on Zen 3's 512 KB
-/// L2: slice-outer was 1.04× faster). Either order adds the slices in increasing order: the same bits.
+/// would stream from L3 for every panel, and slice-outer is faster. Either order adds the slices
+/// in increasing order: the same bits.
 template <class K, class BSource>
 void gemm_serial(const ASource<K>& a, const BSource& b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                  float beta, float* c, std::int64_t ldc) {
