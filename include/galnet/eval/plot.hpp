@@ -9,7 +9,7 @@
 //
 // Contract
 //   - Every figure is rendered to an RGB image surface, encoded as PNG in memory and written
-//     atomically (io::AtomicFile: readers see the old file or the whole new one). Every error is
+//     atomically (galnet::AtomicFile: readers see the old file or the whole new one). Every error is
 //     a galnet::Error naming the function and the file.
 //   - plot_pred_vs_true: kPredVsTrueSize² pixels. Points with a non-finite true value or
 //     prediction are not drawn; at least one finite pair is needed. Both axes share one range
