@@ -7,7 +7,7 @@
 #include <galnet/data/image_source.hpp>
 #include <galnet/data/loader.hpp>
 #include <galnet/data/mock_survey.hpp>
-#include <galnet/io/atomic_file.hpp>
+#include <galnet/core/atomic_file.hpp>
 
 using namespace galnet;
 namespace fs = std::filesystem;
@@ -27,7 +27,7 @@ const fs::path& survey() {
       data::write_jpeg(d / "images" / (std::to_string(g.obj_id) + ".jpg"), img, 95);
       csv += std::to_string(g.obj_id) + "," + std::to_string(g.oh) + "\n";
     }
-    io::write_file_atomically(d / "galaxies.csv", csv);
+    galnet::write_file_atomically(d / "galaxies.csv", csv);
     return d;
   }();
   return dir;

@@ -11,7 +11,7 @@
 
 #include "galnet/core/error.hpp"
 #include "galnet/core/tensor.hpp"
-#include "galnet/ops/cpu/conv2d_geometry.hpp"
+#include "galnet/ops/conv2d_geometry.hpp"
 
 namespace galnet::test {
 

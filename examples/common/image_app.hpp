@@ -19,7 +19,7 @@
 #include <galnet/dist/communicator.hpp>
 #include <galnet/eval/metrics.hpp>
 #include <galnet/galnet.hpp>
-#include <galnet/io/atomic_file.hpp>
+#include <galnet/core/atomic_file.hpp>
 #include <galnet/io/exported.hpp>
 #include <galnet/models.hpp>
 #include <galnet/optim.hpp>
@@ -344,7 +344,7 @@ inline void write_results(const fs::path& out, const data::Catalog& cat, const s
   if (views.dim(0) > 1) v.assign(views.data(), views.data() + views.numel());
   const std::string predictions = eval::predictions_csv(ids, targets, y, p, v);
   if (!labelled) {
-    io::write_file_atomically(out / "predictions.csv", predictions);
+    galnet::write_file_atomically(out / "predictions.csv", predictions);
     return;
   }
   std::vector<std::pair<std::string, eval::RegressionMetrics>> m;
@@ -354,8 +354,8 @@ inline void write_results(const fs::path& out, const data::Catalog& cat, const s
     m.emplace_back(targets[j], eval::regression_metrics(ys[j], ps[j]));
   }
   const std::string metrics = eval::metrics_json(m);
-  io::write_file_atomically(out / "metrics.json", metrics);
-  io::write_file_atomically(out / "predictions.csv", predictions);
+  galnet::write_file_atomically(out / "metrics.json", metrics);
+  galnet::write_file_atomically(out / "predictions.csv", predictions);
 #if defined(GALNET_WITH_CAIRO)
   for (std::size_t j = 0; j < k; ++j)
     eval::plot_pred_vs_true(out / (k == 1 ? "pred_vs_true.png" : "pred_vs_true_" + targets[j] + ".png"), ys[j], ps[j],
@@ -375,7 +375,7 @@ inline void write_lr_find(const fs::path& out, const std::string& name, const tr
     std::snprintf(buf, sizeof buf, "%zu,%.8g,%.8g,%.8g\n", i + 1, r.lrs[i], r.losses[i], r.smoothed[i]);
     s += buf;
   }
-  io::write_file_atomically(out / "lr_find.csv", s);
+  galnet::write_file_atomically(out / "lr_find.csv", s);
   std::printf("%s lr-find: %zu batches%s; ", name.c_str(), r.lrs.size(), r.diverged ? " (stopped: the loss diverged)" : "");
   if (std::isfinite(r.valley))
     std::printf("suggested learning rates: valley %.3g, steep %.3g, minimum/10 %.3g\n", r.valley, r.steep, r.minimum);
@@ -388,7 +388,7 @@ inline void write_lr_find(const fs::path& out, const std::string& name, const tr
 }
 
 inline void write_history(const fs::path& out, const std::vector<train::EpochRecord>& h) {
-  io::write_file_atomically(out / "history.csv", train::history_csv(h));
+  galnet::write_file_atomically(out / "history.csv", train::history_csv(h));
 #if defined(GALNET_WITH_CAIRO)
   std::vector<double> e, tl, vl, lr;
   for (const auto& r : h) e.push_back(r.epoch), tl.push_back(r.train_loss), vl.push_back(r.valid_loss), lr.push_back(r.lr);

@@ -124,7 +124,7 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
     return;
   }
   std::vector<train::EpochRecord> history;
-  auto run_fit = [&](auto& opt, train::FitHooks<std::remove_reference_t<decltype(opt)>> hooks) {
+  auto run_fit = [&](auto& opt, train::FitHooks hooks) {
     if (P.rmse_loss) {
       nn::RMSELoss<float, D> loss;
       history = train::fit(*model, opt, loss, tl, &vl, fo, hooks);

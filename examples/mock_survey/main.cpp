@@ -13,7 +13,7 @@
 #include <galnet/core/parallel.hpp>
 #include <galnet/data/image.hpp>
 #include <galnet/data/mock_survey.hpp>
-#include <galnet/io/atomic_file.hpp>
+#include <galnet/core/atomic_file.hpp>
 #include <iostream>
 #include <string>
 
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
     // The catalog last, atomically: a run that stopped early leaves no catalog to be misread.
     std::string csv = kHeader;
     for (const auto& r : rows) csv += r;
-    io::write_file_atomically(dir / layout.catalog, csv);
+    galnet::write_file_atomically(dir / layout.catalog, csv);
     std::printf("mock_survey: wrote %lld galaxies (%s layout) to %s\n", n, layout_name.c_str(), dir.string().c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mock_survey: error: %s\n", e.what());

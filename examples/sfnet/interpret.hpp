@@ -77,7 +77,7 @@ int interpret(Model& model, data::CatalogImageSource& src, const Args& a, int to
     }
     csv += "\n";
   }
-  io::write_file_atomically(a.out / "features.csv", csv);
+  galnet::write_file_atomically(a.out / "features.csv", csv);
   std::printf("sfnet interpret: %zu of %d features fire on %lld galaxies (k = %d); features.csv in %s\n", order.size(),
               F, static_cast<long long>(n), model.k(), a.out.string().c_str());
 #if defined(GALNET_WITH_CAIRO)

@@ -3,7 +3,7 @@
 // the optimizers' updates for Optimizer<T, Cuda>, and train::BatchUpload<Cuda> for fit().
 #pragma once
 #include "galnet/cuda.hpp"
-#include "galnet/cuda/batch_upload.hpp"
+#include "galnet/train/cuda.hpp"
 #include "galnet/ops/cuda/activation.cuh"
 #include "galnet/ops/cuda/batchnorm.cuh"
 #include "galnet/ops/cuda/bf16.cuh"

@@ -1,10 +1,14 @@
-// galnet/galnet.hpp — the CPU core: tensors, layers, losses, composition, optimizers,
-// schedules, safetensors weights. Opt-in umbrellas: galnet/models.hpp (the four papers'
-// networks), galnet/io.hpp (images, catalogs), galnet/cuda.hpp (the CUDA backend).
+// galnet/galnet.hpp — the CPU core: tensors, layers, losses, composition, the process-wide
+// switches, safetensors weights. Opt-in umbrellas: galnet/optim.hpp (optimizers, schedules),
+// galnet/io.hpp (catalogs, images, loaders, checkpoints), galnet/train.hpp, galnet/eval.hpp,
+// galnet/dist.hpp, galnet/models.hpp (the four papers' networks); optional parts, each with its
+// own target: galnet/cuda.hpp and galnet/cuda.cuh, galnet/mpi.hpp, galnet/nccl.hpp,
+// galnet/fits.hpp, galnet/plot.hpp.
 #pragma once
 
 #include "galnet/core/device.hpp"
 #include "galnet/core/error.hpp"
+#include "galnet/core/options.hpp"
 #include "galnet/core/parallel.hpp"
 #include "galnet/core/rng.hpp"
 #include "galnet/core/shape.hpp"

@@ -4,7 +4,7 @@
 #include <cuda_runtime_api.h>
 
 #include <galnet/cuda.hpp>
-#include <galnet/cuda/batch_upload.hpp>
+#include <galnet/train/cuda.hpp>
 #include <galnet/data/loader.hpp>
 #include <string>
 

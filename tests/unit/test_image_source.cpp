@@ -7,7 +7,7 @@
 #include <galnet/data/image_source.hpp>
 #include <galnet/data/loader.hpp>
 #include <galnet/data/mock_survey.hpp>
-#include <galnet/io/atomic_file.hpp>
+#include <galnet/core/atomic_file.hpp>
 
 using namespace galnet;
 using galnet::test::error_of;
@@ -29,7 +29,7 @@ fs::path make_survey(const std::string& name, int n, const std::string& extra_ro
     data::write_png(dir / "images" / (std::to_string(g.obj_id) + ".png"), img);
     csv += std::to_string(g.obj_id) + "," + std::to_string(g.oh) + "," + std::to_string(g.lgm) + "\n";
   }
-  io::write_file_atomically(dir / "train.csv", csv + extra_rows);
+  galnet::write_file_atomically(dir / "train.csv", csv + extra_rows);
   return dir;
 }
 }  // namespace

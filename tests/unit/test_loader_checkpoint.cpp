@@ -327,7 +327,7 @@ TEST_CASE("fit: a freezing phase set per epoch holds across --resume, and the bo
     BlobSource src;
     data::DataLoader loader(src, {}, {.batch_size = 16, .seed = 7, .workers = 1});
     nn::MSELoss<float> loss;
-    train::FitHooks<optim::SGD<float>> hooks;
+    train::FitHooks hooks;
     hooks.before_epoch = [&](int e) { nn::set_requires_grad(body, e >= 2); };
     train::fit(model, opt, loss, loader, static_cast<data::DataLoader<BlobSource>*>(nullptr),
                {.epochs = epochs, .checkpoint = dir / "ckpt.safetensors", .resume = resume, .progress = false}, hooks);
@@ -385,7 +385,7 @@ TEST_CASE("fit: a loss that turns non-finite stops the run, naming it, and the l
     data::DataLoader loader(src, {}, {.batch_size = 16, .seed = 7, .workers = 1});
     data::DataLoader valid(src, {0, 1, 2, 3}, {.batch_size = 16, .shuffle = false, .workers = 1});
     DivergingLoss loss{&model, in_validation};
-    train::FitHooks<optim::SGD<float>> hooks;
+    train::FitHooks hooks;
     hooks.before_epoch = [&](int e) { loss.epoch = e + 1; };
     CAPTURE(in_validation);
     CHECK_THROWS_WITH_AS(train::fit(model, opt, loss, loader, &valid,

@@ -16,6 +16,7 @@
 #include <string>
 #include <utility>
 
+#include "galnet/core/options.hpp"
 #include "galnet/cuda/error.hpp"
 
 namespace galnet::cuda {
@@ -84,22 +85,7 @@ private:
   cudaEvent_t e_ = nullptr;
 };
 
-/// How cuBLAS and cuDNN compute in float32. exact (the default, the parity tests' mode): FMA
-/// only, no tensor cores, as the CPU. tf32 (fast): tensor cores round each product's inputs to
-/// TF32's 10-bit mantissa (about 1e-3 relative per product; Ampere and later), several times the
-/// throughput. bf16 (fast, mixed precision as PyTorch's autocast): convolutions and GEMMs take
-/// bfloat16 copies of their float32 operands (8-bit mantissa, about 4e-3 relative per value;
-/// convolution operands channels-last, cuDNN's tensor-core layout) and accumulate in float32;
-/// weights, gradients, batch norm, activations, losses and optimizer state stay float32. No loss
-/// scaling: bfloat16 has float32's exponent range, so gradients do not underflow as in float16.
-/// Double tensors always compute exactly. Process-wide; layers pick it up at their next call.
-enum class MathMode { exact, tf32, bf16 };
-
 namespace detail {
-inline std::atomic<MathMode>& math_mode_setting() {
-  static std::atomic<MathMode> m{MathMode::exact};
-  return m;
-}
 /// One stream and one pair of library handles per host thread (handles are not thread-safe).
 struct ThreadContext {
   Stream stream;
@@ -132,7 +118,7 @@ inline cudaStream_t stream() { return detail::context().stream.get(); }
 /// This thread's cuBLAS handle, set to the current math mode.
 inline cublasHandle_t cublas() {
   auto& c = detail::context();
-  const MathMode m = detail::math_mode_setting().load();
+  const MathMode m = math_mode();
   if (c.cublas_mode != m) {
     // bf16 GEMMs name their compute type (32F) in cublasGemmEx; default math lets them use tensor cores.
     const cublasMath_t math = m == MathMode::tf32   ? CUBLAS_TF32_TENSOR_OP_MATH
@@ -143,8 +129,6 @@ inline cublasHandle_t cublas() {
   }
   return c.cublas;
 }
-inline void set_math_mode(MathMode m) { detail::math_mode_setting().store(m); }
-[[nodiscard]] inline MathMode math_mode() { return detail::math_mode_setting().load(); }
 inline cudnnHandle_t cudnn() { return detail::context().cudnn; }
 /// Waits until all work queued on this thread's stream is done (and reports its errors).
 inline void synchronize() {

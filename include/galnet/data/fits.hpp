@@ -99,7 +99,7 @@ inline constexpr long long kMaxFitsValues = 1LL << 28;
 namespace detail::fits {
 
 inline std::string quoted(const std::filesystem::path& p) {
-  std::string s(1, '\'');  // appended, not "'" + ...: GCC 12 warns falsely (-Wrestrict) on that
+  std::string s(1, '\'');  // appended, not "'" + ...: GCC warns falsely (-Wrestrict) on that
   s += p.string();
   s += '\'';
   return s;

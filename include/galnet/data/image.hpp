@@ -45,7 +45,7 @@
 #include <vector>
 
 #include "galnet/core/error.hpp"
-#include "galnet/io/atomic_file.hpp"
+#include "galnet/core/atomic_file.hpp"
 #include "galnet/data/detail/stb_screen.hpp"
 #include "galnet/data/detail/stb.hpp"
 #include "galnet/data/resize.hpp"
@@ -210,7 +210,7 @@ inline Image decode(std::span<const std::uint8_t> bytes, const std::string& who,
   return img;
 }
 
-// Appended rather than "'" + string: GCC 12 warns falsely (-Wrestrict) on the inlined insert.
+// Appended rather than "'" + string: GCC warns falsely (-Wrestrict) on the inlined insert.
 inline std::string quoted(const std::filesystem::path& p) {
   std::string q = "'";
   q += p.string();
@@ -235,10 +235,10 @@ inline std::vector<std::uint8_t> read_file(const std::filesystem::path& path, co
   return bytes;
 }
 
-/// Writes `bytes` atomically (io::AtomicFile: temp file beside `path`, then rename).
+/// Writes `bytes` atomically (galnet::AtomicFile: temp file beside `path`, then rename).
 inline void write_file_atomic(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes,
                               const std::string& who) {
-  io::AtomicFile f(path, who);
+  galnet::AtomicFile f(path, who);
   f.write(bytes.data(), bytes.size());
   f.commit();
 }

@@ -38,7 +38,7 @@
 
 #include "galnet/core/error.hpp"
 #include "galnet/core/tensor.hpp"
-#include "galnet/io/atomic_file.hpp"
+#include "galnet/core/atomic_file.hpp"
 
 namespace galnet::io {
 
@@ -148,7 +148,7 @@ inline double element(DType t, const unsigned char* p, std::size_t i) {
   return 0;
 }
 
-// Built by appends: GCC 12's -Wrestrict misfires on "'" + std::string&& (GCC bug 105329).
+// Built by appends: GCC's -Wrestrict misfires on "'" + std::string&& (GCC bug 105329).
 inline std::string quoted(const std::filesystem::path& p) {
   std::string s = "'";
   s += p.string();

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "galnet/core/options.hpp"
 #include "galnet/core/tensor.hpp"
 #include "galnet/nn/gradient_hook.hpp"
 
@@ -109,16 +110,6 @@ inline Shape per_sample(const Shape& s) {
   if (!d.empty()) d.erase(d.begin());
   return Shape(d);
 }
-
-/// Whether CPU inference (eval mode) may fuse layers: ResNet blocks and stems run batch norm,
-/// the residual add and ReLU in one pass (bit-identical), LineEWNet runs ops::SeluMlp (within
-/// a few float ulp). On by default; off runs every layer on its own (tests, comparisons).
-inline std::atomic<bool>& fused_inference_setting() {
-  static std::atomic<bool> on{true};
-  return on;
-}
-inline void set_fused_inference(bool on) { fused_inference_setting().store(on); }
-[[nodiscard]] inline bool fused_inference() { return fused_inference_setting().load(std::memory_order_relaxed); }
 
 /// Mode flags every layer carries.
 class LayerBase {

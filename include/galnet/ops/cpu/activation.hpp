@@ -8,11 +8,10 @@
 #include <cstdint>
 
 #include "galnet/core/device.hpp"
+#include "galnet/ops/activation.hpp"
+#include "galnet/ops/selu.hpp"
 
 namespace galnet::ops {
-
-inline constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
-inline constexpr double kSeluScale = 1.0507009873554804934193349852946;
 
 template <class T>
 void relu_forward(std::int64_t n, const T* x, T* y) {
@@ -49,9 +48,6 @@ void selu_backward(std::int64_t n, const T* x, const T* dy, T* dx) {
 #endif
   for (std::int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (x[i] > T(0) ? scale : sa * std::exp(x[i]));
 }
-
-template <class D>
-struct Activation;
 
 template <>
 struct Activation<Cpu> {

@@ -16,14 +16,11 @@
 #include "galnet/core/device.hpp"
 #include "galnet/core/error.hpp"
 #include "galnet/dist/communicator.hpp"
+#include "galnet/ops/batchnorm.hpp"
 #include "galnet/ops/cpu/epilogue.hpp"
 
 namespace galnet::ops {
 
-struct BatchNormGeometry {
-  std::int64_t n, c, s;
-  [[nodiscard]] std::int64_t count() const { return n * s; }
-};
 
 /// What follows a batch norm in a ResNet block, applied as it writes y:
 /// y = relu?(T(x̂·γ + β) + residual), residual laid out as x (null: none). The arithmetic of
@@ -36,9 +33,9 @@ struct BatchNormTail {
 
 namespace detail {
 /// Double sums in 16 lanes: element i of each full block of 16 goes to lane i % 16, the tail to
-/// lanes 0, 1, …; then the lanes are added in order. One double accumulator is one add per
-/// latency (4 cycles): the per-channel sums were 10 % of an SFNet train step. The lanes let the
-/// compiler vectorise; the order is fixed, so results repeat run to run.
+/// lanes 0, 1, …; then the lanes are added in order. One double accumulator allows one add per
+/// add latency, which would bound the per-channel sums. The lanes let the compiler vectorise;
+/// the order is fixed, so results repeat run to run.
 struct LaneSums {
   double lane[16] = {};
   [[nodiscard]] double total() const {
@@ -226,8 +223,8 @@ std::pair<double, double> channel_gradient_sums(const BatchNormGeometry& g, cons
     if (mask.relu_output) {
       const T* keep = mask.relu_output + at;
       T* q = mask.masked + at;
-      // Written, then summed: the select inside add_lanes' terms came out wrong for Σ dy under
-      // GCC 12 -O3 (right at -O2), and the masked gradient is wanted anyway (the shortcut's).
+      // Written, then summed: GCC at -O3 miscompiles Σ dy with the select inside add_lanes'
+      // terms, and the masked gradient is wanted anyway (the shortcut's).
       GALNET_SIMD
       for (std::int64_t i = 0; i < g.s; ++i) q[i] = keep[i] > T(0) ? d[i] : T(0);
       d = q;
@@ -316,10 +313,6 @@ void batchnorm_eval_statistics(std::int64_t c, const T* running_mean, const T* r
     invstd[i] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var[i]) + eps));
   }
 }
-
-/// How layers reach batch norm: ops::BatchNorm<Cpu> here, <Cuda> in ops/cuda/batchnorm.cuh.
-template <class D>
-struct BatchNorm;
 
 template <>
 struct BatchNorm<Cpu> {

@@ -6,11 +6,9 @@
 #include <cstdint>
 
 #include "galnet/core/device.hpp"
+#include "galnet/ops/bias.hpp"
 
 namespace galnet::ops {
-
-template <class D>
-struct Bias;
 
 template <>
 struct Bias<Cpu> {

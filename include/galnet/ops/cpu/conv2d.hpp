@@ -11,7 +11,7 @@
 // most a thread's share of the batch) and copy the result into place.
 // Large maps build and use their column matrix in bands of output rows that fit in L2. With
 // galnet's own float GEMM (AVX-512 or AVX2) the forward pass builds none: the GEMM packs its
-// panels straight from x (implicit im2col, detail/im2col_plan.hpp) where that measured faster,
+// panels straight from x (implicit im2col, detail/im2col_plan.hpp) where that is faster,
 // and on AVX2 a stride-1 unpadded convolution needs no panels at all: the micro-kernel reads
 // its B rows in place (detail/conv_direct.hpp). -DGALNET_EXPLICIT_IM2COL turns both off
 // everywhere (for A/B measurements).
@@ -27,7 +27,7 @@
 
 #include "galnet/core/parallel.hpp"
 #include "galnet/core/tensor.hpp"
-#include "galnet/ops/cpu/conv2d_geometry.hpp"
+#include "galnet/ops/conv2d.hpp"
 #include "galnet/ops/cpu/detail/conv_phases.hpp"
 #include "galnet/ops/cpu/detail/im2col_avx2.hpp"
 #include "galnet/ops/cpu/detail/im2col_avx512.hpp"
@@ -91,10 +91,10 @@ inline int sample_threads(std::int64_t n) {
   return (threads > 1 && n >= threads) ? threads : 1;
 }
 
-/// Grouping (bench_kernels, ResNet-18 at 144 px, 2 threads): 5×5 outputs (25 columns) go from
-/// 95–130 to 185–250 GFLOP/s in the forward and data-gradient passes; 9×9 outputs (81 columns)
-/// gain nothing measurable and lose some to the copies, so only maps below kSmallColumns
-/// outputs are grouped, up to kGroupColumns columns per GEMM.
+/// Grouping: a GEMM of 25 columns (ResNet-18's 5×5 outputs at 144 px) runs far below the GEMM's
+/// speed and grouping widens it; at 81 columns (9×9 outputs) the gain no longer pays for the
+/// copies. So only maps below kSmallColumns outputs are grouped, up to kGroupColumns columns
+/// per GEMM.
 inline constexpr std::int64_t kSmallColumns = 64, kGroupColumns = 1024;
 /// Samples per GEMM for geometry g: 1 for feature maps of kSmallColumns outputs or more (and
 /// 1×1 stride-1 convolutions, which need no column matrix), else enough to reach
@@ -136,13 +136,11 @@ using Im2colB = avx2::Im2colB;
 #define GALNET_IMPLICIT_IM2COL 1
 #endif
 /// Whether the forward pass packs its GEMM panels straight from x: float with the own GEMM,
-/// strides 1 and 2 (those Im2colB vectorises). Measured (bench_kernels, against im2col):
-///  - AVX-512 (docs/performance.md step 14): 5×5 1.13–1.22×, 6×6 1.04–1.17×, stride 2
-///    1.09–1.90×; SpinCNN's 2×2 layers 0.70–0.94× (their im2col is four long row copies per
-///    channel, cheaper than the implicit packing's per-row loads): windows above 2×2 at stride 1.
-///  - AVX2 (step 22): stride 2 1.04–1.48× (the ResNet stem 1.35–1.48×); but 1×1 stride 2
-///    0.64×, 5×5 stride 1 1.01×, 6×6 over 3 channels 0.84× (a load plan per panel for three
-///    channels): stride 2 with windows above 1×1.
+/// strides 1 and 2 (those Im2colB vectorises), where that beats explicit im2col:
+///  - AVX-512: stride 2, and windows above 2×2 at stride 1 (a 2×2 window's im2col is four long
+///    row copies per channel, cheaper than the implicit packing's per-row loads).
+///  - AVX2: stride 2 with windows above 1×1. Stride 1 gains nothing there, 1×1 windows lose, and
+///    an input layer's few channels leave a load plan per panel serving only those.
 template <class T>
 bool implicit_im2col([[maybe_unused]] const Conv2dGeometry& g) {
 #if defined(GALNET_IMPLICIT_IM2COL)
@@ -157,11 +155,9 @@ bool implicit_im2col([[maybe_unused]] const Conv2dGeometry& g) {
   return false;
 }
 /// Whether the forward pass reads x in place with no column matrix or B panels
-/// (detail/conv_direct.hpp): float, a kernel that can (AVX2), stride 1 without padding.
-/// Measured (AVX2, one thread, against im2col; docs/performance.md step 25): 5×5 1.10–1.14×,
-/// 6×6 over 3 channels 1.12–1.15×, 2×2 with 16 output columns 1.06–1.08×; but 2×2 with 34 or
-/// 15 columns 0.85–0.97× (the row's short last run wastes lanes, and a 2×2 im2col is a few long
-/// copies): windows above 2×2, or rows of whole runs.
+/// (detail/conv_direct.hpp): float, a kernel that can (AVX2), stride 1 without padding, and
+/// windows above 2×2 or rows of whole runs: otherwise a row's short last run wastes lanes, and a
+/// 2×2 im2col is a few long copies, cheaper than that waste.
 template <class T>
 bool direct_conv([[maybe_unused]] const Conv2dGeometry& g) {
 #if defined(GALNET_CONV_DIRECT) && !defined(GALNET_EXPLICIT_IM2COL)
@@ -178,8 +174,8 @@ inline std::int64_t direct_band_rows(const Conv2dGeometry& g) {
 }
 /// Whether a stride-2 forward pass runs as the direct convolution over its input's phases
 /// (detail/conv_phases.hpp): square windows of 7 and above, where the phases' zero taps cost
-/// at most 15 of 64 multiplications. Measured (AVX2, a ResNet stem, 64 × 3 × 144²): ≈ 1.4×
-/// the implicit im2col (docs/performance.md, step 31).
+/// at most 15 of 64 multiplications, less than the implicit im2col loses to a load plan per
+/// panel over an input layer's few channels.
 template <class T>
 bool phase_conv([[maybe_unused]] const Conv2dGeometry& g) {
   return g.stride == 2 && g.kh == g.kw && g.kh >= 7 && g.pad < g.kh && g.ho == (g.h + 2 * g.pad - g.kh) / 2 + 1 &&
@@ -312,10 +308,9 @@ namespace detail {
 inline Conv2dGeometry data_gradient_geometry(const Conv2dGeometry& g) {
   return {g.n, g.o, g.ho + 2 * (g.kh - 1 - g.pad), g.wo + 2 * (g.kw - 1 - g.pad), g.c, g.kh, g.kw, 1, 0, g.h, g.w};
 }
-/// Whether the data gradient takes the direct path (as that convolution; no col2im). Measured
-/// (AVX2, 2 threads, against GEMM + col2im; docs/performance.md step 27): SpinCNN's 5×5
-/// 1.10×; but into 3 channels (its 6×6 input layer) 0.74×: a micro-tile's 6 rows half empty,
-/// where the GEMM's rows are the 108 of C·KH·KW. At least 32 input channels.
+/// Whether the data gradient takes the direct path (as that convolution; no col2im): with at
+/// least 32 input channels. Into a few (SpinCNN's 6×6 input layer: 3) a micro-tile's 6 rows are
+/// half empty, where GEMM + col2im fills its rows with the 108 of C·KH·KW.
 template <class T>
 bool direct_conv_data(const Conv2dGeometry& g) {
   return g.stride == 1 && g.c >= 32 && g.pad < g.kh && g.pad < g.kw && g.ho == g.h + 2 * g.pad - g.kh + 1 &&
@@ -457,12 +452,6 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
       for (std::int64_t o = 0; o < g.o; ++o) db[o] += part[g.o * rows + o];
   }
 }
-
-/// A convolution's per-device engine: the layer holds one, and it keeps whatever the device
-/// reuses between batches (CPU: im2col buffers; CUDA: cuDNN descriptors, algorithms,
-/// workspace — galnet/ops/cuda/conv2d.hpp). Same contract as the functions above.
-template <class T, class D>
-class Conv2dOp;
 
 template <class T>
 class Conv2dOp<T, Cpu> {

@@ -4,11 +4,9 @@
 #include <cstdint>
 
 #include "galnet/core/device.hpp"
+#include "galnet/ops/elementwise.hpp"
 
 namespace galnet::ops {
-
-template <class D>
-struct Elementwise;
 
 template <>
 struct Elementwise<Cpu> {

@@ -4,7 +4,7 @@
 // trans_b), C is [M, N]; contiguous, or with explicit row strides (lda, ldb, ldc). beta == 0
 // overwrites C (even if it held NaN). float on AVX-512 or AVX2 + FMA (-march=native on such a
 // CPU) runs galnet's own packed GEMM (ops/cpu/detail/gemm_packed.hpp with the kernel of
-// gemm_avx512.hpp, 1.1–1.4× Eigen on the models' convolution GEMMs, or of gemm_avx2.hpp);
+// gemm_avx512.hpp or of gemm_avx2.hpp; faster than Eigen's on the models' convolution GEMMs);
 // other types and targets, or -DGALNET_GEMM_EIGEN, run Eigen's. Either threads the product
 // with OpenMP unless called from inside a parallel region.
 // Layers reach it as ops::Gemm<Device>::run (Cuda: cuBLAS, galnet/ops/cuda/gemm.hpp).
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "galnet/core/device.hpp"
+#include "galnet/ops/gemm.hpp"
 #include "galnet/ops/cpu/detail/conv_direct.hpp"
 #include "galnet/ops/cpu/detail/gemm_avx2.hpp"
 #include "galnet/ops/cpu/detail/gemm_avx512.hpp"
@@ -107,8 +108,8 @@ class PackedA {
             [[maybe_unused]] std::int64_t min_size = kPackedMin) {
     trans_ = trans, m_ = m, k_ = k, a_ = a, lda_ = lda;
 #if defined(GALNET_GEMM_PACKED)
-    // Below kPackedMin floats, packing per product is cheap and leaves the panels in L1;
-    // measured faster (Winograd's 64 × 64 planes).
+    // Below kPackedMin floats (Winograd's 64 × 64 planes), packing per product is cheap and
+    // leaves the panels in L1, where packed whole they would stream from L2.
     if constexpr (std::is_same_v<T, float>) {
       const std::int64_t size = detail::packed::padded_rows<detail::GemmKernel>(m) * k;
       panels_.resize(size >= min_size ? static_cast<std::size_t>(size) : 0);
@@ -167,9 +168,6 @@ class PackedA {
   const T* a_ = nullptr;
   std::vector<T> panels_;  // the own float GEMM's pack_all
 };
-
-template <class D>
-struct Gemm;
 
 template <>
 struct Gemm<Cpu> {

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "galnet/ops/cpu/conv2d_geometry.hpp"
+#include "galnet/ops/conv2d_geometry.hpp"
 
 namespace galnet::ops {
 

@@ -4,11 +4,9 @@
 #include <cstdint>
 
 #include "galnet/core/device.hpp"
+#include "galnet/ops/permute.hpp"
 
 namespace galnet::ops {
-
-template <class D>
-struct Permute;
 
 template <>
 struct Permute<Cpu> {

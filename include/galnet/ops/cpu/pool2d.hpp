@@ -18,29 +18,11 @@
 #endif
 
 #include "galnet/core/device.hpp"
+#include "galnet/ops/pool2d.hpp"
 #include "galnet/core/parallel.hpp"
 
 namespace galnet::ops {
 
-struct Pool2dGeometry {
-  std::int64_t n, c, h, w, oh, ow;
-  std::int64_t kernel = 0, stride = 1, pad = 0;
-  bool adaptive = false;
-
-  struct Window {
-    std::int64_t begin, end;  ///< valid input range
-    std::int64_t extent;      ///< divisor extent for average pooling
-  };
-  [[nodiscard]] GALNET_HOST_DEVICE Window window(std::int64_t o, std::int64_t in, std::int64_t out) const {
-    if (adaptive) {
-      const std::int64_t b = o * in / out, e = ((o + 1) * in + out - 1) / out;
-      return {b, e, e - b};
-    }
-    const std::int64_t b = o * stride - pad;
-    const std::int64_t e_padded = std::min(b + kernel, in + pad);
-    return {std::max<std::int64_t>(b, 0), std::min(b + kernel, in), e_padded - b};
-  }
-};
 
 /// Output extent of a regular pooling window over `in` (floor mode).
 inline std::int64_t pool_output_size(std::int64_t in, std::int64_t kernel, std::int64_t stride,
@@ -154,10 +136,9 @@ void maxpool2d_forward(const Pool2dGeometry& g, const T* x, T* y, std::int32_t* 
         arg[ox] = static_cast<std::int32_t>(wy.begin * g.w + g.window(ox, g.w, g.ow).begin);
       }
       // Window positions in row-major order, each over the whole output row (a loop vectorised
-      // by `omp simd`: left to GCC's cost model it ran scalar, 1.35–1.4× slower; branch-free,
-      // since comparisons of random data mispredict): a
-      // larger value, or the first NaN (which then stays: NaN propagates, as in PyTorch),
-      // takes the place, so the first maximum wins, as before.
+      // by `omp simd`, which GCC's cost model alone leaves scalar; branch-free, since comparisons
+      // of random data mispredict): a larger value, or the first NaN (which then stays: NaN
+      // propagates, as in PyTorch), takes the place, so the first maximum wins.
       auto visit = [&](std::int64_t iy, std::int64_t ox_lo, std::int64_t ox_hi, auto column) {
         const T* row = xp + iy * g.w;
         GALNET_SIMD
@@ -235,9 +216,6 @@ void avgpool2d_backward(const Pool2dGeometry& g, const T* dy, T* dx) {
     }
   });
 }
-
-template <class D>
-struct Pool2d;
 
 template <>
 struct Pool2d<Cpu> {

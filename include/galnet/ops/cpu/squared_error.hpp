@@ -9,11 +9,9 @@
 #include <cstdint>
 
 #include "galnet/core/device.hpp"
+#include "galnet/ops/squared_error.hpp"
 
 namespace galnet::ops {
-
-template <class D>
-struct SquaredError;
 
 template <>
 struct SquaredError<Cpu> {

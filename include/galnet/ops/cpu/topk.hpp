@@ -12,20 +12,10 @@
 #include <numeric>
 
 #include "galnet/core/device.hpp"
+#include "galnet/ops/topk.hpp"
 
 namespace galnet::ops {
 
-/// Whether x[a] ranks before x[b] in a row (the rule above).
-template <class T>
-GALNET_HOST_DEVICE inline bool topk_before(T va, std::int64_t a, T vb, std::int64_t b) {
-  const bool na = va != va, nb = vb != vb;
-  if (na != nb) return na;
-  if (!na && va != vb) return va > vb;
-  return a < b;
-}
-
-template <class D>
-struct TopKOp;
 
 template <>
 struct TopKOp<Cpu> {

@@ -6,7 +6,7 @@
 // over input channels, the α² element-wise products become α² GEMMs, M[ξ] (O × P) =
 // U[ξ] (O × C) · V[ξ] (C × P) over P tiles, which take α²/(4K²) of direct convolution's
 // multiplications: 1/2.25 for 3×3, 1/2.78 for 5×5. tests/unit/test_winograd.cpp measures both
-// against float64 and against im2col; docs/performance.md quotes it.
+// against float64 and against im2col.
 // The data gradient is the same convolution of dy with the flipped, transposed filters at
 // padding K − 1 − p; the weight gradient is the transposed algorithm,
 // dg = Gᵀ[Σ_tiles (A dy Aᵀ) ⊙ (Bᵀ d B)]G, again α² GEMMs, over tiles.
@@ -23,7 +23,7 @@
 
 #include "galnet/core/parallel.hpp"
 #include "galnet/core/tensor.hpp"
-#include "galnet/ops/cpu/conv2d_geometry.hpp"
+#include "galnet/ops/conv2d_geometry.hpp"
 #include "galnet/ops/cpu/epilogue.hpp"
 #include "galnet/ops/cpu/gemm.hpp"
 #include "galnet/ops/cpu/winograd_transforms.hpp"
@@ -44,8 +44,8 @@ struct WinogradWorkspace {
 namespace winograd {
 
 /// The α² matrices of V, M and U lie one plane apart; planes of a power-of-two size would map
-/// the α² streams of a transform onto the same cache sets (measured: the input transform took
-/// 34 % of a 36×36 forward pass), so each plane is padded by a cache line.
+/// the α² streams of a transform onto the same cache sets, so each plane is padded by a cache
+/// line.
 inline std::int64_t skewed(std::int64_t plane) { return plane + 16; }
 
 struct Plan {
@@ -91,8 +91,7 @@ std::int64_t scratch_size(const Plan& p) {
 }
 
 /// out[j] = row[2j + offset] for j < count, zeros outside [0, w): one phase of an image row.
-/// The copy carries no bounds test, so that it vectorises (with a test per element this took
-/// 60 % of the input transform).
+/// The copy carries no bounds test, so that it vectorises (a test per element keeps it scalar).
 template <class T>
 void phase(const T* row, std::int64_t w, std::int64_t offset, std::int64_t count, T* out) {
   const std::int64_t lo = std::min(count, offset >= 0 ? 0 : (1 - offset) / 2);
@@ -161,8 +160,8 @@ void transform_input(const Plan& p, const T* x, std::int64_t first, std::int64_t
 
 /// y tiles = ep(Aᵀ m A) from M[ξ, och, i], dropping outputs past the map's edge. The tile
 /// outputs are computed into four rows first and interleaved into y afterwards: computed and
-/// stored in one loop, the stride-2 stores kept the compiler from vectorising (16 % of a
-/// 36×36 forward pass). The epilogue then runs on the two output rows while they are in L1.
+/// stored in one loop, the stride-2 stores would keep the compiler from vectorising. The
+/// epilogue then runs on the two output rows while they are in L1.
 template <class Tr, class T>
 void transform_output(const Plan& p, const T* m, const Epilogue<T>& ep, std::int64_t first, std::int64_t count,
                       T* y, T* scratch) {
@@ -336,7 +335,7 @@ void backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T*
   constexpr int K = Tr::k, planes = Tr::alpha * Tr::alpha;
   const std::int64_t o = g.o, c = g.c;
   // Each chunk adds into all α²·O·C partial sums; chunks of at least 2·O·C/(O + C) tiles keep
-  // that traffic below the transforms' (ResNet-18's 512-channel layer: 1.06 → 1.3× im2col).
+  // that traffic below the transforms' (without them it bounds ResNet-18's 512-channel layer).
   const Plan p(g.n, c, o, g.h, g.w, K, g.pad, std::max(Tr::chunk_tiles, 2 * o * c / (o + c)));
   const std::int64_t most = p.chunk_tiles(), filters = skewed(o * c);
   reserve(ws.input, p.threads, Shape{planes, skewed(c * most)});

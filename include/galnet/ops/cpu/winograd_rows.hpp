@@ -1,8 +1,8 @@
 // galnet/ops/cpu/winograd_rows.hpp — a 5×5 stride-1 convolution by Winograd F(2, 5) along the
 // rows, its columns convolved directly: 1.67× fewer multiplications than direct convolution, at
-// 1–2× im2col's float error in y and 2–7× in dx (F(2×2, 5×5) takes 2.78× fewer, at 4–13×: opt-in). The forward and
-// data-gradient passes (the latter the same convolution of dy, padded by K − 1 − p, with the
-// filters flipped and transposed).
+// a float error within the layer parity tolerance where the build has FMA (F(2×2, 5×5) takes
+// 2.78× fewer, at a larger error: opt-in). The forward and data-gradient passes (the latter the
+// same convolution of dy, padded by K − 1 − p, with the filters flipped and transposed).
 //
 // For kernel row ki the row correlation is one-dimensional, so with F(2, K)'s matrices
 // (winograd_transforms.hpp; α = K + 1 points, 0 and ∞ among them) the outputs 2t and 2t + 1 of
@@ -21,7 +21,7 @@
 // and units run one per thread: results are bit-identical run to run, and on AVX2 (the direct
 // products) for any thread count; elsewhere a lone unit's GEMM may split over the threads.
 // tests/unit/test_winograd_rows.cpp checks it against im2col in double and measures its float
-// error against float64; docs/performance.md (step 29) has the numbers.
+// error against float64.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -31,7 +31,7 @@
 #include "galnet/core/error.hpp"
 #include "galnet/core/parallel.hpp"
 #include "galnet/core/tensor.hpp"
-#include "galnet/ops/cpu/conv2d_geometry.hpp"
+#include "galnet/ops/conv2d_geometry.hpp"
 #include "galnet/ops/cpu/epilogue.hpp"
 #include "galnet/ops/cpu/gemm.hpp"
 #include "galnet/ops/cpu/winograd.hpp"
@@ -100,8 +100,8 @@ void transform_filters(const Plan& p, const T* w, RowWinogradWorkspace<T>& ws) {
       for (int kj = 0; kj < K; ++kj) u += Tr::g[xi][kj] * double(w[r * K + kj]);
       ws.filters[xi * plane + r] = static_cast<T>(u);
     }
-  // Packed whatever their size: each is used by every unit (on AVX2 SpinCNN's, 96 × 320, fall
-  // below PackedA's own threshold and were packed per unit: 6 % of the layer).
+  // Packed whatever their size: each is used by every unit, so PackedA's per-product packing
+  // below its own threshold (which SpinCNN's 96 × 320 fall under) would repeat the work.
   for (int xi = 0; xi < A; ++xi) ws.packed[xi].pack(false, p.o, p.c * K, ws.filters.data() + xi * plane, p.c * K, 0);
 }
 

@@ -5,10 +5,10 @@
 // α × α input patch d (α = K + 1) and the filter g,
 //     y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A,   Bᵀ: α × α,  G: α × K,  Aᵀ: 2 × α;
 // the weight gradient is the transposed algorithm, dg = Gᵀ[(A dy Aᵀ) ⊙ (Bᵀ d B)]G.
-// K = 3 interpolates at 0, ±1, ∞ (coefficients 0, ±1, ±½: F(2×2, 3×3)'s error stays within
-// 1–3× im2col's). K = 5 at 0, 1, −1, 2, −½, ∞: of the point sets tried in float32 against
-// float64 (0, ±1, ±2; 0, ±1, ±½; 0, ±1, 2, −½; 0, ±1, ½, −2) this one's error was the least,
-// 2–3× im2col's (tests/unit/test_winograd.cpp measures it; docs/performance.md quotes it).
+// K = 3 interpolates at 0, ±1, ∞ (coefficients 0, ±1, ±½: F(2×2, 3×3)'s error stays close to
+// im2col's). K = 5 at 0, 1, −1, 2, −½, ∞: of the point sets 0, ±1, ±2; 0, ±1, ±½; 0, ±1, 2, −½;
+// 0, ±1, ½, −2, this one gives the least float32 error against float64
+// (tests/unit/test_winograd.cpp measures it).
 // The matrices were derived with exact rational arithmetic (sympy) and checked against the
 // direct correlation; G's fifteenths are the only coefficients float does not hold exactly,
 // and they touch the weights only.
@@ -26,7 +26,8 @@ template <>
 struct Transform<3> {
   static constexpr int k = 3, alpha = 4;
   /// Tiles per chunk of the convolution (whole tile rows, at least one): V and M of a
-  /// 64-channel layer then take 1 MiB each, inside L2; smaller chunks measured slower.
+  /// 64-channel layer then take 1 MiB each, inside L2; smaller chunks narrow the GEMMs by more
+  /// than the L2 misses they save.
   static constexpr std::int64_t chunk_tiles = 256;
   static constexpr double bt[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
   static constexpr double g[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
@@ -36,8 +37,8 @@ struct Transform<3> {
 template <>
 struct Transform<5> {
   static constexpr int k = 5, alpha = 6;
-  /// SpinCNN's 64 → 96-channel layer, forward: 113 tiles (V and M in L2) 1.2× slower than 256,
-  /// 256 1.1× slower than 512 (the GEMMs are wider); 1024 measured as 512.
+  /// Tiles per chunk: wider GEMMs outweigh keeping V and M in L2 (SpinCNN's 64 → 96-channel
+  /// layer), up to 512; beyond that nothing more is gained.
   static constexpr std::int64_t chunk_tiles = 512;
   static constexpr double bt[6][6] = {{1, 1.5, -2, -1.5, 1, 0},  {0, -1, -2.5, -0.5, 1, 0},
                                       {0, 1, 0.5, -2.5, 1, 0},   {0, -0.5, -1, 0.5, 1, 0},

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "galnet/ops/cpu/activation.hpp"
+#include "galnet/ops/activation.hpp"
 #include "galnet/ops/cuda/launch.cuh"
 
 namespace galnet::ops {

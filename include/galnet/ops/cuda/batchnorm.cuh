@@ -15,7 +15,7 @@
 #include "galnet/core/tensor.hpp"
 #include "galnet/cuda/memory.hpp"
 #include "galnet/dist/communicator.hpp"
-#include "galnet/ops/cpu/batchnorm.hpp"
+#include "galnet/ops/batchnorm.hpp"
 #include "galnet/ops/cuda/launch.cuh"
 
 namespace galnet::ops {

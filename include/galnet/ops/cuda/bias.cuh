@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "galnet/ops/cpu/bias.hpp"
+#include "galnet/ops/bias.hpp"
 #include "galnet/ops/cuda/launch.cuh"
 
 namespace galnet::ops {

@@ -26,7 +26,7 @@
 #include "galnet/cuda/error.hpp"
 #include "galnet/cuda/memory.hpp"
 #include "galnet/cuda/runtime.hpp"
-#include "galnet/ops/cpu/conv2d.hpp"
+#include "galnet/ops/conv2d.hpp"
 #include "galnet/ops/cuda/bf16.hpp"
 
 #if defined(__GNUC__)

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "galnet/ops/cpu/dropout.hpp"
+#include "galnet/ops/dropout.hpp"
 #include "galnet/ops/cuda/launch.cuh"
 
 namespace galnet::ops {

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "galnet/ops/cpu/elementwise.hpp"
+#include "galnet/ops/elementwise.hpp"
 #include "galnet/ops/cuda/launch.cuh"
 
 namespace galnet::ops {

@@ -13,7 +13,7 @@
 #include "galnet/cuda/error.hpp"
 #include "galnet/cuda/memory.hpp"
 #include "galnet/cuda/runtime.hpp"
-#include "galnet/ops/cpu/gemm.hpp"
+#include "galnet/ops/gemm.hpp"
 #include "galnet/ops/cuda/bf16.hpp"
 
 namespace galnet::ops {

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "galnet/ops/cpu/permute.hpp"
+#include "galnet/ops/permute.hpp"
 #include "galnet/ops/cuda/launch.cuh"
 
 namespace galnet::ops {

@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "galnet/ops/cpu/pool2d.hpp"
+#include "galnet/ops/pool2d.hpp"
 #include "galnet/ops/cuda/launch.cuh"
 
 namespace galnet::ops {

@@ -9,7 +9,7 @@
 
 #include "galnet/core/tensor.hpp"
 #include "galnet/cuda/transfer.hpp"
-#include "galnet/ops/cpu/squared_error.hpp"
+#include "galnet/ops/squared_error.hpp"
 #include "galnet/ops/cuda/launch.cuh"
 
 namespace galnet::ops {

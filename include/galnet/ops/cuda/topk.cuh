@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "galnet/ops/cpu/topk.hpp"
+#include "galnet/ops/topk.hpp"
 #include "galnet/ops/cuda/launch.cuh"
 
 namespace galnet::ops {

@@ -5,8 +5,8 @@
 // Why: in such a convolution the column-matrix row p = (c, ki, kj) of output row oy, columns
 // [ox, ox + n), is the input run x[c, oy + ki, ox + kj …] — contiguous. So a micro-tile needs
 // no column matrix and no B panel: each of its vectors loads its B rows at x + oy·W + ox +
-// offset[p], offset[p] = c·H·W + ki·W + kj. SpinCNN's 5×5 layer (AVX2 host) spent 8 % of its
-// time in im2col and 6 % packing panels from it (docs/performance.md, step 25).
+// offset[p], offset[p] = c·H·W + ki·W + kj: neither im2col's copy nor the packing of B panels
+// from it is left.
 // The output rows are cut into runs of K::kLanes columns (a row's last one shorter), and a
 // micro-tile takes K::kRunsPerTile runs side by side, wherever they are: a row's short last run
 // costs no more than a vector of a tile (SpinCNN's 71 columns: 9 runs, 4½ tiles). A K × 1
@@ -74,7 +74,7 @@ void conv_direct(const ASource<K>& a, std::int64_t m, const DirectConv& d, std::
   }
   const auto n = static_cast<std::int64_t>(runs.size());
   // A K × 1 window reads a new input row per k (a 5 × 5 one a new row per 5): 256 k of two runs
-  // would touch ≈ 29 KB, which with A leaves L1; slices of 128 measured 1.14× faster.
+  // would touch ≈ 29 KB, which with A leaves L1, so K × 1 windows take slices of half that.
   const std::int64_t step = d.kw == 1 ? K::kDepth / 2 : K::kDepth;
   if (!a.packed) a_scratch.resize(Shape{std::min(K::kBlockRows, padded_rows<K>(m)) * std::min(k, K::kDepth)});
   for (std::int64_t p0 = 0; p0 < k; p0 += K::kDepth) {

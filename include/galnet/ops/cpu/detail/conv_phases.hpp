@@ -6,13 +6,13 @@
 // ky = 2u + a and kx = 2v + b, that is Σ_{a,b} Σ_{u,v} w[2u + a, 2v + b]·P_ab[oy + u, ox + v]
 // with the phase planes P_ab[i, j] = xp[2i + a, 2j + b]: a stride-1 convolution over 4C
 // channels with ⌈K/2⌉ × ⌈K/2⌉ windows, the taps past the K × K window zero. For K = 7 those are
-// 15 of 64 multiplications, against the stride-2 im2col's packing from three channels
-// (docs/performance.md, step 31).
+// 15 of 64 multiplications, which cost less than the stride-2 implicit im2col's packing from
+// three channels.
 #pragma once
 #include <algorithm>
 #include <cstdint>
 
-#include "galnet/ops/cpu/conv2d_geometry.hpp"
+#include "galnet/ops/conv2d_geometry.hpp"
 #include "galnet/ops/cpu/winograd.hpp"
 
 namespace galnet::ops::detail {

@@ -4,11 +4,10 @@
 // im2col_avx2.hpp; this file is what they share.
 //
 // Why: im2col writes a column matrix C·KH·KW times the size of the output map, which the GEMM
-// then reads back to pack its B panels (SpinCNN's 5×5 layer: 11 % of inference in im2col, 7 %
-// in packing, AVX-512 host). A panel's columns are output positions; they fall into runs of
-// one output row of one sample, and for every row p = (c, ki, kj) of the column matrix each
-// run is one strided read of an input row, clipped to the image (zeros where the window hangs
-// over the padding). The panels hold exactly what pack_b makes of im2col's matrix, so the
+// then reads back to pack its B panels. A panel's columns are output positions; they fall into
+// runs of one output row of one sample, and for every row p = (c, ki, kj) of the column matrix
+// each run is one strided read of an input row, clipped to the image (zeros where the window
+// hangs over the padding). The panels hold exactly what pack_b makes of im2col's matrix, so the
 // products are bit-identical to the explicit path's.
 //
 // An instruction set Isa supplies kLanes (floats per vector), kVectors (vectors per panel row:
@@ -114,8 +113,8 @@ struct Im2colB {
   }
 
  private:
-  /// Panel rows built in registers, one aligned store per vector: built by masked stores into
-  /// the panel they measured 2–3× slower (split stores, AVX-512).
+  /// Panel rows built in registers, one aligned store per vector: masked stores straight into
+  /// the panel split, which makes the packing slower.
   template <int Stride>
   void pack_rows(const Plan<Isa>& plan, std::int64_t p0, std::int64_t depth, float* out) const {
     constexpr std::int64_t kVectors = Isa::kVectors;

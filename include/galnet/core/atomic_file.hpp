@@ -1,4 +1,4 @@
-// galnet/io/atomic_file.hpp — write a file so that readers see the old one or the whole new one,
+// galnet/core/atomic_file.hpp — write a file so that readers see the old one or the whole new one,
 // never half: write to a temporary file in the same directory, flush, fsync, rename over.
 //
 //   AtomicFile f(path, "galnet::io::write_csv");   // creates path.tmp-…
@@ -23,7 +23,7 @@
 
 #include "galnet/core/error.hpp"
 
-namespace galnet::io {
+namespace galnet {
 
 class AtomicFile {
 public:
@@ -95,4 +95,4 @@ inline void write_file_atomically(const std::filesystem::path& path, std::string
   f.commit();
 }
 
-}  // namespace galnet::io
+}  // namespace galnet

@@ -1,4 +1,4 @@
-// galnet/cuda/batch_upload.hpp — train::BatchUpload<Cuda>: how fit(), evaluate_loss(), lr_find()
+// galnet/train/cuda.hpp — train::BatchUpload<Cuda>: how fit(), evaluate_loss(), lr_find()
 // and the programs' prediction hand the loader's host batches to a GPU model.
 //
 // A batch in page-locked memory (DataLoader with `pin_memory`, which the programs set for

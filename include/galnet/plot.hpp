@@ -1,0 +1,5 @@
+// galnet/plot.hpp — the papers' figures as PNG (optional part: link galnet::plot, which needs
+// cairo).
+#pragma once
+#include "galnet/eval/plot.hpp"
+#include "galnet/eval/plot_lr_find.hpp"
