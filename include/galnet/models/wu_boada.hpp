@@ -11,6 +11,7 @@
 // layer_groups() splits the parameters as fastai does for discriminative learning rates.
 #pragma once
 #include <array>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "galnet/nn/dropout.hpp"
 #include "galnet/nn/flatten.hpp"
 #include "galnet/nn/linear.hpp"
+#include "galnet/nn/pooling.hpp"
 #include "galnet/nn/sequential.hpp"
 
 namespace galnet::models {
@@ -29,66 +31,29 @@ using FastaiHead = nn::Sequential<nn::AdaptiveConcatPool2d<1>, nn::Flatten, nn::
                                   nn::BatchNorm1d<8 * W>, nn::Dropout<0.5>, nn::Linear<8 * W, Outputs>>;
 
 template <class T = float, class D = Cpu, int Outputs = 1, int W = 64>
-class WuBoada : public nn::LayerBase {
+class WuBoada : public nn::layer_t<nn::Sequential<nn::Named<"", ResNet<W, resnet34_blocks>>,
+                                                  nn::Named<"head", FastaiHead<Outputs, W>>>, T, D> {
 public:
-  using value_type = T;
-  using device_type = D;
-  using tensor = Tensor<T, D>;
-
-  WuBoada() : body_(resnet34_blocks) {
-    head_.set_input_grad(true);
-    head_.visit("", [](const std::string&, auto& t, auto* p) {
-      if (!p || t.rank() != 2) return;
-      nn::init::normal(t, 0.0, std::sqrt(2.0 / static_cast<double>(t.dim(1))));  // kaiming, fan_in
+  WuBoada() {  // fastai's head: kaiming normal (fan-in) weights, zero biases
+    head().visit("", [](const std::string&, auto& t, auto* p) {
+      if (p && t.rank() == 2) nn::init::normal(t, 0.0, std::sqrt(2.0 / static_cast<double>(t.dim(1))));
     });
-    zero_bias(head_.template get<4>());
-    zero_bias(head_.template get<8>());
-    set_input_grad(false);
+    for (auto* bias : {&head().template get<4>().bias(), &head().template get<8>().bias()}) bias->value.zero();
   }
 
-  [[nodiscard]] Shape output_shape(const Shape& in) const { return head_.output_shape(body_.output_shape(in)); }
-  const tensor& forward(const tensor& x) { return head_.forward(body_.forward(x)); }
-  const tensor& backward(const tensor& dy) { return body_.backward(head_.backward(dy)); }
-  void train(bool on = true) {
-    training_ = on;
-    body_.train(on);
-    head_.train(on);
-  }
-  void eval() { train(false); }
-  void set_input_grad(bool on) {
-    input_grad_ = on;
-    body_.set_input_grad(on);
-  }
-  template <class F>
-  void visit(const std::string& prefix, F&& f) {
-    body_.visit(prefix, f);
-    head_.visit(nn::join(prefix, "head"), f);
-  }
-  void summarize(nn::Summary& s, const std::string& prefix, const Shape& in) const {
-    body_.summarize(s, prefix, in);
-    head_.summarize(s, nn::join(prefix, "head"), body_.output_shape(in));
-  }
-
-  ResNetBody<T, D, W>& body() { return body_; }
+  auto& body() { return this->template get<0>(); }
+  auto& head() { return this->template get<"head">(); }
   /// fastai's three layer groups of a ResNet learner, for discriminative learning rates: the
   /// stem, layer1 and layer2; layer3 and layer4; the head.
   std::array<std::vector<nn::Parameter<T, D>*>, 3> layer_groups() {
     std::array<std::vector<nn::Parameter<T, D>*>, 3> g;
-    visit("", [&](const std::string& name, auto&, auto* p) {
+    this->visit("", [&](const std::string& name, auto&, auto* p) {
       if (!p) return;
       const bool head = name.starts_with("head."), late = name.starts_with("layer3.") || name.starts_with("layer4.");
       g[head ? 2 : late ? 1 : 0].push_back(p);
     });
     return g;
   }
-  auto& head() { return head_; }
-
-private:
-  template <class L>
-  static void zero_bias(L& linear) { linear.bias().value.zero(); }
-
-  ResNetBody<T, D, W> body_;
-  nn::layer_t<FastaiHead<Outputs, W>, T, D> head_;
 };
 
 }  // namespace galnet::models

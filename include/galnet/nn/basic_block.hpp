@@ -1,5 +1,6 @@
 // galnet/nn/basic_block.hpp — BasicBlock<In, Out, Stride>: torchvision's ResNet basic block,
-// and ResNetStage<In, Out, Stride>: a first block plus n−1 identical blocks held at run time.
+// and ResNetStage<In, Out, Stride>: a first block plus n−1 identical blocks held at run time
+// (ResNetLayer<In, Out, Stride, Blocks> is its spec, for a Sequential).
 //
 //   out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))
 // conv1 is 3×3/Stride, conv2 3×3/1, both unbiased; the shortcut is the identity, or
@@ -181,6 +182,17 @@ public:
 private:
   BasicBlockLayer<T, D, In, Out, Stride> first_;
   std::vector<BasicBlockLayer<T, D, Out, Out, 1>> rest_;
+};
+
+/// Spec of a ResNet stage of `Blocks` blocks (torchvision's layer1 … layer4).
+template <int In, int Out, int Stride, int Blocks>
+struct ResNetLayer {
+  static constexpr int channels_in = In;
+  static constexpr int channels_out(int) { return Out; }
+  template <class T, class D = Cpu>
+  struct layer : ResNetStage<T, D, In, Out, Stride> {
+    layer() : ResNetStage<T, D, In, Out, Stride>(Blocks) {}
+  };
 };
 
 }  // namespace galnet::nn

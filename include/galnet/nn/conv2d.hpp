@@ -21,6 +21,8 @@ public:
   using value_type = T;
   using device_type = D;
   using tensor = Tensor<T, D>;
+  /// forward_fused's epilogue may carry batch norm's scale and shift (no bias of its own).
+  static constexpr bool takes_affine_epilogue = !Bias;
 
   Conv2dLayer() {
     weight_.init(Shape{Out, In, K, K});

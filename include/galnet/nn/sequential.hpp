@@ -1,15 +1,22 @@
 // galnet/nn/sequential.hpp — Sequential<Specs...>: layers applied in order, from a flat type list.
 //
-// The layers live in a std::tuple and are walked with fold expressions (no recursive nesting,
-// so deep models compile quickly). Children are named "0", "1", … as in torch.nn.Sequential.
-// Channel counts are checked at compile time between neighbours: a mismatch fails with
+// The layers live in a std::tuple and are walked at compile time. Children are named "0", "1",
+// … as in torch.nn.Sequential, or by their key where the spec is Named<"key", …> (nn/named.hpp),
+// so a model such as SFNet is a Sequential with torchvision's key names. Channel counts are
+// checked at compile time between neighbours: a mismatch fails with
 // `galnet::nn::channels_match<Index, Produced, Expected>` in the error, naming the layer index
 // and both counts. After a Flatten the feature count is checked at run time by the next layer.
-// Inference on the CPU (eval mode, nn::fused_inference()): a layer that takes an epilogue
-// (Conv2d's forward_fused) followed by a ReLU runs the ReLU as that epilogue, in the same bits,
-// with no pass of its own over the activations (SpinCNN's five); backward after such a forward
-// first re-runs the layered forward on the same input, as the ResNet blocks do.
+// Every child but the first computes its input gradient; the first does where set_input_grad
+// says (off by default: a model's input is data).
+// Neighbours that run as one, in the same bits as layer by layer:
+//   - BatchNorm then ReLU: the ReLU is the batch norm's tail (forward(x, nullptr, true)), and
+//     its mask rides in the batch norm's backward;
+//   - CPU inference (eval mode, nn::fused_inference()): an unbiased Conv2d then BatchNorm
+//     (then ReLU), or a Conv2d then ReLU, run as the convolution's epilogue, with no pass of
+//     their own over the activations. Backward after such a forward first re-runs the layered
+//     forward on the same input.
 #pragma once
+#include <array>
 #include <cstddef>
 #include <string>
 #include <tuple>
@@ -17,6 +24,7 @@
 #include <utility>
 
 #include "galnet/nn/module.hpp"
+#include "galnet/nn/named.hpp"
 #include "galnet/ops/cpu/epilogue.hpp"
 
 namespace galnet::nn {
@@ -47,9 +55,24 @@ struct check_chain<I, Produced, First, Rest...> {
 /// A layer that can apply a ReLU to its own output while it is in cache (Conv2d on the CPU).
 template <class L, class T>
 concept TakesEpilogue = requires(L& l, const Tensor<T, Cpu>& x) { l.forward_fused(x, ops::Epilogue<T>{}); };
+/// A layer whose epilogue may hold batch norm's affine form (an unbiased Conv2d on the CPU).
+template <class L>
+concept TakesAffineEpilogue = requires { requires L::takes_affine_epilogue; };
+/// A batch norm: its eval-mode affine form as an epilogue, and a ReLU as its tail.
+template <class L, class T>
+concept IsBatchNorm = requires(L& l, const Tensor<T, typename L::device_type>& x) {
+  l.forward(x, nullptr, true);
+  l.residual_gradient();
+};
 /// A ReLU layer (it says so: ElementwiseLayer<…, ReluOp>::is_relu).
 template <class L>
 concept IsRelu = requires { requires L::is_relu; };
+
+template <class Spec>
+constexpr std::string_view key_of() {
+  if constexpr (HasKey<Spec>) return Spec::key;
+  else return {};
+}
 }  // namespace detail
 
 template <class T, class D, class... Specs>
@@ -65,7 +88,10 @@ public:
   using tensor = Tensor<T, D>;
   static constexpr std::size_t size = sizeof...(Specs);
 
-  SequentialLayer() { set_input_grad(false); }
+  SequentialLayer() {
+    std::apply([](auto&... l) { (l.set_input_grad(true), ...); }, layers_);
+    set_input_grad(false);
+  }
 
   const tensor& forward(const tensor& x) {
     if constexpr (std::is_same_v<D, Cpu>) {
@@ -74,10 +100,12 @@ public:
         return forward_fused_from<0>(x);
       }
     }
-    return forward_layered(x);
+    fused_input_ = nullptr;
+    return forward_layered_from<0>(x);
   }
   const tensor& backward(const tensor& dy) {
-    if (fused_input_) forward_layered(*fused_input_);  // the layers' caches for their backward
+    if (fused_input_) forward_layered_from<0>(*fused_input_);  // the layers' caches for their backward
+    fused_input_ = nullptr;
     return backward_from<size - 1>(dy);
   }
   [[nodiscard]] Shape output_shape(const Shape& in) const {
@@ -107,45 +135,86 @@ public:
   auto& get() { return std::get<I>(layers_); }
   template <std::size_t I>
   const auto& get() const { return std::get<I>(layers_); }
+  /// The child whose spec is Named<Key, …>: get<"fc">().
+  template <FixedString Key>
+  auto& get() { return std::get<index_of(Key.view())>(layers_); }
+  template <FixedString Key>
+  const auto& get() const { return std::get<index_of(Key.view())>(layers_); }
 
 private:
   using layers_type = std::tuple<layer_t<Specs, T, D>...>;
 
-  const tensor& forward_layered(const tensor& x) {
-    fused_input_ = nullptr;
-    const tensor* h = &x;
-    std::apply([&](auto&... l) { ((h = &l.forward(*h)), ...); }, layers_);
-    return *h;
+  template <std::size_t I>
+  using layer_at = std::tuple_element_t<I, layers_type>;
+  /// Whether layer I is a batch norm whose ReLU (layer I + 1) runs as its tail.
+  template <std::size_t I>
+  static constexpr bool relu_tail_at() {
+    if constexpr (I + 1 < size) return detail::IsBatchNorm<layer_at<I>, T> && detail::IsRelu<layer_at<I + 1>>;
+    else return false;
   }
-  /// Layers I… at CPU inference: a layer taking an epilogue with the ReLU after it as one.
+  static constexpr std::size_t index_of(std::string_view key) {
+    constexpr std::array<std::string_view, size> keys{detail::key_of<Specs>()...};
+    std::size_t i = 0;
+    while (i < size && keys[i] != key) ++i;
+    if (i == size) throw "galnet::nn::Sequential::get: no child has this key";  // a compile-time error
+    return i;
+  }
+
+  template <std::size_t I>
+  const tensor& forward_layered_from(const tensor& h) {
+    if constexpr (I == size) {
+      return h;
+    } else if constexpr (relu_tail_at<I>()) {
+      return forward_layered_from<I + 2>(std::get<I>(layers_).forward(h, nullptr, true));
+    } else {
+      return forward_layered_from<I + 1>(std::get<I>(layers_).forward(h));
+    }
+  }
+  /// Layers I… at CPU inference: a convolution with the batch norm and ReLU after it as one.
   template <std::size_t I>
   const tensor& forward_fused_from(const tensor& h) {
     if constexpr (I == size) {
       return h;
     } else {
-      using L = std::tuple_element_t<I, layers_type>;
-      if constexpr (I + 1 < size) {
-        if constexpr (detail::TakesEpilogue<L, T> && detail::IsRelu<std::tuple_element_t<I + 1, layers_type>>)
-          return forward_fused_from<I + 2>(std::get<I>(layers_).forward_fused(h, ops::Epilogue<T>{.relu = true}));
+      using L = layer_at<I>;
+      auto& l = std::get<I>(layers_);
+      if constexpr (I + 1 < size && detail::TakesEpilogue<L, T>) {
+        using Next = layer_at<I + 1>;
+        if constexpr (detail::TakesAffineEpilogue<L> && detail::IsBatchNorm<Next, T>) {
+          constexpr bool relu = relu_tail_at<I + 1>();
+          return forward_fused_from<I + (relu ? 3 : 2)>(
+              l.forward_fused(h, std::get<I + 1>(layers_).eval_epilogue(nullptr, relu)));
+        } else if constexpr (detail::IsRelu<Next>) {
+          return forward_fused_from<I + 2>(l.forward_fused(h, ops::Epilogue<T>{.relu = true}));
+        }
       }
-      return forward_fused_from<I + 1>(std::get<I>(layers_).forward(h));
+      return forward_fused_from<I + 1>(l.forward(h));
     }
   }
   template <std::size_t I>
   const tensor& backward_from(const tensor& dy) {
+    if constexpr (I > 0) {
+      if constexpr (relu_tail_at<I - 1>()) return backward_from<I - 1>(dy);  // the batch norm masks dy
+    }
     const tensor& dx = std::get<I>(layers_).backward(dy);
     if constexpr (I == 0) return dx;
     else return backward_from<I - 1>(dx);
   }
+  /// Child I's key: its Named key, else its index.
+  template <std::size_t I>
+  static std::string key() {
+    using S = std::tuple_element_t<I, std::tuple<Specs...>>;
+    return detail::HasKey<S> ? std::string(detail::key_of<S>()) : std::to_string(I);
+  }
   template <class F, std::size_t... I>
   void visit_each(const std::string& prefix, F& f, std::index_sequence<I...>) {
-    (std::get<I>(layers_).visit(join(prefix, std::to_string(I)), f), ...);
+    (std::get<I>(layers_).visit(join(prefix, key<I>()), f), ...);
   }
   template <std::size_t... I>
   void summarize_each(Summary& s, const std::string& prefix, const Shape& in,
                       std::index_sequence<I...>) const {
     Shape shape = in;
-    ((std::get<I>(layers_).summarize(s, join(prefix, std::to_string(I)), shape),
+    ((std::get<I>(layers_).summarize(s, join(prefix, key<I>()), shape),
       shape = std::get<I>(layers_).output_shape(shape)),
      ...);
   }

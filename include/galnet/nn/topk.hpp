@@ -41,6 +41,11 @@ public:
     ops::TopKOp<D>::backward(dy.numel(), dy.data(), mask_.data(), dx_.data());
     return dx_;
   }
+  /// The last forward's output (an SFNet's sparse features).
+  [[nodiscard]] const tensor& output() const {
+    GALNET_CHECK(y_.numel() > 0, describe(), ": no forward pass yet");
+    return y_;
+  }
   /// 1 where the last forward kept an entry (for interpretation: which features fired).
   [[nodiscard]] const Tensor<std::uint8_t, D>& mask() const { return mask_; }
 
