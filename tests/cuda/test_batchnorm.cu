@@ -101,7 +101,8 @@ TEST_CASE("cuda: synchronised BatchNorm2d over two ranks normalises as one batch
     gpu.weight().value.copy_from(cuda::to_device(whole.weight().value));
     cpu.weight().value.copy_from(whole.weight().value);
     const auto xd = cuda::to_device(x), dyd = cuda::to_device(dy);
-    const nn::SyncBatchNorm sync(twins);
+    const nn::SyncBatchNorm sync(gpu, twins);
+    const nn::SyncBatchNorm sync_cpu(cpu, twins);
     const auto transfers = cuda::transfer_count();
     gpu.forward(xd);
     gpu.backward(dyd);
@@ -135,7 +136,7 @@ TEST_CASE("cuda: synchronised BatchNorm1d trains on one sample a rank, which alo
   const auto x = cuda::to_device(wave<float>(Shape{1, 10}, 0.3, 0.2));
   CHECK_THROWS_WITH_AS(gpu.forward(x), doctest::Contains("more than one value per channel"), Error);
   TwinRanks twins(true);
-  const nn::SyncBatchNorm sync(twins);
+  const nn::SyncBatchNorm sync(gpu, twins);
   CHECK_NOTHROW(gpu.forward(x));  // two values a channel over the ranks
   const auto y = cuda::to_host(gpu.forward(x));
   for (std::int64_t c = 0; c < 10; ++c) CHECK(std::abs(y[c]) < 1e-4f);  // equal values: y = β = 0 but for rounding

@@ -32,7 +32,7 @@ TEST_CASE("NcclCommunicator: synchronised batch norm on the GPUs normalises as o
                                          static_cast<const dist::Communicator*>(&world)}) {
     CAPTURE(comm->sums_on_device());
     Layer mine;
-    const nn::SyncBatchNorm sync(*comm);
+    const nn::SyncBatchNorm sync(mine, *comm);
     const auto transfers = cuda::transfer_count();
     const auto y = cuda::to_host(mine.forward(xd));
     const auto dx = cuda::to_host(mine.backward(dyd));

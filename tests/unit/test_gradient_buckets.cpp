@@ -45,6 +45,12 @@ std::vector<double> gradients(Model& m) {
   for (auto* p : nn::parameters(m)) g.insert(g.end(), p->grad.data(), p->grad.data() + p->grad.numel());
   return g;
 }
+/// A composite without for_each_child: its batch norm is out of nn::for_each_layer's reach.
+struct Hidden {
+  nn::layer_t<nn::BatchNorm2d<2>, double> bn;
+  template <class F>
+  void visit(const std::string& prefix, F&& f) { bn.visit(nn::join(prefix, "bn"), f); }
+};
 }  // namespace
 
 TEST_CASE("gradient buckets start during backward, in bucket order, and average exactly") {
@@ -93,4 +99,41 @@ TEST_CASE("gradient buckets: two backward passes in one step are an error, not a
     CHECK_THROWS_WITH_AS(forward_backward(model), doctest::Contains("reported final twice in one step"), Error);
   }  // the unfinished averager puts the hook back
   CHECK_NOTHROW(forward_backward(model));  // no hook left behind
+}
+
+TEST_CASE("set_sync_batchnorm reaches every batch norm of a model, nested ones too, and refuses a hidden one") {
+  using Nested = nn::Sequential<nn::Conv2d<2, 4, 3, 1, 1>, nn::BatchNorm2d<4>, nn::ReLU,
+                                nn::Sequential<nn::Conv2d<4, 4, 3, 1, 1>, nn::BatchNorm2d<4>>, nn::ResNetLayer<4, 4, 1, 2>>;
+  nn::layer_t<Nested, double> model;
+  TwinRanks twins;
+  auto synced = [&](const dist::Communicator* c) {
+    int n = 0;
+    nn::for_each_layer(model, [&](auto& l) {
+      if constexpr (requires { l.sync(); }) n += l.sync() == c;
+    });
+    return n;
+  };
+  nn::set_sync_batchnorm(model, &twins);
+  CHECK(synced(&twins) == 6);  // 1 + 1 + 2 blocks × 2
+  nn::set_sync_batchnorm(model, nullptr);
+  CHECK(synced(nullptr) == 6);
+
+  // A synchronised batch norm two levels down normalises over both twins' batches: its running
+  // variance (unbiased over the global batch) is that of one layer seeing the batch twice.
+  nn::layer_t<nn::Sequential<nn::Sequential<nn::BatchNorm2d<2>>>, double> deep;
+  nn::layer_t<nn::BatchNorm2d<2>, double> whole;
+  Tensor<double> x(Shape{3, 2, 2, 2}), xx(Shape{6, 2, 2, 2});
+  for (std::int64_t i = 0; i < x.numel(); ++i) xx[i] = xx[i + x.numel()] = x[i] = std::cos(0.7 * static_cast<double>(i));
+  {
+    const nn::SyncBatchNorm sync(deep, twins);
+    deep.forward(x);
+  }
+  whole.forward(xx);
+  auto& bn = deep.get<0>().get<0>();
+  CHECK(bn.sync() == nullptr);  // SyncBatchNorm ended
+  for (int c = 0; c < 2; ++c) CHECK(bn.running_var()[c] == doctest::Approx(whole.running_var()[c]).epsilon(1e-14));
+
+  Hidden hidden;
+  CHECK_THROWS_WITH_AS(nn::set_sync_batchnorm(hidden, &twins), doctest::Contains("reached 0 of the model's 1 batch norms"),
+                       Error);
 }

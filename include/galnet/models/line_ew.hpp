@@ -57,6 +57,8 @@ public:
   void train(bool on = true) { training_ = on, net_.train(on); }
   void eval() { train(false); }
   void set_input_grad(bool on) { input_grad_ = on, net_.set_input_grad(on); }
+  template <class F>
+  void for_each_child(F&& f) { f(net_); }
   /// Keys layers.0 … layers.3 (the Sequential's indices 0, 2, 4, 6).
   template <class F>
   void visit(const std::string& prefix, F&& f) {
@@ -148,6 +150,10 @@ public:
   }
   void eval() { train(false); }
   void set_input_grad(bool on) { input_grad_ = on; }
+  template <class F>
+  void for_each_child(F&& f) {
+    for (auto& l : line_) f(l.mlp);
+  }
   template <class F>
   void visit(const std::string& prefix, F&& f) {
     using P = nn::Parameter<T, D>*;  // P(nullptr), not P{}: nvcc's front end turns P{} into int

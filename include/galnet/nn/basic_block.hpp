@@ -83,6 +83,11 @@ public:
   }
 
   template <class F>
+  void for_each_child(F&& f) {
+    f(conv1_), f(bn1_), f(conv2_), f(bn2_);
+    if constexpr (has_downsample) f(ds_conv_), f(ds_bn_);
+  }
+  template <class F>
   void visit(const std::string& prefix, F&& f) {
     conv1_.visit(join(prefix, "conv1"), f);
     bn1_.visit(join(prefix, "bn1"), f);
@@ -166,6 +171,11 @@ public:
   void set_input_grad(bool on) {
     input_grad_ = on;
     first_.set_input_grad(on);
+  }
+  template <class F>
+  void for_each_child(F&& f) {
+    f(first_);
+    for (auto& b : rest_) f(b);
   }
   template <class F>
   void visit(const std::string& prefix, F&& f) {

@@ -2,8 +2,9 @@
 // [N, C, L]), PyTorch semantics: train() normalises with batch statistics and updates the
 // running ones (momentum 0.1, unbiased running variance), eval() uses the running statistics.
 // Parameters `weight` (1) and `bias` (0); buffers `running_mean` (0), `running_var` (1).
-// While an nn::SyncBatchNorm lives, training mode normalises with the statistics of every rank's
-// batch together (PyTorch's SyncBatchNorm; on a GPU through NCCL where the communicator has it).
+// set_sync(comm) (or nn::set_sync_batchnorm over a model) makes training mode normalise with the
+// statistics of every rank's batch together (PyTorch's SyncBatchNorm; on a GPU through NCCL
+// where the communicator has it).
 // forward(x, residual, relu) is a ResNet block's bn → (+ residual) → ReLU as one layer: on the
 // CPU the add and ReLU run in the normalising pass and the ReLU's mask in backward's first pass.
 #pragma once
@@ -19,30 +20,6 @@
 #include "galnet/ops/cpu/epilogue.hpp"
 
 namespace galnet::nn {
-
-namespace detail {
-inline const dist::Communicator* sync_batchnorm = nullptr;  ///< set by SyncBatchNorm
-}  // namespace detail
-
-/// Synchronised batch norm for data-parallel training: while this object lives, every batch-norm
-/// layer in training mode takes its statistics over the whole global batch — the ranks of `comm`
-/// together — at the price of two small allreduces in forward and one in backward per layer,
-/// so that N ranks × batch B normalise as one process × batch N·B does. Every rank must then run
-/// each forward and backward (no empty shares). train::fit makes one with
-/// FitOptions::sync_batchnorm. Without it each rank normalises over its own share (the default,
-/// as in PyTorch DDP).
-class SyncBatchNorm {
-public:
-  explicit SyncBatchNorm(const dist::Communicator& comm) : previous_(detail::sync_batchnorm) {
-    detail::sync_batchnorm = &comm;
-  }
-  SyncBatchNorm(const SyncBatchNorm&) = delete;
-  SyncBatchNorm& operator=(const SyncBatchNorm&) = delete;
-  ~SyncBatchNorm() { detail::sync_batchnorm = previous_; }
-
-private:
-  const dist::Communicator* previous_;
-};
 
 template <class T, class D, int C, bool Spatial>
 class BatchNormLayer : public LayerBase {
@@ -88,8 +65,7 @@ public:
     y_.resize(output_shape(x.shape()));
     if (residual) check_shape(*residual, x.shape(), describe().c_str(), "residual");
     const auto g = geometry(x.shape());
-    synced_ = training_ && detail::sync_batchnorm && detail::sync_batchnorm->size() > 1 ? detail::sync_batchnorm
-                                                                                        : nullptr;
+    synced_ = training_ && sync_ && sync_->size() > 1 ? sync_ : nullptr;
     relu_ = relu;
     if constexpr (std::is_same_v<D, Cpu>) {
       const ops::BatchNormTail<T> tail{residual ? residual->data() : nullptr, relu};
@@ -192,6 +168,11 @@ public:
     summarize_leaf(*this, s, prefix, in);
   }
 
+  /// Training statistics over the ranks of `comm` together (each rank must then run every
+  /// forward and backward); nullptr: over this rank's batch alone (the default, as PyTorch DDP).
+  void set_sync(const dist::Communicator* comm) { sync_ = comm; }
+  [[nodiscard]] const dist::Communicator* sync() const { return sync_; }
+
   Parameter<T, D>& weight() { return weight_; }
   Parameter<T, D>& bias() { return bias_; }
   tensor& running_mean() { return running_mean_; }
@@ -210,6 +191,7 @@ private:
   const tensor* x_ = nullptr;
   bool trained_forward_ = true;
   bool relu_ = false;            ///< whether the last forward's tail had the ReLU
+  const dist::Communicator* sync_ = nullptr;    ///< set_sync's ranks
   const dist::Communicator* synced_ = nullptr;  ///< the ranks the last forward's statistics spanned
 };
 
@@ -227,6 +209,45 @@ struct BatchNorm1d {
   static constexpr int channels_out(int) { return C; }
   template <class T, class D = Cpu>
   using layer = BatchNormLayer<T, D, C, false>;
+};
+
+namespace detail {
+/// set_sync(comm) on every batch norm that for_each_layer reaches; how many.
+template <class L>
+std::size_t set_sync_each(L& model, const dist::Communicator* comm) noexcept {
+  std::size_t reached = 0;
+  for_each_layer(model, [&](auto& l) {
+    if constexpr (requires { l.set_sync(comm); }) l.set_sync(comm), ++reached;
+  });
+  return reached;
+}
+}  // namespace detail
+
+/// Synchronised batch norm for data-parallel training (PyTorch's convert_sync_batchnorm): every
+/// batch norm in `model` takes its training statistics over the whole global batch, the ranks
+/// of `comm` together, at the price of two small allreduces in forward and one in backward per
+/// layer, so that N ranks × batch B normalise as one process × batch N·B. nullptr returns each
+/// to its own rank's batch. Throws when a composite without for_each_child hides a batch norm.
+template <class L>
+void set_sync_batchnorm(L& model, const dist::Communicator* comm) {
+  const std::size_t reached = detail::set_sync_each(model, comm);
+  std::size_t held = 0;
+  model.visit("", [&](const std::string& name, auto&, auto* p) { held += !p && name.ends_with("running_mean"); });
+  GALNET_CHECK(reached == held, "nn::set_sync_batchnorm: reached ", reached, " of the model's ", held,
+               " batch norms; a composite layer without for_each_child hides the others");
+}
+
+/// set_sync_batchnorm(model, &comm) while this object lives (train::fit's FitOptions::sync_batchnorm).
+template <class L>
+class SyncBatchNorm {
+public:
+  SyncBatchNorm(L& model, const dist::Communicator& comm) : model_(model) { set_sync_batchnorm(model_, &comm); }
+  SyncBatchNorm(const SyncBatchNorm&) = delete;
+  SyncBatchNorm& operator=(const SyncBatchNorm&) = delete;
+  ~SyncBatchNorm() { detail::set_sync_each(model_, nullptr); }
+
+private:
+  L& model_;
 };
 
 }  // namespace galnet::nn

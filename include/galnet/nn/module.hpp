@@ -11,6 +11,8 @@
 //   visit(prefix, f)                         f(name, tensor, Parameter* or nullptr for buffers)
 //                                            for each parameter and buffer, PyTorch key names
 //   summarize(summary, prefix, in_shape)     appends its rows to a Keras-like table
+//   for_each_child(f)                        a composite only: f(child) for each layer it holds
+//                                            (nn::for_each_layer walks a model through it)
 // Buffers reached through forward/backward are resized, not reallocated, so a steady-state
 // training step allocates nothing.
 #pragma once
@@ -173,6 +175,15 @@ void summarize_leaf(const L& layer, Summary& s, const std::string& prefix, const
 }
 
 // ---- Whole-model helpers: they work on any layer or composition. ----
+
+/// Calls f(l) for `layer` and every layer inside it (through for_each_child), parents first:
+/// PyTorch's model.modules().
+template <class L, class F>
+void for_each_layer(L& layer, F&& f) {
+  f(layer);
+  if constexpr (requires { layer.for_each_child([](auto&) {}); })
+    layer.for_each_child([&](auto& child) { for_each_layer(child, f); });
+}
 
 /// Every parameter, frozen or not, in state-dict order (PyTorch's model.parameters()). An
 /// optimizer built from it skips frozen parameters at step time and updates them once they are

@@ -127,6 +127,10 @@ public:
   void visit(const std::string& prefix, F&& f) {
     visit_each(prefix, f, std::make_index_sequence<size>{});
   }
+  template <class F>
+  void for_each_child(F&& f) {
+    std::apply([&](auto&... l) { (f(l), ...); }, layers_);
+  }
   void summarize(Summary& s, const std::string& prefix, const Shape& in) const {
     summarize_each(s, prefix, in, std::make_index_sequence<size>{});
   }

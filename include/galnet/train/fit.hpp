@@ -57,8 +57,8 @@ struct FitOptions {
   /// The processes of a data-parallel job (null: this one alone); the loaders must shard for
   /// the same rank and size.
   const dist::Communicator* comm = nullptr;
-  /// With comm: batch-norm statistics over the whole global batch (nn::SyncBatchNorm) rather
-  /// than each rank's share; a global batch with an empty share is then left out.
+  /// With comm: batch-norm statistics over the whole global batch (nn::set_sync_batchnorm, for
+  /// the fit) rather than each rank's share; a global batch with an empty share is then left out.
   bool sync_batchnorm = false;
   /// With comm: gradients are summed in buckets of about this many bytes, each started as soon
   /// as backward has finished it (PyTorch DDP's bucket_cap_mb, 25 MB). Smaller buckets expose
@@ -196,8 +196,8 @@ std::vector<EpochRecord> fit(Model& model, OptimizerOf<Model>& opt, Loss& loss, 
   using Averager = dist::GradientAverager<typename Model::value_type, typename Model::device_type>;
   std::optional<Averager> average;
   decltype(nn::trainable_parameters(model)) averaged;
-  std::optional<nn::SyncBatchNorm> sync;
-  if (o.sync_batchnorm && comm.size() > 1) sync.emplace(comm);
+  std::optional<nn::SyncBatchNorm<Model>> sync;
+  if (o.sync_batchnorm && comm.size() > 1) sync.emplace(model, comm);
   for (int e = start; e < o.epochs; ++e) {
     model.train();
     if (hooks.before_epoch) hooks.before_epoch(e);
