@@ -68,7 +68,7 @@ public:
     net_.template get<6>().visit(nn::join(prefix, "layers.3"), f);
   }
   void summarize(nn::Summary& s, const std::string& prefix, const Shape& in) const {
-    net_.summarize(s, prefix, in);
+    nn::summarize(net_, s, prefix, in);
   }
   /// Views of layers.0 … layers.3 for ops::SeluMlp (float32, CPU).
   std::array<ops::DenseRef, 4> dense() const
@@ -171,7 +171,7 @@ public:
   }
   void summarize(nn::Summary& s, const std::string& prefix, const Shape& in) const {
     for (int l = 0; l < lines; ++l)
-      line_[l].mlp.summarize(s, nn::join(prefix, std::string(line_ew_lines[l])), Shape{in[0], inputs});
+      nn::summarize(line_[l].mlp, s, nn::join(prefix, std::string(line_ew_lines[l])), Shape{in[0], inputs});
   }
   LineEWMLP<T, D, inputs>& line(int l) { return line_[l].mlp; }
   const LineEWMLP<T, D, inputs>& line(int l) const { return line_[l].mlp; }

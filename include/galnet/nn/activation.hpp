@@ -37,9 +37,6 @@ public:
   template <class F>
   void visit(const std::string&, F&&) {}
   [[nodiscard]] std::string describe() const { return Op::name; }
-  void summarize(Summary& s, const std::string& prefix, const Shape& in) const {
-    summarize_leaf(*this, s, prefix, in);
-  }
 
 private:
   tensor y_, dx_;

@@ -183,10 +183,10 @@ public:
     for (std::size_t i = 0; i < rest_.size(); ++i) rest_[i].visit(join(prefix, std::to_string(i + 1)), f);
   }
   void summarize(Summary& s, const std::string& prefix, const Shape& in) const {
-    first_.summarize(s, join(prefix, "0"), in);
+    nn::summarize(first_, s, join(prefix, "0"), in);
     const Shape mid = first_.output_shape(in);
     for (std::size_t i = 0; i < rest_.size(); ++i)
-      rest_[i].summarize(s, join(prefix, std::to_string(i + 1)), mid);
+      nn::summarize(rest_[i], s, join(prefix, std::to_string(i + 1)), mid);
   }
 
 private:

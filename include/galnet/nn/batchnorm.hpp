@@ -164,9 +164,6 @@ public:
   [[nodiscard]] std::string describe() const {
     return std::string(Spatial ? "BatchNorm2d(" : "BatchNorm1d(") + std::to_string(C) + ")";
   }
-  void summarize(Summary& s, const std::string& prefix, const Shape& in) const {
-    summarize_leaf(*this, s, prefix, in);
-  }
 
   /// Training statistics over the ranks of `comm` together (each rank must then run every
   /// forward and backward); nullptr: over this rank's batch alone (the default, as PyTorch DDP).

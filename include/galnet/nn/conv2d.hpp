@@ -99,9 +99,6 @@ public:
            std::to_string(K) + ", stride=" + std::to_string(S) + ", padding=" + std::to_string(P) +
            (Bias ? "" : ", bias=False") + ")";
   }
-  void summarize(Summary& s, const std::string& prefix, const Shape& in) const {
-    summarize_leaf(*this, s, prefix, in);
-  }
 
   Parameter<T, D>& weight() { return weight_; }
   Parameter<T, D>& bias() {

@@ -55,9 +55,6 @@ public:
     p.erase(p.find_last_not_of('0') + 1);
     return "Dropout(p=" + p + ")";
   }
-  void summarize(Summary& s, const std::string& prefix, const Shape& in) const {
-    summarize_leaf(*this, s, prefix, in);
-  }
 
 private:
   tensor y_, dx_, mask_;

@@ -41,9 +41,6 @@ public:
   [[nodiscard]] std::string describe() const {
     return ChannelsLast ? "FlattenChannelsLast()" : "Flatten()";
   }
-  void summarize(Summary& s, const std::string& prefix, const Shape& in) const {
-    summarize_leaf(*this, s, prefix, in);
-  }
 
 private:
   tensor y_, dx_;

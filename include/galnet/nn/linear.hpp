@@ -75,9 +75,6 @@ public:
   [[nodiscard]] std::string describe() const {
     return "Linear(" + std::to_string(In) + ", " + std::to_string(Out) + (Bias ? "" : ", bias=False") + ")";
   }
-  void summarize(Summary& s, const std::string& prefix, const Shape& in) const {
-    summarize_leaf(*this, s, prefix, in);
-  }
 
   Parameter<T, D>& weight() { return weight_; }
   const Parameter<T, D>& weight() const { return weight_; }

@@ -10,7 +10,9 @@
 //   void set_input_grad(bool)                false skips the input gradient (a model's first layer)
 //   visit(prefix, f)                         f(name, tensor, Parameter* or nullptr for buffers)
 //                                            for each parameter and buffer, PyTorch key names
-//   summarize(summary, prefix, in_shape)     appends its rows to a Keras-like table
+//   describe()                               a leaf: its row's type, e.g. "Conv2d(3, 64, …)"; or
+//   summarize(summary, prefix, in_shape)     a composite: appends its rows to a Keras-like table
+//                                            (nn::summarize calls whichever the layer has)
 //   for_each_child(f)                        a composite only: f(child) for each layer it holds
 //                                            (nn::for_each_layer walks a model through it)
 // Buffers reached through forward/backward are resized, not reallocated, so a steady-state
@@ -137,7 +139,7 @@ concept Layer = requires(L& l, const L& cl, const Tensor<typename L::value_type,
   { cl.output_shape(s) } -> std::same_as<Shape>;
   l.train(true);
   l.set_input_grad(true);
-  cl.summarize(sum, std::string{}, s);
+  requires requires { cl.describe(); } || requires { cl.summarize(sum, std::string{}, s); };
 };
 
 /// Channel bookkeeping of layer specs: `channels_in` is the channel (or feature) count a layer
@@ -172,6 +174,13 @@ void summarize_leaf(const L& layer, Summary& s, const std::string& prefix, const
   row.output = per_sample(layer.output_shape(in));
   count_params(const_cast<L&>(layer), row.params, row.trainable);
   s.rows.push_back(std::move(row));
+}
+
+/// Appends `layer`'s rows: a composite's own summarize, else the leaf's one row.
+template <class L>
+void summarize(const L& layer, Summary& s, const std::string& prefix, const Shape& in) {
+  if constexpr (requires { layer.summarize(s, prefix, in); }) layer.summarize(s, prefix, in);
+  else summarize_leaf(layer, s, prefix, in);
 }
 
 // ---- Whole-model helpers: they work on any layer or composition. ----
@@ -249,7 +258,7 @@ void unfreeze(L& layer) { set_requires_grad(layer, true); }
 template <class L>
 Summary summary(const L& layer, const Shape& input) {
   Summary s;
-  layer.summarize(s, "", input);
+  nn::summarize(layer, s, "", input);
   return s;
 }
 

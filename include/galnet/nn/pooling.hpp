@@ -80,9 +80,6 @@ public:
       return kind + "Pool2d(kernel_size=" + std::to_string(A) + ", stride=" + std::to_string(B) +
              ", padding=" + std::to_string(P) + ")";
   }
-  void summarize(Summary& s, const std::string& prefix, const Shape& in) const {
-    summarize_leaf(*this, s, prefix, in);
-  }
 
 private:
   ops::Pool2dGeometry geometry(const Shape& in) const {
@@ -169,9 +166,6 @@ public:
   void visit(const std::string&, F&&) {}
   [[nodiscard]] std::string describe() const {
     return "AdaptiveConcatPool2d(" + std::to_string(OH) + ", " + std::to_string(OW) + ")";
-  }
-  void summarize(Summary& s, const std::string& prefix, const Shape& in) const {
-    summarize_leaf(*this, s, prefix, in);
   }
 
 private:

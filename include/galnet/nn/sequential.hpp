@@ -218,7 +218,7 @@ private:
   void summarize_each(Summary& s, const std::string& prefix, const Shape& in,
                       std::index_sequence<I...>) const {
     Shape shape = in;
-    ((std::get<I>(layers_).summarize(s, join(prefix, key<I>()), shape),
+    ((nn::summarize(std::get<I>(layers_), s, join(prefix, key<I>()), shape),
       shape = std::get<I>(layers_).output_shape(shape)),
      ...);
   }

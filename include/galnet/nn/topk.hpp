@@ -52,9 +52,6 @@ public:
   template <class F>
   void visit(const std::string&, F&&) {}
   [[nodiscard]] std::string describe() const { return "TopK(k=" + std::to_string(k_) + ")"; }
-  void summarize(Summary& s, const std::string& prefix, const Shape& in) const {
-    summarize_leaf(*this, s, prefix, in);
-  }
 
 private:
   int k_ = DefaultK;
