@@ -1,6 +1,7 @@
 // image_app.hpp — what the three image programs (sfnet, wu_boada, spin_cnn) share: the command
-// line, reading a paper's data layout, train / evaluate / predict / summary, and the outputs.
-// Each program is a Recipe: its data layout and defaults, its model, its optimizer and schedule.
+// line's settings, reading a paper's data layout, and the model file's metadata. Each program is
+// a Recipe: its data layout and defaults, its model, and its regimen (optimizer and schedule).
+// Prediction, results and reports are the library's (eval/predict.hpp, train/report.hpp).
 //
 // Outputs written into --out, each atomically: model.safetensors (weights + input
 // normalisation + metadata), checkpoint.safetensors (every epoch; --resume continues),
@@ -18,6 +19,7 @@
 #include <galnet/data/samples.hpp>
 #include <galnet/dist/communicator.hpp>
 #include <galnet/eval/metrics.hpp>
+#include <galnet/eval/predict.hpp>
 #include <galnet/galnet.hpp>
 #include <galnet/core/atomic_file.hpp>
 #include <galnet/io/exported.hpp>
@@ -25,6 +27,9 @@
 #include <galnet/optim.hpp>
 #include <galnet/train/fit.hpp>
 #include <galnet/train/lr_find.hpp>
+#include <galnet/train/output_init.hpp>
+#include <galnet/train/regimen.hpp>
+#include <galnet/train/report.hpp>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -32,10 +37,6 @@
 #include <vector>
 
 #include "options.hpp"
-#if defined(GALNET_WITH_CAIRO)
-#include <galnet/eval/plot.hpp>
-#include <galnet/eval/plot_lr_find.hpp>
-#endif
 
 namespace galnet::app {
 
@@ -209,191 +210,12 @@ inline fs::path image_folder(const PaperDefaults& p, const Args& a) {
   return !a.images.empty() ? a.images : a.data / p.image_dir;
 }
 
-/// Per-channel statistics of up to 512 training images (no augmentation).
-template <class Source>
-data::Normalization measure_normalization(Source& src, const std::vector<std::size_t>& rows) {
-  data::RunningChannelStats stats(3);
-  const Shape s = src.sample_shape();
-  std::vector<float> img(static_cast<std::size_t>(s.numel())), t(static_cast<std::size_t>(std::max(1, src.target_count())));
-  const bool was = src.training();
-  src.train(false);
-  Generator g;
-  for (std::size_t i = 0; i < rows.size() && i < 512; ++i) {
-    src.load(rows[i], img.data(), t.data(), g);
-    stats.add(img.data(), 3, static_cast<int>(s[1]), static_cast<int>(s[2]));
-  }
-  src.train(was);
-  return stats.normalization();
-}
-
-/// Predictions of `rows` in eval mode for each of `views` views, [views, n, k]: view 0 of the
-/// images as they are, views 1… augmented draws (fastai 0.7's TTA; average with view_mean).
-template <class Model>
-Tensor<float> predict_views(Model& model, data::CatalogImageSource& src, const std::vector<std::size_t>& rows,
-                            int batch_size, int workers, int k, int views = 1) {
-  model.eval();
-  const auto n = static_cast<std::int64_t>(rows.size());
-  Tensor<float> out(Shape{views, n, k}, 0.f), y;
-  train::BatchUpload<typename Model::device_type> images;
-  for (int v = 0; v < views; ++v) {
-    src.train(v > 0);
-    data::DataLoader loader(src, rows, {.batch_size = batch_size, .shuffle = false, .seed = 1000 + static_cast<std::uint64_t>(v),
-                                        .workers = workers, .pin_memory = !std::is_same_v<typename Model::device_type, Cpu>});
-    loader.start_epoch(v);
-    data::Batch b;
-    float* dst = out.data() + v * n * k;
-    while (loader.next(b)) {
-      const auto& yd = model.forward(images(b.images));
-      y.resize(yd.shape());
-      yd.download(y.data());
-      dst = std::copy_n(y.data(), y.numel(), dst);
-    }
-  }
-  src.train(false);
-  return out;
-}
-
-/// predict_views split across the job's ranks (--tta: 5 views, else 1): each predicts its
-/// contiguous share of `rows` (dist::shard) and the parts are added (zeros elsewhere: exact),
-/// so every rank ends with the single process's predictions, row for row.
+/// eval::predict_views over the job's ranks, with --tta's five views or one.
 template <class Model>
 Tensor<float> predict_views(Model& model, data::CatalogImageSource& src, const std::vector<std::size_t>& rows,
                             const Args& a, int k) {
-  const int views = a.tta ? 5 : 1;
-  if (a.comm->size() == 1) return predict_views(model, src, rows, a.batch_size, a.workers, k, views);
-  const auto n = static_cast<std::int64_t>(rows.size());
-  const auto [begin, end] = dist::shard(n, *a.comm);
-  Tensor<float> pred(Shape{views, n, k}, 0.f);
-  if (end > begin) {
-    const std::vector<std::size_t> mine(rows.begin() + begin, rows.begin() + end);
-    const auto part = predict_views(model, src, mine, a.batch_size, a.workers, k, views);
-    for (int v = 0; v < views; ++v)
-      std::copy_n(part.data() + v * (end - begin) * k, (end - begin) * k, pred.data() + (v * n + begin) * k);
-  }
-  a.comm->sum(pred.data(), pred.numel());
-  return pred;
-}
-
-/// The mean over the views of predict_views' [views, n, k]: [n, k] (data::tta_average).
-inline Tensor<float> view_mean(const Tensor<float>& views) {
-  Tensor<float> out(Shape{views.dim(1), views.dim(2)});
-  data::tta_average(views.data(), static_cast<int>(views.dim(0)), static_cast<std::size_t>(out.numel()), out.data());
-  return out;
-}
-
-/// Sets a freshly initialised output layer's bias to each target's mean over `rows` and, with
-/// `scale`, multiplies each output's weights by its target's standard deviation (staged
-/// through the host on a GPU).
-template <class Linear>
-void init_output_layer(Linear& layer, const data::Catalog& cat, const std::vector<std::size_t>& rows,
-                       const std::vector<std::string>& targets, bool scale) {
-  auto &wd = layer.weight().value, &bd = layer.bias().value;
-  Tensor<float> w(wd.shape()), bias(bd.shape());
-  wd.download(w.data());
-  bd.download(bias.data());
-  const auto outputs = static_cast<std::int64_t>(targets.size());
-  const std::int64_t fan_in = w.numel() / outputs;
-  for (std::int64_t j = 0; j < outputs; ++j) {
-    double s = 0, ss = 0;
-    for (auto r : rows) {
-      const double y = cat.value(r, targets[static_cast<std::size_t>(j)]);
-      s += y, ss += y * y;
-    }
-    const double n = static_cast<double>(rows.size()), mean = s / n;
-    bias[j] = static_cast<float>(mean);
-    if (scale) {
-      const auto sd = static_cast<float>(std::sqrt(std::max(ss / n - mean * mean, 0.0)));
-      for (std::int64_t i = 0; i < fan_in; ++i) w[j * fan_in + i] *= sd;
-    }
-  }
-  wd.upload(w.data());
-  bd.upload(bias.data());
-}
-
-/// Every prediction [rows × targets] is finite, or an error names the galaxy (before any output).
-inline void check_predictions(const data::Catalog& cat, const std::vector<std::size_t>& rows,
-                              const std::vector<std::string>& targets, const Tensor<float>& pred) {
-  const std::size_t k = targets.size();
-  for (std::size_t i = 0; i < rows.size(); ++i)
-    for (std::size_t j = 0; j < k; ++j) {
-      const float v = pred[static_cast<std::int64_t>(i * k + j)];
-      GALNET_CHECK(std::isfinite(v), "the prediction of ", targets[j], " for galaxy ", cat.id(rows[i]), " (row ",
-                   rows[i] + 1, ") is ", v, ": the model's weights or this input are broken; nothing was written");
-    }
-}
-
-/// metrics.json and predictions.csv for labelled rows; predictions.csv alone otherwise, from the
-/// predictions of each view [views, n, k] (predict_views): their mean, and each view's with
-/// more than one. The
-/// predictions are checked first (check_predictions) and the files composed before any is
-/// written, each atomically, so a failure leaves earlier outputs as they were.
-inline void write_results(const fs::path& out, const data::Catalog& cat, const std::vector<std::size_t>& rows,
-                          const std::vector<std::string>& targets, const Tensor<float>& views, bool labelled) {
-  const auto pred = view_mean(views);
-  check_predictions(cat, rows, targets, pred);
-  const std::size_t n = rows.size(), k = targets.size();
-  std::vector<std::string> ids;
-  for (auto r : rows) ids.push_back(cat.id(r));
-  std::vector<double> y(n * k, NAN), p(n * k);
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < k; ++j) {
-      if (labelled) y[i * k + j] = cat.value(rows[i], targets[j]);
-      p[i * k + j] = pred[static_cast<std::int64_t>(i * k + j)];
-    }
-  std::vector<double> v;  // each view's predictions, with --tta
-  if (views.dim(0) > 1) v.assign(views.data(), views.data() + views.numel());
-  const std::string predictions = eval::predictions_csv(ids, targets, y, p, v);
-  if (!labelled) {
-    galnet::write_file_atomically(out / "predictions.csv", predictions);
-    return;
-  }
-  std::vector<std::pair<std::string, eval::RegressionMetrics>> m;
-  std::vector<std::vector<double>> ys(k, std::vector<double>(n)), ps(k, std::vector<double>(n));
-  for (std::size_t j = 0; j < k; ++j) {
-    for (std::size_t i = 0; i < n; ++i) ys[j][i] = y[i * k + j], ps[j][i] = p[i * k + j];
-    m.emplace_back(targets[j], eval::regression_metrics(ys[j], ps[j]));
-  }
-  const std::string metrics = eval::metrics_json(m);
-  galnet::write_file_atomically(out / "metrics.json", metrics);
-  galnet::write_file_atomically(out / "predictions.csv", predictions);
-#if defined(GALNET_WITH_CAIRO)
-  for (std::size_t j = 0; j < k; ++j)
-    eval::plot_pred_vs_true(out / (k == 1 ? "pred_vs_true.png" : "pred_vs_true_" + targets[j] + ".png"), ys[j], ps[j],
-                            targets[j], m[j].second);
-#endif
-  for (const auto& [name, r] : m)
-    std::printf("%-16s n %lld  RMSE %.4f  NMAD %.4f  bias %+.4f  Pearson %.3f  Spearman %.3f  outliers %.3f\n",
-                name.c_str(), static_cast<long long>(r.n), r.rmse, r.nmad, r.bias, r.pearson, r.spearman, r.outlier_frac);
-}
-
-/// lr_find.csv (iteration, lr, loss, smoothed_loss), lr_find.png with the suggestions marked,
-/// and the suggestions printed.
-inline void write_lr_find(const fs::path& out, const std::string& name, const train::LRFindResult& r) {
-  std::string s = "iteration,lr,loss,smoothed_loss\n";
-  char buf[160];
-  for (std::size_t i = 0; i < r.lrs.size(); ++i) {
-    std::snprintf(buf, sizeof buf, "%zu,%.8g,%.8g,%.8g\n", i + 1, r.lrs[i], r.losses[i], r.smoothed[i]);
-    s += buf;
-  }
-  galnet::write_file_atomically(out / "lr_find.csv", s);
-  std::printf("%s lr-find: %zu batches%s; ", name.c_str(), r.lrs.size(), r.diverged ? " (stopped: the loss diverged)" : "");
-  if (std::isfinite(r.valley))
-    std::printf("suggested learning rates: valley %.3g, steep %.3g, minimum/10 %.3g\n", r.valley, r.steep, r.minimum);
-  else
-    std::printf("too few batches to suggest a learning rate (give --iters 100)\n");
-#if defined(GALNET_WITH_CAIRO)
-  eval::plot_lr_find(out / "lr_find.png", r.lrs, r.losses, r.smoothed,
-                     {{"valley", r.valley}, {"steep", r.steep}, {"minimum/10", r.minimum}});
-#endif
-}
-
-inline void write_history(const fs::path& out, const std::vector<train::EpochRecord>& h) {
-  galnet::write_file_atomically(out / "history.csv", train::history_csv(h));
-#if defined(GALNET_WITH_CAIRO)
-  std::vector<double> e, tl, vl, lr;
-  for (const auto& r : h) e.push_back(r.epoch), tl.push_back(r.train_loss), vl.push_back(r.valid_loss), lr.push_back(r.lr);
-  if (!h.empty()) eval::plot_history(out / "history.png", e, tl, vl, lr);
-#endif
+  return eval::predict_views(model, src, rows, k,
+                             {.batch_size = a.batch_size, .workers = a.workers, .views = a.tta ? 5 : 1, .comm = a.comm});
 }
 
 }  // namespace galnet::app

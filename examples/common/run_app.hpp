@@ -4,8 +4,8 @@
 //     template <int Outputs, class D> using Model = …;              // e.g. models::SFNet<float, D, Outputs>
 //     template <class M> static std::unique_ptr<M> make(const Args&);
 //     template <class M> static auto& output_layer(M&);               // the final nn::Linear
-//     template <class M, class Train> static void train(M&, const Args&, Train&& run);  // builds optimizer +
-//                                                                   // schedule, calls run(opt, hooks)
+//     template <class M> static train::Regimen<M> regimen(M&, const Args&, std::size_t batches);
+//                                                                   // optimizer + schedule hooks
 //     static void add_options(CLI::App&, Args&) {}                  // the paper's own options
 //   };
 // --device cuda runs run_on<Recipe, Cuda, N>, compiled by nvcc in the program's cuda.cu
@@ -63,7 +63,7 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
     std::iota(rows.begin(), rows.end(), std::size_t{0});
     const auto views = predict_views(*model, src, rows, a, N);
     if (!a.comm->root()) return;
-    write_results(a.out, cat, rows, a.targets, views, labelled);
+    eval::write_results(a.out, cat, rows, a.targets, views, labelled);
     std::printf("%s %s: %zu galaxies at %lld px%s; outputs in %s\n", P.name.c_str(), a.command.c_str(), rows.size(),
                 static_cast<long long>(src.sample_shape()[1]), ranks_note(a).c_str(), a.out.string().c_str());
     return;
@@ -75,16 +75,13 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
   if (P.normalization == NormalizationKind::imagenet) so.normalization = data::Normalization::imagenet();
   if (P.normalization == NormalizationKind::measured) {
     data::CatalogImageSource probe(cat, so);
-    so.normalization = measure_normalization(probe, split.train);
+    so.normalization = data::measure_normalization(probe, split.train);
   }
   data::CatalogImageSource tsrc(cat, so), vsrc(cat, so);
   vsrc.train(false);
   a.input_side = static_cast<int>(tsrc.sample_shape()[1]);
   if (a.weights.empty()) {
-    // Start the output layer at the targets' means, so the first epochs learn structure
-    // rather than the offset of, say, 12 + log(O/H) ≈ 8.9; with scale_output_init, also
-    // scale each output's weights by its target's standard deviation.
-    init_output_layer(Recipe::output_layer(*model), cat, split.train, a.targets, P.scale_output_init);
+    train::init_output_layer(Recipe::output_layer(*model), cat, split.train, a.targets, P.scale_output_init);
   } else {
     io::LoadOptions lo;
     lo.strict = false;
@@ -112,34 +109,23 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
   train::FitOptions fo{.epochs = a.epochs, .checkpoint = a.out / "checkpoint.safetensors", .resume = a.resume,
                        .config = run_config(P, a), .progress = a.progress, .comm = a.comm,
                        .sync_batchnorm = a.sync_batchnorm};
-  if (a.command == "lr-find") {
-    auto sweep = [&](auto& opt, auto&&) {
-      auto go = [&](auto&& loss) {
-        write_lr_find(a.out, P.name, train::lr_find(*model, opt, loss, tl, {.num_it = a.lr_find_iters}));
-      };
-      if (P.rmse_loss) go(nn::RMSELoss<float, D>{});
-      else go(nn::MSELoss<float, D>{});
-    };
-    Recipe::train(*model, a, tl.batches_per_epoch(), sweep);
-    return;
-  }
+  auto regimen = Recipe::regimen(*model, a, tl.batches_per_epoch());
   std::vector<train::EpochRecord> history;
-  auto run_fit = [&](auto& opt, train::FitHooks hooks) {
-    if (P.rmse_loss) {
-      nn::RMSELoss<float, D> loss;
-      history = train::fit(*model, opt, loss, tl, &vl, fo, hooks);
-    } else {
-      nn::MSELoss<float, D> loss;
-      history = train::fit(*model, opt, loss, tl, &vl, fo, hooks);
-    }
+  auto with_loss = [&](auto&& loss) {
+    if (a.command == "lr-find")
+      train::write_lr_find(a.out, P.name, train::lr_find(*model, *regimen.optimizer, loss, tl, {.num_it = a.lr_find_iters}));
+    else
+      history = train::fit(*model, *regimen.optimizer, loss, tl, &vl, fo, regimen.hooks);
   };
-  Recipe::train(*model, a, tl.batches_per_epoch(), run_fit);
+  if (P.rmse_loss) with_loss(nn::RMSELoss<float, D>{});
+  else with_loss(nn::MSELoss<float, D>{});
+  if (a.command == "lr-find") return;
   const auto views = predict_views(*model, vsrc, split.valid, a, N);
   if (!a.comm->root()) return;
-  check_predictions(cat, split.valid, a.targets, view_mean(views));  // a model predicting NaN or ±inf is never saved
+  eval::check_predictions(cat, split.valid, a.targets, eval::view_mean(views));  // a model predicting NaN or ±inf is never saved
   io::save_model(a.out / "model.safetensors", *model, so.normalization, run_metadata(P, a));
-  write_history(a.out, history);
-  write_results(a.out, cat, split.valid, a.targets, views, true);
+  train::write_history(a.out, history);
+  eval::write_results(a.out, cat, split.valid, a.targets, views, true);
   std::printf("%s train: model, history, metrics and predictions (validation set) in %s\n", P.name.c_str(), a.out.string().c_str());
 }
 

@@ -38,13 +38,12 @@ struct SFNetRecipe {
   static std::unique_ptr<M> make(const app::Args& a) { return std::make_unique<M>(a.k); }
 
   /// ranger with fastai's one-cycle (25 % warm-up, div 25, final div 1e5, momentum 0.95–0.85).
-  template <class M, class Fit>
-  static void train(M& model, const app::Args& a, std::size_t batches, Fit&& fit) {
-    auto opt = optim::ranger(nn::parameters(model), {.lr = a.lr});
+  template <class M>
+  static train::Regimen<M> regimen(M& model, const app::Args& a, std::size_t batches) {
+    auto r = train::regimen<M>(optim::ranger(nn::parameters(model), {.lr = a.lr}));
     const optim::OneCycle sched({.total_steps = static_cast<std::int64_t>(a.epochs * batches)});
-    train::FitHooks hooks;
-    hooks.before_step = [&](std::int64_t step) { sched.apply(opt, step); };
-    fit(opt, hooks);
+    r.hooks.before_step = [&opt = *r.optimizer, sched](std::int64_t step) { sched.apply(opt, step); };
+    return r;
   }
 };
 

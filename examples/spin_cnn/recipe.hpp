@@ -31,24 +31,28 @@ struct SpinRecipe {
   template <class M>
   static std::unique_ptr<M> make(const app::Args&) { return std::make_unique<M>(); }
 
-  template <class M, class Fit>
-  static void train(M& model, const app::Args& a, std::size_t, Fit&& fit) {
-    optim::Adam<float, typename M::device_type> opt(nn::parameters(model), {.lr = a.lr});
-    optim::ReduceLROnPlateau<float, typename M::device_type> plateau(opt, {.factor = 0.2, .patience = 5, .min_lr = 1e-5});
-    train::FitHooks hooks;
-    hooks.after_epoch = [&](const train::EpochRecord& r) {
-      if (plateau.step(r.valid_loss)) std::printf("spin_cnn: learning rate reduced to %g\n", opt.lr(0));
+  /// Keras' Adam with ReduceLROnPlateau (factor 0.2, patience 5, min_lr 1e-5) on the validation loss.
+  template <class M>
+  static train::Regimen<M> regimen(M& model, const app::Args& a, std::size_t) {
+    using D = typename M::device_type;
+    auto r = train::regimen<M>(optim::Adam<float, D>(nn::parameters(model), {.lr = a.lr}));
+    auto& opt = *r.optimizer;
+    auto plateau = std::make_shared<optim::ReduceLROnPlateau<float, D>>(
+        opt, optim::PlateauOptions{.factor = 0.2, .patience = 5, .min_lr = 1e-5});
+    r.state = plateau;
+    r.hooks.after_epoch = [&opt, &plateau = *plateau](const train::EpochRecord& e) {
+      if (plateau.step(e.valid_loss)) std::printf("spin_cnn: learning rate reduced to %g\n", opt.lr(0));
     };
-    hooks.save_state = [&](io::Metadata& m) {
+    r.hooks.save_state = [&plateau = *plateau](io::Metadata& m) {
       m["plateau.best"] = io::detail::exact(plateau.state().best);
       m["plateau.wait"] = std::to_string(plateau.state().wait);
       m["plateau.cooldown"] = std::to_string(plateau.state().cooldown_counter);
     };
-    hooks.load_state = [&](const io::Metadata& m) {
+    r.hooks.load_state = [&plateau = *plateau](const io::Metadata& m) {
       if (!m.count("plateau.best")) return;
       plateau.set_state({std::stod(m.at("plateau.best")), std::stoll(m.at("plateau.wait")), std::stoll(m.at("plateau.cooldown"))});
     };
-    fit(opt, hooks);
+    return r;
   }
 };
 

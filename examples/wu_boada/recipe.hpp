@@ -83,33 +83,31 @@ struct WuBoadaRecipe {
   template <class M>
   static std::unique_ptr<M> make(const app::Args&) { return std::make_unique<M>(); }
 
-  template <class M, class Fit>
-  static void train(M& model, const app::Args& a, std::size_t batches, Fit&& fit) {
-    const bool pretrained = !a.weights.empty();
-    const auto sgdr = paper_schedule(batches);
-    const optim::OneCycle cycle({.total_steps = static_cast<std::int64_t>(a.epochs * batches)});
-    // fastai's layer groups (stem–layer2, layer3–4, head), at the rates of lr = slice(lr_body, lr).
+  /// SGD (momentum 0.9) or AdamW over fastai's layer groups (stem–layer2, layer3–4, head) at the
+  /// rates of lr = slice(lr_body, lr); the paper's SGDR phases or one-cycle; with --weights the
+  /// body frozen for the first two epochs.
+  template <class M>
+  static train::Regimen<M> regimen(M& model, const app::Args& a, std::size_t batches) {
+    using D = typename M::device_type;
     auto groups = model.layer_groups();
     const auto lrs = a.lr_body > 0 ? optim::even_mults(a.lr_body, a.lr, 3) : std::vector<double>(3, a.lr);
-    auto run = [&](auto& opt) {
-      for (std::size_t g = 1; g < groups.size(); ++g) opt.add_param_group(groups[g], lrs[g]);
-      train::FitHooks hooks;
-      hooks.before_epoch = [&](int epoch) {  // a function of the epoch, so --resume lands in the right phase
-        if (!pretrained) return;
-        nn::set_requires_grad(model.body(), epoch >= 2);
-        if (epoch == 2 && a.comm->root()) std::printf("wu_boada: body unfrozen for epoch 3 on\n");
-      };
-      hooks.before_step = [&](std::int64_t step) { a.schedule == "one-cycle" ? cycle.apply(opt, step) : sgdr.apply(opt, step); };
-      if (pretrained) nn::freeze(model.body());  // what lr-find (which runs no epochs) sweeps, as fastai's does
-      fit(opt, hooks);
+    auto r = a.optimizer == "adamw"
+                 ? train::regimen<M>(optim::AdamW<float, D>(groups[0], {.lr = lrs[0], .weight_decay = a.wd}))
+                 : train::regimen<M>(optim::SGD<float, D>(groups[0], {.lr = lrs[0], .momentum = 0.9, .weight_decay = a.wd}));
+    for (std::size_t g = 1; g < groups.size(); ++g) r.optimizer->add_param_group(groups[g], lrs[g]);
+    const bool pretrained = !a.weights.empty(), root = a.comm->root();
+    r.hooks.before_epoch = [&model, pretrained, root](int epoch) {  // a function of the epoch: --resume lands in its phase
+      if (!pretrained) return;
+      nn::set_requires_grad(model.body(), epoch >= 2);
+      if (epoch == 2 && root) std::printf("wu_boada: body unfrozen for epoch 3 on\n");
     };
-    if (a.optimizer == "adamw") {
-      optim::AdamW<float, typename M::device_type> opt(groups[0], {.lr = lrs[0], .weight_decay = a.wd});
-      run(opt);
-    } else {
-      optim::SGD<float, typename M::device_type> opt(groups[0], {.lr = lrs[0], .momentum = 0.9, .weight_decay = a.wd});
-      run(opt);
-    }
+    const optim::OneCycle cycle({.total_steps = static_cast<std::int64_t>(a.epochs * batches)});
+    r.hooks.before_step = [&opt = *r.optimizer, one_cycle = a.schedule == "one-cycle", cycle,
+                           sgdr = paper_schedule(batches)](std::int64_t step) {
+      one_cycle ? cycle.apply(opt, step) : sgdr.apply(opt, step);
+    };
+    if (pretrained) nn::freeze(model.body());  // what lr-find (which runs no epochs) sweeps, as fastai's does
+    return r;
   }
 };
 

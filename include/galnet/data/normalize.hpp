@@ -15,7 +15,10 @@
 //     and merged with Chan et al.'s parallel form of Welford's update, so the result does not
 //     lose precision over millions of pixels; merge() combines the stats of loader threads. std is
 //     the population standard deviation (divide by N) unless unbiased = true (N - 1).
+//   - measure_normalization(src, rows) is that over the first 512 of a source's rows as they
+//     load without augmentation (what the CNN programs do for a paper without fixed statistics).
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -24,6 +27,7 @@
 #include <vector>
 
 #include "galnet/core/error.hpp"
+#include "galnet/core/rng.hpp"
 #include "galnet/core/tensor.hpp"
 
 namespace galnet::data {
@@ -169,5 +173,24 @@ private:
   std::int64_t n_ = 0;
   std::vector<double> mean_, m2_;
 };
+
+/// Per-channel statistics of the first `max_images` of `rows` of a sample source (its images
+/// [C, H, W] as they load in eval mode, without augmentation; its training mode is restored).
+template <class Source>
+Normalization measure_normalization(Source& src, const std::vector<std::size_t>& rows, std::size_t max_images = 512) {
+  const Shape s = src.sample_shape();
+  const int c = static_cast<int>(s[0]);
+  RunningChannelStats stats(c);
+  std::vector<float> img(static_cast<std::size_t>(s.numel())), t(static_cast<std::size_t>(std::max(1, src.target_count())));
+  const bool was = src.training();
+  src.train(false);
+  Generator g;
+  for (std::size_t i = 0; i < rows.size() && i < max_images; ++i) {
+    src.load(rows[i], img.data(), t.data(), g);
+    stats.add(img.data(), c, static_cast<int>(s[1]), static_cast<int>(s[2]));
+  }
+  src.train(was);
+  return stats.normalization();
+}
 
 }  // namespace galnet::data
