@@ -45,7 +45,7 @@
 #include <string>
 #include <vector>
 
-#include "../common/options.hpp"
+#include <galnet/app/options.hpp>
 #if defined(GALNET_WITH_MPI)
 #include <galnet/dist/mpi.hpp>
 #endif

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <queue>
 
-#include "../common/run_app.hpp"
+#include <galnet/app.hpp>
 
 namespace galnet::app {
 

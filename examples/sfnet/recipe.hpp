@@ -1,7 +1,7 @@
 // sfnet/recipe.hpp — the paper's settings for sfnet (see main.cpp), shared by main.cpp (the
 // CPU build, plain C++) and cuda.cu (the --device cuda half, compiled by nvcc).
 #pragma once
-#include "../common/run_app.hpp"
+#include <galnet/app.hpp>
 
 namespace galnet::app {
 

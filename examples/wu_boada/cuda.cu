@@ -2,7 +2,7 @@
 // compiled by nvcc. Kept apart from main.cpp because Eigen does not vectorise CPU code under
 // nvcc: the CPU path stays plain C++.
 #include "recipe.hpp"
-#include "../common/run_cuda.cuh"
+#include <galnet/app/run_cuda.cuh>
 
 static_assert(galnet::app::WuBoadaRecipe::max_outputs == 5, "instantiate run_on_cuda below for every output count");
 GALNET_EXAMPLE_CUDA(WuBoadaRecipe, 1)

@@ -2,7 +2,7 @@
 # under include/galnet/<folder>/ is checked against the level of each galnet header it includes.
 #   cmake -DROOT=<source dir> -P check_layers.cmake      (fails naming each upward include)
 # Levels: core 0 (with dist/communicator.hpp and dist/shard.hpp, which use core alone) · cuda 1
-# · ops 2 · nn, data, testing 3 · optim, io, dist 4 · train, eval 5 · models 6. The umbrellas
+# · ops 2 · nn, data, testing 3 · optim, io, dist 4 · train, eval 5 · models 6 · app 7. The umbrellas
 # (galnet/*.hpp, *.cuh) include whole parts and are checked only as what others include.
 set(_level_core 0)
 set(_level_cuda 1)
@@ -16,9 +16,10 @@ set(_level_dist 4)
 set(_level_train 5)
 set(_level_eval 5)
 set(_level_models 6)
+set(_level_app 7)
 
 # The umbrellas' levels: the highest part each includes.
-foreach(u cuda:1 galnet:4 fits:4 optim:4 io:4 dist:4 mpi:4 nccl:4 train:5 eval:5 plot:5 models:6)
+foreach(u cuda:1 galnet:4 fits:4 optim:4 io:4 dist:4 mpi:4 nccl:4 train:5 eval:5 plot:5 models:6 app:7)
   string(REPLACE ":" ";" u ${u})
   list(GET u 0 _name)
   list(GET u 1 _umbrella_${_name})

@@ -1,4 +1,4 @@
-// options.hpp — validators for the programs' numeric options. CLI11 puts the option's name in
+// galnet/app/options.hpp — validators for the programs' numeric options. CLI11 puts the option's name in
 // front of each message; these add the range and the value given.
 #pragma once
 #include <CLI/CLI.hpp>

@@ -1,4 +1,4 @@
-// run_app.hpp — the subcommands of an image program, over a Recipe:
+// galnet/app/run.hpp — app::run<Recipe>: the subcommands of an image program, over a Recipe:
 //   struct Recipe {
 //     static PaperDefaults defaults();
 //     template <int Outputs, class D> using Model = …;              // e.g. models::SFNet<float, D, Outputs>
@@ -9,21 +9,21 @@
 //     static void add_options(CLI::App&, Args&) {}                  // the paper's own options
 //   };
 // --device cuda runs run_on<Recipe, Cuda, N>, compiled by nvcc in the program's cuda.cu
-// (run_cuda.cuh), where CMake found galnet::cuda (GALNET_EXAMPLES_CUDA). Launched by mpirun
+// (galnet/app/run_cuda.cuh), where CMake found galnet::cuda (GALNET_EXAMPLES_CUDA). Launched by mpirun
 // (where the program links galnet::mpi), train is data-parallel (train::fit over dist::World:
 // --batch-size per rank, as PyTorch DDP) and evaluate and predict split the rows across ranks;
 // rank 0 writes every output.
 #pragma once
 #include <numeric>
 
-#include "image_app.hpp"
+#include "galnet/app/image_program.hpp"
 // MPI in main.cpp's translation unit only (run() below is instantiated there), never in the
 // nvcc half.
 #if defined(GALNET_WITH_MPI) && !defined(__CUDACC__)
 #define GALNET_APP_MPI 1
-#include <galnet/dist/mpi.hpp>
+#include "galnet/dist/mpi.hpp"
 #if defined(GALNET_WITH_NCCL)  // --device cuda under mpirun: gradients summed on the GPUs
-#include <galnet/dist/nccl.hpp>
+#include "galnet/dist/nccl.hpp"
 #endif
 #endif
 

@@ -1,11 +1,10 @@
-// run_cuda.cuh — the --device cuda half of an image program: each program's cuda.cu includes
+// galnet/app/run_cuda.cuh — the --device cuda half of an image program: each program's cuda.cu includes
 // its recipe.hpp and this file, and instantiates run_on_cuda for every output count it accepts:
 //   GALNET_EXAMPLE_CUDA(SFNetRecipe, 1) … GALNET_EXAMPLE_CUDA(SFNetRecipe, 4)
-// main.cpp (plain C++) sees only the declaration in run_app.hpp, so it never compiles a kernel.
+// main.cpp (plain C++) sees only the declaration in galnet/app/run.hpp, so it never compiles a kernel.
 #pragma once
-#include <galnet/cuda.cuh>
-
-#include "run_app.hpp"
+#include "galnet/app/run.hpp"
+#include "galnet/cuda.cuh"
 
 namespace galnet::app {
 

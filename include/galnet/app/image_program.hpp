@@ -1,5 +1,6 @@
-// image_app.hpp — what the three image programs (sfnet, wu_boada, spin_cnn) share: the command
-// line's settings, reading a paper's data layout, and the model file's metadata. Each program is
+// galnet/app/image_program.hpp — what an image program (examples/sfnet, wu_boada, spin_cnn) is
+// made of: the command line's settings, reading a paper's data layout, and the model file's
+// metadata. Each program is
 // a Recipe: its data layout and defaults, its model, and its regimen (optimizer and schedule).
 // Prediction, results and reports are the library's (eval/predict.hpp, train/report.hpp).
 //
@@ -10,33 +11,33 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
-#include <galnet/data/image_source.hpp>
-#include <galnet/data/loader.hpp>
-#include <galnet/data/samples.hpp>
-#include <galnet/dist/communicator.hpp>
-#include <galnet/eval/metrics.hpp>
-#include <galnet/eval/predict.hpp>
-#include <galnet/galnet.hpp>
-#include <galnet/core/atomic_file.hpp>
-#include <galnet/io/exported.hpp>
-#include <galnet/models.hpp>
-#include <galnet/optim.hpp>
-#include <galnet/train/fit.hpp>
-#include <galnet/train/lr_find.hpp>
-#include <galnet/train/output_init.hpp>
-#include <galnet/train/regimen.hpp>
-#include <galnet/train/report.hpp>
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "options.hpp"
+#include "galnet/app/options.hpp"
+#include "galnet/core/atomic_file.hpp"
+#include "galnet/data/image_source.hpp"
+#include "galnet/data/loader.hpp"
+#include "galnet/data/samples.hpp"
+#include "galnet/dist/communicator.hpp"
+#include "galnet/eval/metrics.hpp"
+#include "galnet/eval/predict.hpp"
+#include "galnet/galnet.hpp"
+#include "galnet/io/exported.hpp"
+#include "galnet/models.hpp"
+#include "galnet/optim.hpp"
+#include "galnet/train/fit.hpp"
+#include "galnet/train/lr_find.hpp"
+#include "galnet/train/output_init.hpp"
+#include "galnet/train/regimen.hpp"
+#include "galnet/train/report.hpp"
 
 namespace galnet::app {
 
@@ -79,7 +80,7 @@ struct Args {
   std::uint64_t seed = 0;
   std::string device = "cpu";
   bool resume = false, overwrite = false, tta = false, progress = true, tf32 = false, bf16 = false, sync_batchnorm = false;
-  /// The processes of an `mpirun -np N` job (run_app.hpp sets dist::World where the program
+  /// The processes of an `mpirun -np N` job (app::run sets dist::World where the program
   /// links galnet::mpi; one process otherwise), behind dist::Communicator so that the nvcc half
   /// of a program never sees MPI. Rank 0 prints and writes the outputs.
   const dist::Communicator* comm = &dist::single_process();
