@@ -18,21 +18,24 @@
 //
 // train: columns id, flux_0 … flux_11, z and, for each LINE above, LINE_ew (EW in Å) and
 // LINE_ew_ivar (its inverse variance, 1/Å²). Fits the ten MLPs (N(0, 0.1²) initialisation,
-// Adam) on y = arcsinh(EW) with the weighted MSE Σ w (ŷ − y)² / N, w = LINE_ew_ivar · (1 + EW²)
-// (the inverse variance of arcsinh(EW)), normalised to mean 1 per line over the training rows.
+// Adam, float32) through train::fit on y = arcsinh(EW) with the weighted MSE, the mean of
+// w (ŷ − y)² over rows and lines, w = LINE_ew_ivar · (1 + EW²) (the inverse variance of
+// arcsinh(EW)), normalised to mean 1 per line over the training rows.
 // A line measurement with EW or ivar not finite, or ivar ≤ 0, has weight 0. Rows with an
 // invalid flux or z, and rows without any usable measurement, are skipped and counted. Scalers
 // (mean, population standard deviation) are fitted per line on the training rows that measure
 // that line. Writes DIR/line_ew.safetensors (the published key names, F32; readable by
-// `predict --weights`) and DIR/history.csv (epoch, train_loss, valid_loss, seconds).
+// `predict --weights`) and DIR/history.csv (epoch, train_loss, valid_loss, lr, seconds), as
+// the image programs write it.
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <galnet/core/parallel.hpp>
 #include <galnet/core/rng.hpp>
 #include <galnet/data/catalog.hpp>
+#include <galnet/data/loader.hpp>
+#include <galnet/data/table_source.hpp>
 #include <galnet/dist/communicator.hpp>
 #include <galnet/core/atomic_file.hpp>
 #include <galnet/io/state_dict.hpp>
@@ -41,6 +44,8 @@
 #include <galnet/models/line_ew_table.hpp>
 #include <galnet/nn/loss.hpp>
 #include <galnet/optim.hpp>
+#include <galnet/train/fit.hpp>
+#include <galnet/train/report.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -176,7 +181,7 @@ int train(const TrainOptions& o) {
 
   // Per-line scalers and weight normalisation from the training rows that measure the line.
   manual_seed(o.seed);
-  models::LineEWNet<double, Cpu, WithL> net;  // N(0, 0.1²) from the seeded default generator
+  models::LineEWNet<float, Cpu, WithL> net;  // N(0, 0.1²) from the seeded default generator
   double mean[kLines][12] = {}, scale[kLines][12] = {}, wmean[kLines] = {};
   for (int l = 0; l < kLines; ++l) {
     std::size_t count = 0;
@@ -217,59 +222,16 @@ int train(const TrainOptions& o) {
     }
   });
 
-  optim::Adam<double> opt(nn::parameters(net), {.lr = o.lr});
-  nn::WeightedMSELoss<double> loss;
-  Generator shuffle(o.seed ^ 0x5DEECE66DULL);
-  Tensor<double> x, y, w;
-  auto fill = [&](const std::vector<std::size_t>& rows, std::size_t a, std::size_t m) {
-    x.resize(Shape{static_cast<std::int64_t>(m), In});
-    y.resize(Shape{static_cast<std::int64_t>(m), kLines});
-    w.resize(Shape{static_cast<std::int64_t>(m), kLines});
-    for (std::size_t r = 0; r < m; ++r) {
-      const std::size_t i = rows[a + r];
-      for (int j = 0; j < In; ++j) x[static_cast<std::int64_t>(r * In + j)] = feat[i * In + j];
-      for (int l = 0; l < kLines; ++l) {
-        y[static_cast<std::int64_t>(r * kLines + l)] = target[i * kLines + l];
-        w[static_cast<std::int64_t>(r * kLines + l)] = weight[i * kLines + l];
-      }
-    }
-  };
-  // Σ w (ŷ − y)² / N over a set of rows, N = rows (the paper's per-line loss, summed over lines).
-  auto evaluate = [&](const std::vector<std::size_t>& rows) {
-    double s = 0;
-    for (std::size_t a = 0; a < rows.size(); a += 1024) {
-      const std::size_t m = std::min<std::size_t>(1024, rows.size() - a);
-      fill(rows, a, m);
-      s += loss.forward(net.forward(x), y, w) * static_cast<double>(m) * kLines;
-    }
-    return s / static_cast<double>(rows.size());
-  };
-
-  std::string history = "epoch,train_loss,valid_loss,seconds\n";
-  std::vector<std::size_t> order = split.train;
-  const auto bs = static_cast<std::size_t>(o.batch_size);
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
-    for (std::size_t k = order.size() - 1; k > 0; --k) std::swap(order[k], order[shuffle.below(k + 1)]);
-    net.train();
-    for (std::size_t a = 0; a < order.size(); a += bs) {
-      fill(order, a, std::min(bs, order.size() - a));
-      opt.zero_grad();
-      loss.forward(net.forward(x), y, w);
-      net.backward(loss.backward());
-      opt.step();
-    }
-    net.eval();
-    const double tl = evaluate(split.train);
-    const double vl = split.valid.empty() ? std::nan("") : evaluate(split.valid);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "%d,%.9g,%.9g,%.3f\n", epoch, tl, vl, secs);
-    history += buf;
-    std::printf("epoch %d/%d: train loss %.6g, valid loss %.6g (%.1f s)\n", epoch, o.epochs, tl, vl, secs);
-    GALNET_CHECK(std::isfinite(tl), "line_ew train: the training loss is not finite at epoch ", epoch,
-                 " (lower --lr?)");
-  }
+  // train::fit over the rows, each line's error weighted by its inverse variance (Keras'
+  // sample_weight); the reported losses are means over rows and lines.
+  auto as_float = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
+  data::TableSource table(as_float(feat), In, as_float(target), kLines, as_float(weight));
+  data::DataLoader tl(table, split.train, {.batch_size = o.batch_size, .seed = o.seed, .workers = 1});
+  data::DataLoader vl(table, split.valid, {.batch_size = 1024, .shuffle = false, .workers = 1});
+  optim::Adam<float> opt(nn::parameters(net), {.lr = o.lr});
+  nn::WeightedMSELoss<float> loss;
+  const auto history =
+      train::fit(net, opt, loss, tl, split.valid.empty() ? nullptr : &vl, {.epochs = o.epochs, .progress = false});
 
   // Everything succeeded: write the weights, then the history (each atomically).
   const fs::path dir(o.out);
@@ -281,7 +243,7 @@ int train(const TrainOptions& o) {
                     {"features", WithL ? "11 colours log10(F_{j+1}/F_j) and log10(F_8 (1+z) D_L^2), standardized"
                                        : "11 colours log10(F_{j+1}/F_j), standardized"}};
   io::save_state_dict(net, dir / "line_ew.safetensors", meta);
-  galnet::write_file_atomically(dir / "history.csv", history);
+  train::write_history(dir, history);
   std::printf("line_ew train: wrote %s and %s\n", (dir / "line_ew.safetensors").string().c_str(),
               (dir / "history.csv").string().c_str());
   return 0;

@@ -219,7 +219,7 @@ elseif(MODE STREQUAL "bad")
 elseif(MODE STREQUAL "train")
   must(${PROGRAM} train --input ${FIXTURES}/line_ew_train_small.csv --out ${WORK}/run --epochs 2 --batch-size 32
        --seed 3)
-  if(NOT out MATCHES "200 rows read" OR NOT out MATCHES "3 skipped \\(invalid flux or z\\)" OR NOT out MATCHES "epoch 2/2")
+  if(NOT out MATCHES "200 rows read" OR NOT out MATCHES "3 skipped \\(invalid flux or z\\)" OR NOT err MATCHES "epoch 2/2")
     message(FATAL_ERROR "train output unexpected:\n${out}")
   endif()
   foreach(f line_ew.safetensors history.csv)

@@ -2,9 +2,11 @@
 // while the model computes.
 //
 // Contract
-//   - A SampleSource knows how many samples it has, the per-sample image shape [C, H, W], the
-//     number of targets, and fills one sample: load(i, image, targets, rng). It throws
-//     galnet::Error (naming the file) when a sample cannot be read.
+//   - A SampleSource knows how many samples it has, the per-sample input shape ([C, H, W] for
+//     images, [F] for a table row), the number of targets, and fills one sample:
+//     load(i, input, targets, rng). It throws galnet::Error (naming the file) when a sample
+//     cannot be read. A source whose weighted() is true also fills per-target sample weights,
+//     load_weights(i, weights) (Keras' sample_weight), into Batch::weights.
 //   - Each epoch visits the chosen subset in an order fixed by (seed, epoch) — shuffled, or as
 //     given — cut into batches of batch_size (the last one shorter unless drop_last).
 //   - Sample i of epoch e draws its augmentation from a Generator seeded by (seed, e, i), so the
@@ -48,6 +50,13 @@ concept SampleSource = requires(S& s, const S& cs, std::size_t i, float* img, fl
   s.load(i, img, tgt, g);
 };
 
+/// A source that may carry per-target sample weights (see the contract).
+template <class S>
+concept WeightedSource = requires(const S& cs, std::size_t i, float* w) {
+  { cs.weighted() } -> std::convertible_to<bool>;
+  cs.load_weights(i, w);
+};
+
 enum class BadSamplePolicy { stop, skip };
 
 struct LoaderOptions {
@@ -63,8 +72,9 @@ struct LoaderOptions {
 };
 
 struct Batch {
-  Tensor<float> images;               ///< [n, C, H, W]
+  Tensor<float> images;               ///< [n, C, H, W] (or [n, …]: the source's sample shape)
   Tensor<float> targets;              ///< [n, targets]
+  Tensor<float> weights;              ///< [n, targets] from a weighted source; else empty
   std::vector<std::size_t> indices;   ///< source indices of the n samples, in order
   std::size_t skipped = 0;            ///< samples of this batch left out (skip policy)
   [[nodiscard]] std::int64_t size() const { return images.empty() ? 0 : images.dim(0); }
@@ -224,12 +234,18 @@ private:
     const std::int64_t per_image = ss.numel();
     const int nt = source_.target_count();
     const auto n = static_cast<std::int64_t>(end - begin);
+    const bool weighted = [&] {
+      if constexpr (WeightedSource<S>) return static_cast<bool>(source_.weighted());
+      else return false;
+    }();
     if (opt_.pin_memory) {
       pin(batch.images);
       pin(batch.targets);
+      if (weighted) pin(batch.weights);
     }
-    batch.images.resize(Shape{n, ss[0], ss[1], ss[2]});
+    batch.images.resize(batched(n, ss));
     batch.targets.resize(Shape{n, nt});
+    batch.weights.resize(weighted ? Shape{n, nt} : Shape{0});
     batch.indices.clear();
     batch.skipped = 0;
     std::int64_t row = 0;
@@ -238,6 +254,8 @@ private:
       Generator g = sample_generator(opt_.seed, epoch_, idx);
       try {
         source_.load(idx, batch.images.data() + row * per_image, batch.targets.data() + row * nt, g);
+        if constexpr (WeightedSource<S>)
+          if (weighted) source_.load_weights(idx, batch.weights.data() + row * nt);
       } catch (const Error&) {
         if (opt_.on_error == BadSamplePolicy::stop) throw;
         ++batch.skipped;
@@ -247,9 +265,16 @@ private:
       ++row;
     }
     if (row != n) {  // shrink to the samples kept (capacity is kept)
-      batch.images.resize(Shape{row, ss[0], ss[1], ss[2]});
+      batch.images.resize(batched(row, ss));
       batch.targets.resize(Shape{row, nt});
+      if (weighted) batch.weights.resize(Shape{row, nt});
     }
+  }
+  /// [n, sample dims…].
+  static Shape batched(std::int64_t n, const Shape& sample) {
+    std::vector<std::int64_t> d = sample.to_vector();
+    d.insert(d.begin(), n);
+    return Shape(d);
   }
 
   /// Puts `t` in page-locked memory (allocated by the resize that follows), or waits until the

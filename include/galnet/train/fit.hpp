@@ -8,7 +8,9 @@
 // schedules), a history row, and a checkpoint written atomically to
 // options.checkpoint (resume from it with `resume = true`: bit-identical to an uninterrupted
 // run). The loss is any object with T forward(pred, target) and backward() (nn::MSELoss,
-// nn::RMSELoss…). Losses reported per epoch are sample-weighted means over the batches.
+// nn::RMSELoss…), or forward(pred, target, weight) where the batches carry per-target sample
+// weights (a weighted source; nn::WeightedMSELoss). Losses reported per epoch are means over
+// the batches weighted by their sample counts.
 //
 // Data-parallel (options.comm, e.g. dist::World under mpirun): the loaders shard each global
 // batch across the ranks (LoaderOptions::rank/ranks), every rank computes the gradient of its
@@ -94,6 +96,23 @@ public:
 };
 
 namespace detail {
+/// A batch's loss: with the batch's sample weights where it carries them (the loss must take
+/// them: nn::WeightedMSELoss), else of predictions and targets alone.
+template <class Loss, class Pred, class Upload>
+double batch_loss(Loss& loss, const Pred& pred, const data::Batch& b, Upload& targets, Upload& weights) {
+  if (!b.weights.empty()) {
+    if constexpr (requires { loss.forward(pred, targets(b.targets), weights(b.weights)); })
+      return static_cast<double>(loss.forward(pred, targets(b.targets), weights(b.weights)));
+    else
+      GALNET_CHECK(false, "fit: the batches carry sample weights, and this loss takes none (nn::WeightedMSELoss does)");
+  }
+  if constexpr (requires { loss.forward(pred, targets(b.targets)); })
+    return static_cast<double>(loss.forward(pred, targets(b.targets)));
+  else
+    GALNET_CHECK(false, "fit: this loss takes sample weights, and the batches carry none (a weighted source gives them)");
+  return NAN;
+}
+
 template <class Source>
 void check_sharding(const data::DataLoader<Source>& loader, const dist::Communicator& comm, const char* which) {
   const auto& lo = loader.options();
@@ -112,14 +131,14 @@ double evaluate_loss(Model& model, Loss& loss, data::DataLoader<Source>& loader,
   const bool was_training = model.training();
   model.eval();
   data::Batch b;
-  BatchUpload<typename Model::device_type> images, targets;
+  BatchUpload<typename Model::device_type> images, targets, weights;
   double sum = 0;
   std::int64_t n = 0;
   loader.start_epoch(epoch);
   while (loader.next(b)) {
     if (b.size() == 0) continue;
     const auto& pred = model.forward(images(b.images));
-    sum += static_cast<double>(loss.forward(pred, targets(b.targets))) * static_cast<double>(b.size());
+    sum += detail::batch_loss(loss, pred, b, targets, weights) * static_cast<double>(b.size());
     n += b.size();
   }
   model.train(was_training);
@@ -192,7 +211,7 @@ std::vector<EpochRecord> fit(Model& model, OptimizerOf<Model>& opt, Loss& loss, 
   dist::broadcast_state(model, comm);  // one set of weights everywhere, whatever each rank initialised
   Progress progress(stderr, o.progress && comm.root());
   data::Batch b;
-  BatchUpload<typename Model::device_type> images, targets;
+  BatchUpload<typename Model::device_type> images, targets, weights;
   using Averager = dist::GradientAverager<typename Model::value_type, typename Model::device_type>;
   std::optional<Averager> average;
   decltype(nn::trainable_parameters(model)) averaged;
@@ -226,7 +245,7 @@ std::vector<EpochRecord> fit(Model& model, OptimizerOf<Model>& opt, Loss& loss, 
       average->begin(comm, b.size(), static_cast<std::int64_t>(global));
       if (b.size() > 0) {  // a rank's share may be empty at the end of an epoch
         const auto& pred = model.forward(images(b.images));
-        l = loss.forward(pred, targets(b.targets));
+        l = detail::batch_loss(loss, pred, b, targets, weights);
         GALNET_CHECK(std::isfinite(l), "fit: the training loss became ", l, " at epoch ", e + 1, ", step ", step,
                      comm.size() > 1 ? " on rank " + std::to_string(comm.rank()) : std::string(),
                      " (learning rate too high?)");
