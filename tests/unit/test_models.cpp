@@ -258,3 +258,18 @@ TEST_CASE("fused CPU inference (ResNet blocks and stem, Sequential's conv + ReLU
   spin.set_input_grad(true);
   run(spin, Shape{3, 3, 80, 80});
 }
+
+TEST_CASE("layers are built in order, as PyTorch builds a model: a seed gives the first layers the same weights") {
+  manual_seed(7);
+  nn::layer_t<nn::Linear<4, 3>, float> lone;
+  manual_seed(7);
+  nn::layer_t<nn::Sequential<nn::Linear<4, 3>, nn::ReLU, nn::Linear<3, 2>>, float> seq;
+  CHECK(seq.get<0>().weight().value.to_vector() == lone.weight().value.to_vector());
+  // SFNet's body is drawn before its fc, as when the model held them as members in that order.
+  manual_seed(11);
+  models::ResNetBody<float, Cpu, 8> body;
+  manual_seed(11);
+  models::SFNet<float, Cpu, 1, 8> sfnet(4);
+  CHECK(sfnet.body().get<"conv1">().weight().value.to_vector() == body.get<"conv1">().weight().value.to_vector());
+  CHECK(sfnet.body().get<"layer4">().blocks() == 2);
+}

@@ -4,7 +4,8 @@
 //
 // Row i is features[i·F … i·F + F) (sample shape [F]), targets[i·K … i·K + K) and, when given,
 // weights[i·K … i·K + K) (a weight of 0 leaves that target out of the loss). The vectors are
-// held by the source; sizes and finiteness are checked on construction, naming the row.
+// held by the source; sizes, finiteness (and weights ≥ 0) are checked on construction, naming
+// the row.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -31,6 +32,9 @@ public:
     for (std::size_t i = 0; i < x_.size(); ++i)
       GALNET_CHECK(std::isfinite(x_[i]), "data::TableSource: feature ", i % static_cast<std::size_t>(f_), " of row ",
                    i / static_cast<std::size_t>(f_), " is ", x_[i]);
+    for (std::size_t i = 0; i < y_.size(); ++i)
+      GALNET_CHECK(std::isfinite(y_[i]), "data::TableSource: target ", i % static_cast<std::size_t>(k_), " of row ",
+                   i / static_cast<std::size_t>(k_), " is ", y_[i], " (a missing target is any finite value of weight 0)");
     for (std::size_t i = 0; i < w_.size(); ++i)
       GALNET_CHECK(std::isfinite(w_[i]) && w_[i] >= 0, "data::TableSource: weight ", i % static_cast<std::size_t>(k_),
                    " of row ", i / static_cast<std::size_t>(k_), " is ", w_[i], "; weights are finite and >= 0");

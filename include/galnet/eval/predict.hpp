@@ -51,6 +51,7 @@ Tensor<float> predict_views_here(Model& model, Source& src, const std::vector<st
   model.eval();
   const auto n = static_cast<std::int64_t>(rows.size());
   Tensor<float> out(Shape{o.views, n, k}, 0.f), y;
+  if (n == 0) return out;  // (a loader given no rows would load them all)
   train::BatchUpload<typename Model::device_type> images;
   for (int v = 0; v < o.views; ++v) {
     src.train(v > 0);
@@ -61,6 +62,8 @@ Tensor<float> predict_views_here(Model& model, Source& src, const std::vector<st
     float* dst = out.data() + v * n * k;
     while (loader.next(b)) {
       const auto& yd = model.forward(images(b.images));
+      GALNET_CHECK(yd.numel() == b.size() * k, "eval::predict_views: the model gives ", yd.shape().str(), " for ",
+                   b.size(), " samples, expected ", k, " outputs each");
       y.resize(yd.shape());
       yd.download(y.data());
       dst = std::copy_n(y.data(), y.numel(), dst);

@@ -209,6 +209,16 @@ struct BatchNorm1d {
 };
 
 namespace detail {
+/// Whether any batch norm of `model` is synchronised over several ranks.
+template <class L>
+bool any_sync_batchnorm(L& model) {
+  bool any = false;
+  for_each_layer(model, [&](auto& l) {
+    if constexpr (requires { l.sync(); }) any = any || (l.sync() && l.sync()->size() > 1);
+  });
+  return any;
+}
+
 /// set_sync(comm) on every batch norm that for_each_layer reaches; how many.
 template <class L>
 std::size_t set_sync_each(L& model, const dist::Communicator* comm) noexcept {
@@ -230,11 +240,13 @@ void set_sync_batchnorm(L& model, const dist::Communicator* comm) {
   const std::size_t reached = detail::set_sync_each(model, comm);
   std::size_t held = 0;
   model.visit("", [&](const std::string& name, auto&, auto* p) { held += !p && name.ends_with("running_mean"); });
+  if (reached != held) detail::set_sync_each(model, nullptr);  // all or none
   GALNET_CHECK(reached == held, "nn::set_sync_batchnorm: reached ", reached, " of the model's ", held,
                " batch norms; a composite layer without for_each_child hides the others");
 }
 
-/// set_sync_batchnorm(model, &comm) while this object lives (train::fit's FitOptions::sync_batchnorm).
+/// set_sync_batchnorm(model, &comm) while this object lives, then none (train::fit's
+/// FitOptions::sync_batchnorm).
 template <class L>
 class SyncBatchNorm {
 public:

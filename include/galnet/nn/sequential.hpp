@@ -1,6 +1,8 @@
 // galnet/nn/sequential.hpp — Sequential<Specs...>: layers applied in order, from a flat type list.
 //
-// The layers live in a std::tuple and are walked at compile time. Children are named "0", "1",
+// The layers are members constructed in order, layer 0 first (as PyTorch builds a model, so a
+// seed gives the same initial weights whatever the standard library), and are walked at
+// compile time. Children are named "0", "1",
 // … as in torch.nn.Sequential, or by their key where the spec is Named<"key", …> (nn/named.hpp),
 // so a model such as SFNet is a Sequential with torchvision's key names. Channel counts are
 // checked at compile time between neighbours: a mismatch fails with
@@ -68,6 +70,17 @@ concept IsBatchNorm = requires(L& l, const Tensor<T, typename L::device_type>& x
 template <class L>
 concept IsRelu = requires { requires L::is_relu; };
 
+/// Layer I of a Sequential; Layers<…> derives from each in order, so they construct in order
+/// (std::tuple's order of construction is the library's choice: libstdc++ builds the last first).
+template <std::size_t I, class L>
+struct LayerSlot {
+  L layer;
+};
+template <class Indices, class... L>
+struct Layers;
+template <std::size_t... I, class... L>
+struct Layers<std::index_sequence<I...>, L...> : LayerSlot<I, L>... {};
+
 template <class Spec>
 constexpr std::string_view key_of() {
   if constexpr (HasKey<Spec>) return Spec::key;
@@ -89,7 +102,7 @@ public:
   static constexpr std::size_t size = sizeof...(Specs);
 
   SequentialLayer() {
-    std::apply([](auto&... l) { (l.set_input_grad(true), ...); }, layers_);
+    each([](auto& l) { l.set_input_grad(true); });
     set_input_grad(false);
   }
 
@@ -110,18 +123,18 @@ public:
   }
   [[nodiscard]] Shape output_shape(const Shape& in) const {
     Shape s = in;
-    std::apply([&](const auto&... l) { ((s = l.output_shape(s)), ...); }, layers_);
+    each([&](const auto& l) { s = l.output_shape(s); });
     return s;
   }
   void train(bool on = true) {
     training_ = on;
-    std::apply([&](auto&... l) { (l.train(on), ...); }, layers_);
+    each([&](auto& l) { l.train(on); });
   }
   void eval() { train(false); }
   /// Whether backward() computes the input gradient (off by default: a model's input is data).
   void set_input_grad(bool on) {
     input_grad_ = on;
-    std::get<0>(layers_).set_input_grad(on);
+    at<0>().set_input_grad(on);
   }
   template <class F>
   void visit(const std::string& prefix, F&& f) {
@@ -129,27 +142,40 @@ public:
   }
   template <class F>
   void for_each_child(F&& f) {
-    std::apply([&](auto&... l) { (f(l), ...); }, layers_);
+    each(f);
   }
   void summarize(Summary& s, const std::string& prefix, const Shape& in) const {
     summarize_each(s, prefix, in, std::make_index_sequence<size>{});
   }
 
   template <std::size_t I>
-  auto& get() { return std::get<I>(layers_); }
+  auto& get() { return at<I>(); }
   template <std::size_t I>
-  const auto& get() const { return std::get<I>(layers_); }
+  const auto& get() const { return at<I>(); }
   /// The child whose spec is Named<Key, …>: get<"fc">().
   template <FixedString Key>
-  auto& get() { return std::get<index_of(Key.view())>(layers_); }
+  auto& get() { return at<index_of(Key.view())>(); }
   template <FixedString Key>
-  const auto& get() const { return std::get<index_of(Key.view())>(layers_); }
+  const auto& get() const { return at<index_of(Key.view())>(); }
 
 private:
-  using layers_type = std::tuple<layer_t<Specs, T, D>...>;
+  using layers_type = std::tuple<layer_t<Specs, T, D>...>;  // the types only
 
   template <std::size_t I>
   using layer_at = std::tuple_element_t<I, layers_type>;
+  template <std::size_t I>
+  layer_at<I>& at() { return static_cast<detail::LayerSlot<I, layer_at<I>>&>(layers_).layer; }
+  template <std::size_t I>
+  const layer_at<I>& at() const { return static_cast<const detail::LayerSlot<I, layer_at<I>>&>(layers_).layer; }
+  /// f(layer) for each layer in order.
+  template <class F>
+  void each(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (f(at<I>()), ...); }(std::make_index_sequence<size>{});
+  }
+  template <class F>
+  void each(F&& f) const {
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (f(at<I>()), ...); }(std::make_index_sequence<size>{});
+  }
   /// Whether layer I is a batch norm whose ReLU (layer I + 1) runs as its tail.
   template <std::size_t I>
   static constexpr bool relu_tail_at() {
@@ -169,9 +195,9 @@ private:
     if constexpr (I == size) {
       return h;
     } else if constexpr (relu_tail_at<I>()) {
-      return forward_layered_from<I + 2>(std::get<I>(layers_).forward(h, nullptr, true));
+      return forward_layered_from<I + 2>(at<I>().forward(h, nullptr, true));
     } else {
-      return forward_layered_from<I + 1>(std::get<I>(layers_).forward(h));
+      return forward_layered_from<I + 1>(at<I>().forward(h));
     }
   }
   /// Layers I… at CPU inference: a convolution with the batch norm and ReLU after it as one.
@@ -181,13 +207,13 @@ private:
       return h;
     } else {
       using L = layer_at<I>;
-      auto& l = std::get<I>(layers_);
+      auto& l = at<I>();
       if constexpr (I + 1 < size && detail::TakesEpilogue<L, T>) {
         using Next = layer_at<I + 1>;
         if constexpr (detail::TakesAffineEpilogue<L> && detail::IsBatchNorm<Next, T>) {
           constexpr bool relu = relu_tail_at<I + 1>();
           return forward_fused_from<I + (relu ? 3 : 2)>(
-              l.forward_fused(h, std::get<I + 1>(layers_).eval_epilogue(nullptr, relu)));
+              l.forward_fused(h, at<I + 1>().eval_epilogue(nullptr, relu)));
         } else if constexpr (detail::IsRelu<Next>) {
           return forward_fused_from<I + 2>(l.forward_fused(h, ops::Epilogue<T>{.relu = true}));
         }
@@ -200,7 +226,7 @@ private:
     if constexpr (I > 0) {
       if constexpr (relu_tail_at<I - 1>()) return backward_from<I - 1>(dy);  // the batch norm masks dy
     }
-    const tensor& dx = std::get<I>(layers_).backward(dy);
+    const tensor& dx = at<I>().backward(dy);
     if constexpr (I == 0) return dx;
     else return backward_from<I - 1>(dx);
   }
@@ -212,18 +238,18 @@ private:
   }
   template <class F, std::size_t... I>
   void visit_each(const std::string& prefix, F& f, std::index_sequence<I...>) {
-    (std::get<I>(layers_).visit(join(prefix, key<I>()), f), ...);
+    (at<I>().visit(join(prefix, key<I>()), f), ...);
   }
   template <std::size_t... I>
   void summarize_each(Summary& s, const std::string& prefix, const Shape& in,
                       std::index_sequence<I...>) const {
     Shape shape = in;
-    ((nn::summarize(std::get<I>(layers_), s, join(prefix, key<I>()), shape),
-      shape = std::get<I>(layers_).output_shape(shape)),
+    ((nn::summarize(at<I>(), s, join(prefix, key<I>()), shape),
+      shape = at<I>().output_shape(shape)),
      ...);
   }
 
-  layers_type layers_;
+  detail::Layers<std::make_index_sequence<size>, layer_t<Specs, T, D>...> layers_;
   const tensor* fused_input_ = nullptr;  ///< the input of the last forward, when it was fused
 };
 

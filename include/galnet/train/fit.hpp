@@ -215,8 +215,9 @@ std::vector<EpochRecord> fit(Model& model, OptimizerOf<Model>& opt, Loss& loss, 
   using Averager = dist::GradientAverager<typename Model::value_type, typename Model::device_type>;
   std::optional<Averager> average;
   decltype(nn::trainable_parameters(model)) averaged;
-  std::optional<nn::SyncBatchNorm<Model>> sync;
-  if (o.sync_batchnorm && comm.size() > 1) sync.emplace(model, comm);
+  std::optional<nn::SyncBatchNorm<Model>> sync_scope;
+  if (o.sync_batchnorm && comm.size() > 1) sync_scope.emplace(model, comm);
+  const bool sync = nn::detail::any_sync_batchnorm(model);  // by the option, or set by the caller
   for (int e = start; e < o.epochs; ++e) {
     model.train();
     if (hooks.before_epoch) hooks.before_epoch(e);

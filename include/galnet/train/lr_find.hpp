@@ -136,7 +136,7 @@ LRFindResult lr_find(Model& model, OptimizerOf<Model>& opt, Loss& loss, data::Da
   LRFindResult r;
   double avg = 0, best = std::numeric_limits<double>::infinity();
   data::Batch b;
-  BatchUpload<typename Model::device_type> images, targets;
+  BatchUpload<typename Model::device_type> images, targets, weights;
   model.train();
   try {
     for (int it = 0, epoch = 0; it < o.num_it; ++epoch) {
@@ -151,7 +151,7 @@ LRFindResult lr_find(Model& model, OptimizerOf<Model>& opt, Loss& loss, data::Da
         for (auto& g : opt.groups()) g.lr = lr * g.initial_lr / head_lr;
         opt.zero_grad();
         const auto& pred = model.forward(images(b.images));
-        const double l = loss.forward(pred, targets(b.targets));
+        const double l = detail::batch_loss(loss, pred, b, targets, weights);
         ++it;
         avg = o.beta * avg + (1 - o.beta) * l;
         const double smooth = avg / (1 - std::pow(o.beta, it));
