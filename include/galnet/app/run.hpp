@@ -43,7 +43,6 @@ void run_on_cuda(const PaperDefaults& P, Args& a, const std::optional<data::Norm
 template <class Recipe, class D, int N>
 void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normalization>& norm) {
   using M = typename Recipe::template Model<N, D>;
-  manual_seed(a.seed);  // the initial weights follow --seed
   auto model = Recipe::template make<M>(a);
   const int side = P.crop > 0 ? P.crop : (P.load_size > 0 ? P.load_size : (a.size > 0 ? a.size : 128));
   if (a.command == "summary") {
@@ -106,6 +105,7 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
     for (const auto& t : a.targets) std::printf(" %s", t.c_str());
     std::printf("\n");
   }
+  manual_seed(a.seed);
   train::FitOptions fo{.epochs = a.epochs, .checkpoint = a.out / "checkpoint.safetensors", .resume = a.resume,
                        .config = run_config(P, a), .progress = a.progress, .comm = a.comm,
                        .sync_batchnorm = a.sync_batchnorm};
