@@ -2,6 +2,7 @@
 // as a table program (docs/models/line_ew.md).
 //
 //   line_ew predict --input FLUXES.csv --output EWS.csv [--no-luminosity] [--weights FILE] [--threads T]
+//                   [--device cpu|cuda]
 //   line_ew train   --input TABLE.csv --out DIR [--no-luminosity] [--epochs N] [--lr X]
 //                   [--batch-size B] [--seed S] [--valid-pct F] [--threads T]
 //   line_ew summary [--no-luminosity]
@@ -14,7 +15,9 @@
 // that is not a number, an empty or unreadable file is an error naming the file (and line and
 // column): exit status 1 and no output file. The output is written atomically, last. Under
 // `mpirun -np N` (where the program links galnet::mpi) each rank predicts a contiguous share of
-// the rows and rank 0 writes the same file as one process.
+// the rows and rank 0 writes the same file as one process. --device cuda runs the networks on
+// the GPU (cuda.cu, where the build has nvcc: bfloat16 operands, docs/cuda.md), one process;
+// the checks, features, flags and EWs are the CPU's.
 //
 // train: columns id, flux_0 … flux_11, z and, for each LINE above, LINE_ew (EW in Å) and
 // LINE_ew_ivar (its inverse variance, 1/Å²). Fits the ten MLPs (N(0, 0.1²) initialisation,
@@ -47,6 +50,7 @@
 #include <galnet/train/fit.hpp>
 #include <galnet/train/report.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,6 +62,13 @@
 namespace fs = std::filesystem;
 using namespace galnet;
 using models::LineEW;
+
+#if defined(GALNET_EXAMPLES_CUDA)
+// cuda.cu (compiled by nvcc): models::predict_on_cuda, and the check that a GPU is visible.
+void require_gpu(const char* who);
+std::size_t predict_on_gpu(const LineEW& model, std::span<const double> fluxes, std::span<const double> z,
+                           std::span<double> ew, std::span<LineEW::RowStatus> status);
+#endif
 
 namespace {
 
@@ -71,12 +82,22 @@ std::string line_list() {
 
 // ---------------------------------------------------------------------------------------------
 struct PredictOptions {
-  std::string input, output, weights;
+  std::string input, output, weights, device = "cpu";
   bool no_luminosity = false;
   int threads = 0;
 };
 
 int predict(const PredictOptions& o, const dist::Communicator& comm) {
+  if (o.device == "cuda") {
+#if defined(GALNET_EXAMPLES_CUDA)
+    GALNET_CHECK(comm.size() == 1, "line_ew predict: --device cuda runs as one process (one GPU predicts far "
+                 "faster than the CSV is read); run it without mpirun");
+    require_gpu("line_ew predict");
+#else
+    fail("line_ew predict: --device cuda: this build of line_ew has no CUDA backend (configure galnet where nvcc "
+         "is installed)");
+#endif
+  }
   const fs::path weights = o.weights.empty() ? models::find_line_ew_weights(!o.no_luminosity) : fs::path(o.weights);
   const LineEW model(weights);
   GALNET_CHECK(!(o.no_luminosity && model.with_luminosity()), "line_ew predict: --no-luminosity was given but '",
@@ -91,9 +112,15 @@ int predict(const PredictOptions& o, const dist::Communicator& comm) {
   if (o.threads > 0) set_num_threads(o.threads);
   const auto [first, last] = dist::shard(static_cast<std::int64_t>(n), comm);
   const auto begin = static_cast<std::size_t>(first), mine = static_cast<std::size_t>(last - first);
-  model.predict(std::span<const double>(in.fluxes).subspan(begin * LineEW::bins, mine * LineEW::bins),
-                std::span<const double>(in.z).subspan(begin, mine), std::span<double>(ew).subspan(begin * kLines, mine * kLines),
-                std::span<LineEW::RowStatus>(status).subspan(begin, mine));
+  const auto fluxes = std::span<const double>(in.fluxes).subspan(begin * LineEW::bins, mine * LineEW::bins);
+  const auto z = std::span<const double>(in.z).subspan(begin, mine);
+  const auto ews = std::span<double>(ew).subspan(begin * kLines, mine * kLines);
+  const auto statuses = std::span<LineEW::RowStatus>(status).subspan(begin, mine);
+#if defined(GALNET_EXAMPLES_CUDA)
+  if (o.device == "cuda") predict_on_gpu(model, fluxes, z, ews, statuses);
+  else
+#endif
+    model.predict(fluxes, z, ews, statuses);
   if (comm.size() > 1) {  // every rank's rows to every rank: zeros elsewhere, so the sums are exact
     std::vector<double> rows(n * (kLines + 1), 0.0);
     for (std::size_t i = begin; i < begin + mine; ++i) {
@@ -112,7 +139,9 @@ int predict(const PredictOptions& o, const dist::Communicator& comm) {
   galnet::write_file_atomically(o.output, models::line_ew_csv(cat, in, ew, status, &flagged));
   std::printf("line_ew predict: %zu rows%s, %zu predicted, %zu flagged (EWs left empty, reason in 'flag'); %s model "
               "%s -> %s\n",
-              n, comm.size() > 1 ? (" on " + std::to_string(comm.size()) + " ranks").c_str() : "", n - flagged, flagged,
+              n, comm.size() > 1 ? (" on " + std::to_string(comm.size()) + " ranks").c_str()
+                 : o.device == "cuda" ? " on the GPU" : "",
+              n - flagged, flagged,
               model.with_luminosity() ? "with-luminosity" : "without-luminosity",
               weights.string().c_str(), o.output.c_str());
   return 0;
@@ -294,6 +323,9 @@ int main(int argc, char** argv) {
   p->add_flag("--no-luminosity", po.no_luminosity, "use the model without luminosity (colours only)");
   p->add_option("--weights", po.weights, "a weight file (published key names) instead of the bundled one");
   p->add_option("--threads", po.threads, "threads, 1–1024 (default: galnet's default)")->check(CLI::Range(1, 1024));
+  p->add_option("--device", po.device, "cpu, or cuda (an NVIDIA GPU, where the program was built with nvcc)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}));
 
   TrainOptions to;
   auto* t = app.add_subcommand("train", "fit the ten per-line MLPs on a table of fluxes and measured EWs");

@@ -4,8 +4,10 @@
 #include <galnet/io/state_dict.hpp>
 #include <galnet/models/line_ew_cuda.cuh>
 #include <galnet/models/line_ew_predictor.hpp>
+#include <cmath>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "cuda_test.hpp"
 
@@ -105,6 +107,40 @@ TEST_CASE_TEMPLATE("cuda: the fused line-EW kernel reproduces its host reference
     CHECK(rel_to_max(yd.to_vector(), reference(pack, x)) < 4e-3);
     CHECK(rel_to_max(yd.to_vector(), net.forward(x).to_vector()) < kBf16Tolerance);
   }
+}
+
+TEST_CASE_TEMPLATE("cuda: predict_on_cuda gives LineEW::predict's statuses and its EWs to the kernel's precision", Lum,
+                   std::true_type, std::false_type) {
+  GALNET_REQUIRE_GPU();
+  const models::LineEW model(models::find_line_ew_weights(Lum::value));
+  // 3001 rows around a typical galaxy's continuum, every 97th with a negative flux and every
+  // 89th with z = 0 (flagged alike by both paths); tiles of 1000 rows cut them anywhere.
+  const std::size_t n = 3001;
+  std::vector<double> f(n * 12), z(n), cpu(n * 10), gpu(n * 10);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (int j = 0; j < 12; ++j) f[i * 12 + j] = 5.0 * (1.0 + 0.3 * std::sin(0.7 * static_cast<double>(i) + j));
+    z[i] = 0.05 + 0.2 * (0.5 + 0.5 * std::cos(0.3 * static_cast<double>(i)));
+    if (i % 97 == 3) f[i * 12 + 4] = -1.0;
+    if (i % 89 == 5) z[i] = 0.0;
+  }
+  std::vector<models::LineEW::RowStatus> st_cpu(n), st_gpu(n);
+  const std::size_t bad_cpu = model.predict(f, z, cpu, st_cpu);
+  const std::size_t bad_gpu = models::predict_on_cuda(model, f, z, gpu, st_gpu, 1000);
+  CHECK(bad_gpu == bad_cpu);
+  CHECK(bad_cpu > 50);
+  CHECK(st_gpu == st_cpu);
+  // arcsinh(EW) is what the network outputs: compare there, relative to the largest.
+  std::vector<float> y_cpu, y_gpu;
+  for (std::size_t k = 0; k < n * 10; ++k)
+    if (st_cpu[k / 10] == models::LineEW::RowStatus::ok) {
+      y_cpu.push_back(static_cast<float>(std::asinh(cpu[k])));
+      y_gpu.push_back(static_cast<float>(std::asinh(gpu[k])));
+    } else {
+      CHECK(std::isnan(gpu[k]));
+    }
+  const double err = rel_to_max(y_gpu, y_cpu);
+  MESSAGE("predict_on_cuda vs predict: " << err << " of the largest |arcsinh(EW)|");
+  CHECK(err < kBf16Tolerance);
 }
 
 TEST_CASE("cuda: LineEWCuda refuses features of the wrong width, naming the shape") {

@@ -5,7 +5,11 @@
 #            an error naming the file (and line and column), and no output file
 #   train    2 epochs on tests/fixtures/line_ew_train_small.csv; the weights it writes are read
 #            by `predict --weights`
-# -DPROGRAM=path/to/line_ew -DFIXTURES=tests/fixtures -DWORK=scratch dir -DMODE=predict|bad|train
+#   device_cuda  predict --device cuda: the CPU's flags and counts, EWs within the kernel's
+#            bfloat16 precision; skipped (so reported) without a GPU or a CUDA build, which the
+#            program must say clearly
+# -DPROGRAM=path/to/line_ew -DFIXTURES=tests/fixtures -DWORK=scratch dir -DMODE=predict|bad|train|device_cuda
+# [-DCSV_CHECK=path/to/galnet_csv_check]
 cmake_minimum_required(VERSION 3.25)  # list() keeps empty elements (empty CSV fields)
 include(${CMAKE_CURRENT_LIST_DIR}/process.cmake)
 
@@ -280,6 +284,41 @@ elseif(MODE STREQUAL "train")
   if(NOT out MATCHES "without-luminosity model")
     message(FATAL_ERROR "the 11-input weights were not recognised:\n${out}")
   endif()
+elseif(MODE STREQUAL "device_cuda")
+  set(input ${FIXTURES}/line_ew_sample_input.csv)
+  run(${PROGRAM} predict --input ${input} --output ${WORK}/gpu.csv --device gpu)
+  if(NOT rc OR NOT err MATCHES "--device" OR EXISTS ${WORK}/gpu.csv)
+    message(FATAL_ERROR "predict --device gpu must be refused, naming the option (rc ${rc}): ${err}")
+  endif()
+  run(${PROGRAM} predict --input ${input} --output ${WORK}/gpu.csv --device cuda)
+  if(rc)
+    if((err MATCHES "no CUDA device is visible" OR err MATCHES "has no CUDA backend") AND NOT EXISTS ${WORK}/gpu.csv)
+      message(STATUS "GALNET-SKIPPED: ${err}")
+      return()
+    endif()
+    message(FATAL_ERROR "predict --device cuda failed without a clear reason (rc ${rc}): ${err}")
+  endif()
+  if(NOT out MATCHES "26 rows on the GPU, 20 predicted, 6 flagged")
+    message(FATAL_ERROR "predict --device cuda did not report 6 flagged rows of 26:\n${out}")
+  endif()
+  must(${PROGRAM} predict --input ${input} --output ${WORK}/cpu.csv)
+  read_csv(${WORK}/cpu.csv cpu_header cpu_rows)
+  read_csv(${WORK}/gpu.csv gpu_header gpu_rows)
+  if(NOT gpu_header STREQUAL cpu_header)
+    message(FATAL_ERROR "--device cuda wrote columns '${gpu_header}', the CPU '${cpu_header}'")
+  endif()
+  foreach(row IN ZIP_LISTS cpu_rows gpu_rows)  # the flags (the last field) are the same
+    string(REGEX REPLACE "^.*," "" cpu_flag "${row_0}")
+    string(REGEX REPLACE "^.*," "" gpu_flag "${row_1}")
+    if(NOT cpu_flag STREQUAL gpu_flag)
+      message(FATAL_ERROR "flag '${gpu_flag}' on the GPU, '${cpu_flag}' on the CPU: ${row_1}")
+    endif()
+  endforeach()
+  # arcsinh(EW) to 2e-2 of its largest value (tests/cuda/test_line_ew.cu): EWs to 0.25 relative.
+  foreach(line ${lines})
+    must(${CSV_CHECK} close ${WORK}/cpu.csv ${line} ${WORK}/gpu.csv ${line} 0.25)
+  endforeach()
+  message(STATUS "line_ew predict --device cuda: the CPU's flags, EWs within 0.25 relative")
 else()
   message(FATAL_ERROR "unknown MODE '${MODE}'")
 endif()

@@ -1,7 +1,8 @@
 // csv_check — numeric checks on the CSV outputs of the programs, for the end-to-end tests (which
 // are cmake scripts, and cmake has no floating-point arithmetic). Rows are matched by the first
 // column (objID, epoch), in any order.
-//   csv_check close A.csv COL_A B.csv COL_B REL [F]   every row: |F·a − b| ≤ REL · max(|F·a|, |b|)
+//   csv_check close A.csv COL_A B.csv COL_B REL [F]   every row: |F·a − b| ≤ REL · max(|F·a|, |b|),
+//                                                     or both empty (NaN)
 //   csv_check mean FILE.csv COL REL COL1 COL2 …   every row: COL is the mean of COL1… within REL
 // Prints what it compared; exits 1 naming the first row that fails, 2 on bad usage or input.
 #include <galnet/data/catalog.hpp>
@@ -37,7 +38,7 @@ int close(const Catalog& a, const std::string& ca, const Catalog& b, const std::
       std::fprintf(stderr, "csv_check: %s is in the first file only\n", a.id(r).c_str());
       return 1;
     }
-    if (!within(f * x[r], y[*j], rel)) {
+    if (!within(f * x[r], y[*j], rel) && !(std::isnan(x[r]) && std::isnan(y[*j]))) {
       std::fprintf(stderr, "csv_check: %s: %g x %s = %.9g, %s = %.9g, not within %g relative\n", a.id(r).c_str(), f,
                    ca.c_str(), f * x[r], cb.c_str(), y[*j], rel);
       return 1;

@@ -271,6 +271,57 @@ TEST_CASE("LineEW gives bit-identical results from two threads, in any batching"
   CHECK(mismatches.load() == 0);
 }
 
+TEST_CASE("LineEW::predict_through gives predict()'s EWs, statuses and count, bit for bit, in any tile") {
+  // The fixture's 26 rows (6 invalid) and the two non-finite-EW rows, repeated: tiles cut anywhere.
+  Table in = sample_input();
+  const double overflow[12] = {1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308};
+  in.fluxes.insert(in.fluxes.end(), overflow, overflow + 12), in.z.push_back(0.1);
+  in.fluxes.insert(in.fluxes.end(), in.fluxes.begin(), in.fluxes.begin() + 12), in.z.push_back(1e-20);
+  std::vector<double> f, z;
+  for (int rep = 0; rep < 5; ++rep) f.insert(f.end(), in.fluxes.begin(), in.fluxes.end()), z.insert(z.end(), in.z.begin(), in.z.end());
+  const std::size_t n = z.size();
+  for (const bool lum : {true, false}) {
+    CAPTURE(lum);
+    const LineEW model = published(lum);
+    std::vector<double> want(n * 10);
+    std::vector<LineEW::RowStatus> want_st(n);
+    const std::size_t want_bad = model.predict(f, z, want, want_st);
+    CHECK(want_bad == 5 * (lum ? 8 : 6));  // without luminosity neither extreme row overflows
+    for (const std::size_t tile : {std::size_t{1}, std::size_t{7}, std::size_t{64}, n, n + 100}) {
+      CAPTURE(tile);
+      std::vector<double> got(n * 10, -1.0);
+      std::vector<LineEW::RowStatus> st(n);
+      std::size_t calls = 0, rows = 0, zero_rows = 0;
+      const std::size_t bad = model.predict_through(
+          [&](std::size_t m, const float* x, float* y) {
+            ++calls, rows += m;
+            CHECK(m <= tile);
+            for (std::size_t r = 0; r < m; ++r)
+              zero_rows += std::all_of(x + r * model.inputs(), x + (r + 1) * model.inputs(), [](float v) { return v == 0; });
+            model.visit_network([&](const auto& net) { net.infer(static_cast<std::int64_t>(m), x, y, false, true); });
+          },
+          tile, f, z, got, st);
+      CHECK(bad == want_bad);
+      CHECK(calls == (n + tile - 1) / tile);
+      CHECK(rows == n);
+      // The invalid rows reach the network as zeros (without luminosity the equal-flux row's colours are zeros too).
+      CHECK(zero_rows == 5 * (lum ? 6 : 7));
+      std::size_t mismatches = 0;
+      for (std::size_t k = 0; k < n * 10; ++k)
+        mismatches += !(got[k] == want[k] || (std::isnan(got[k]) && std::isnan(want[k])));
+      CHECK(mismatches == 0);
+      CHECK(st == want_st);
+    }
+  }
+  std::vector<double> ew(n * 10);
+  const LineEW model = published(true);
+  auto none = [](std::size_t, const float*, float*) {};
+  CHECK(test::error_of([&] { (void)model.predict_through(none, 0, f, z, ew); }).find("tile must be at least 1") !=
+        std::string::npos);
+  CHECK(test::error_of([&] { (void)model.predict_through(none, 8, f, z, std::span<double>(ew).first(10)); })
+            .find("expected n×10") != std::string::npos);
+}
+
 TEST_CASE("LineEW allocates nothing per call") {
   // predict keeps its scratch on the caller's stack; gradient's layer buffers, once grown, are
   // reused (allocation_count counts galnet Tensors).

@@ -9,9 +9,18 @@
 //
 // Inference only, and a snapshot: later changes to `net` need a new LineEWCuda. Precision: the
 // kernel's bfloat16 operands, documented with the device tests (docs/cuda.md).
+//
+// predict_on_cuda(model, fluxes, z, ew, status): LineEW::predict with the networks on the GPU —
+// the same row checks, features (double), EWs = sinh(y) (double) and flags, through
+// LineEW::predict_through; rows cross to the device in tiles.
 #pragma once
+#include <cstddef>
+#include <span>
+#include <type_traits>
+
 #include "galnet/cuda/memory.hpp"
 #include "galnet/models/line_ew.hpp"
+#include "galnet/models/line_ew_predictor.hpp"
 #include "galnet/ops/cuda/line_ew.cuh"
 
 namespace galnet::models {
@@ -49,5 +58,24 @@ private:
   ops::LineEWKernel kernel_;
   Tensor<float, Cuda> y_;
 };
+
+/// LineEW::predict's EWs, statuses and return value (the invalid rows), with the ten networks
+/// run by the fused kernel: packs and uploads the weights (≈ 0.5 MB) each call, then moves rows
+/// in tiles of `tile` (features up, arcsinh(EW) down). Synchronous.
+inline std::size_t predict_on_cuda(const LineEW& model, std::span<const double> fluxes, std::span<const double> z,
+                                   std::span<double> ew, std::span<LineEW::RowStatus> status = {},
+                                   std::size_t tile = std::size_t{1} << 18) {
+  return model.visit_network([&](const auto& net) {
+    using Net = std::decay_t<decltype(net)>;
+    LineEWCuda<Net::inputs == 12> gpu(net);
+    Tensor<float, Cuda> x;
+    auto run = [&](std::size_t m, const float* hx, float* hy) {
+      x.resize(Shape{static_cast<std::int64_t>(m), Net::inputs});
+      x.upload(hx);
+      gpu.forward(x).download(hy);
+    };
+    return model.predict_through(run, tile, fluxes, z, ew, status);
+  });
+}
 
 }  // namespace galnet::models

@@ -26,6 +26,8 @@
 //     allocates, and any number of threads may call it on one LineEW at once; it uses the
 //     OpenMP team itself when called outside one. A row's result does not depend on the rows
 //     beside it, the batch or the thread count: bit-identical however the rows are split.
+//   - predict_through() is predict() with the network run elsewhere (models::predict_on_cuda, or
+//     a user's own): the same checks, features, EWs and flags, tile by tile.
 //   - gradient() backpropagates through the ordinary layers of a float64 copy of the same
 //     weights (∂EW/∂F exact to float64 rounding; its EWs agree with predict()'s to float32
 //     precision). It uses the layers' buffers: not const, one LineEW per thread, allocation-free
@@ -215,6 +217,45 @@ public:
     return with_nets([&](const auto& nets) { return predict_with(nets.f32, n, fluxes.data(), z, ew.data(), status); });
   }
 
+  /// As predict(), with the ten networks run by `run(m, x, y)`: float32 raw features x
+  /// [m × inputs()] (an invalid row's are zeros) → y [m × 10], arcsinh(EW). It is called from
+  /// this thread on tiles of at most `tile` rows, in order; rows are checked, featured and
+  /// turned into EWs by the OpenMP team around it. Allocates its two tile buffers.
+  template <class Run>
+  std::size_t predict_through(Run&& run, std::size_t tile, std::span<const double> fluxes, std::span<const double> z,
+                              std::span<double> ew, std::span<RowStatus> status = {}) const {
+    const std::size_t n = check_sizes("predict_through", fluxes, z, ew, status);
+    GALNET_CHECK(tile > 0, "galnet::models::LineEW::predict_through: tile must be at least 1 row");
+    const std::size_t cap = std::min(tile, n);
+    std::vector<float> x(cap * static_cast<std::size_t>(in_)), y(cap * lines);
+    std::vector<RowStatus> st(cap);
+    std::size_t invalid = 0;
+    for (std::size_t a = 0; a < n; a += cap) {
+      const auto m = static_cast<std::int64_t>(std::min(cap, n - a));
+      [[maybe_unused]] const bool team = m > 1 && num_threads() > 1 && !in_parallel();
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (team)
+#endif
+      for (std::int64_t r = 0; r < m; ++r) {
+        const auto k = static_cast<std::size_t>(r);
+        float* xr = &x[k * static_cast<std::size_t>(in_)];
+        st[k] = row_features(fluxes.data(), z, a + k, in_, xr, ew.data());
+        if (st[k] != RowStatus::ok) std::fill_n(xr, in_, 0.0f);
+      }
+      run(static_cast<std::size_t>(m), static_cast<const float*>(x.data()), y.data());
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (team) reduction(+ : invalid)
+#endif
+      for (std::int64_t r = 0; r < m; ++r) {
+        const auto k = static_cast<std::size_t>(r);
+        if (!status.empty()) status[a + k] = st[k];
+        if (st[k] != RowStatus::ok) ++invalid;
+        else invalid += row_ews(a + k, &y[k * lines], ew.data(), status) ? 1 : 0;
+      }
+    }
+    return invalid;
+  }
+
   /// As predict, and the derivatives by backpropagation in float64: dew_dflux[(i·10 + l)·12 + j]
   /// = ∂EW_l/∂F_j of row i (n×10×12), and where dew_dz is not empty, dew_dz[i·10 + l] = ∂EW_l/∂z
   /// (n×10; zero without luminosity). ew holds the float64 network's EWs. Returns the number of
@@ -301,7 +342,36 @@ private:
     return true;
   }
 
-  /// Rows [a, a + m): checks, features in double, the network in float32 on a stack tile.
+  static bool in_parallel() {
+#if defined(_OPENMP)
+    return omp_in_parallel() != 0;
+#else
+    return false;
+#endif
+  }
+
+  /// Row i's checks; when valid, its raw features in float32 into x[0..in), else NaN EWs.
+  static RowStatus row_features(const double* f, std::span<const double> zs, std::size_t i, int in, float* x,
+                                double* ew) {
+    const double zi = zs.empty() ? 0.0 : zs[i];
+    const RowStatus st = check_row(f + i * bins, zi, !zs.empty());
+    if (st != RowStatus::ok) {
+      clear_row(i, ew, nullptr, nullptr);
+      return st;
+    }
+    double feat[12];
+    raw_features(f + i * bins, zi, in == 12, feat);
+    for (int j = 0; j < in; ++j) x[j] = static_cast<float>(feat[j]);
+    return RowStatus::ok;
+  }
+  /// A valid row's EWs from its network outputs y[0..10): sinh in double. True if they left
+  /// double's range (the row is then flagged).
+  static bool row_ews(std::size_t i, const float* y, double* ew, std::span<RowStatus> status) {
+    for (int l = 0; l < lines; ++l) ew[i * lines + l] = std::sinh(static_cast<double>(y[l]));
+    return flag_non_finite(i, ew, nullptr, nullptr, status);
+  }
+
+  /// Rows [a, a + m): checks and features, the network in float32 on a stack tile, EWs.
   template <class Net>
   static std::size_t predict_rows(const Net& net, std::size_t a, std::size_t m, const double* f,
                                   std::span<const double> zs, double* ew, std::span<RowStatus> status) {
@@ -311,24 +381,13 @@ private:
     std::size_t invalid = 0;
     int nr = 0;
     for (std::size_t i = a; i < a + m; ++i) {
-      const double zi = zs.empty() ? 0.0 : zs[i];
-      const RowStatus st = check_row(f + i * bins, zi, !zs.empty());
+      const RowStatus st = row_features(f, zs, i, In, &x[nr * In], ew);
       if (!status.empty()) status[i] = st;
-      if (st != RowStatus::ok) {
-        ++invalid;
-        clear_row(i, ew, nullptr, nullptr);
-        continue;
-      }
-      double feat[12];
-      raw_features(f + i * bins, zi, In == 12, feat);
-      for (int j = 0; j < In; ++j) x[nr * In + j] = static_cast<float>(feat[j]);
-      rows[nr++] = i;
+      if (st != RowStatus::ok) ++invalid;
+      else rows[nr++] = i;
     }
     net.infer(nr, x, y, /*parallel=*/false, /*batch_invariant=*/true);
-    for (int r = 0; r < nr; ++r) {
-      for (int l = 0; l < lines; ++l) ew[rows[r] * lines + l] = std::sinh(static_cast<double>(y[r * lines + l]));
-      invalid += flag_non_finite(rows[r], ew, nullptr, nullptr, status) ? 1 : 0;
-    }
+    for (int r = 0; r < nr; ++r) invalid += row_ews(rows[r], &y[r * lines], ew, status) ? 1 : 0;
     return invalid;
   }
 
@@ -342,7 +401,7 @@ private:
       return predict_rows(net, a, std::min<std::size_t>(kChunk, n - a), f, zs, ew, status);
     };
 #if defined(_OPENMP)
-    if (chunks > 1 && num_threads() > 1 && !omp_in_parallel()) {
+    if (chunks > 1 && num_threads() > 1 && !in_parallel()) {
 #pragma omp parallel for schedule(dynamic, 1) reduction(+ : invalid)
       for (std::int64_t c = 0; c < chunks; ++c) invalid += chunk(c);
       return invalid;
