@@ -38,6 +38,7 @@
 #include <galnet/core/rng.hpp>
 #include <galnet/data/catalog.hpp>
 #include <galnet/data/loader.hpp>
+#include <galnet/data/split.hpp>
 #include <galnet/data/table_source.hpp>
 #include <galnet/dist/communicator.hpp>
 #include <galnet/core/atomic_file.hpp>

@@ -14,7 +14,7 @@ struct SpinRecipe {
   static app::PaperDefaults defaults() {
     return {.name = "spin_cnn", .description = "spin_cnn: the sdss_CNN Keras network for galaxy spin lambda_R",
             .catalog_file = "galaxies.csv", .image_dir = "images", .load_size = 80, .targets = {"lambda_re"},
-            .epochs = 35, .batch_size = 32, .lr = 1e-3, .seed = 0, .augment = data::spin_cnn_augment(),
+            .epochs = 35, .batch_size = 32, .lr = 1e-3, .valid_pct = 15, .test_pct = 15, .seed = 0, .augment = data::spin_cnn_augment(),
             .normalization = app::NormalizationKind::unit, .rmse_loss = false};
   }
   static void add_options(CLI::App* c, app::Args&) {

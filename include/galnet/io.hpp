@@ -11,6 +11,7 @@
 #include "galnet/data/normalize.hpp"
 #include "galnet/data/resize.hpp"
 #include "galnet/data/samples.hpp"
+#include "galnet/data/split.hpp"
 #include "galnet/data/table_source.hpp"
 #include "galnet/core/atomic_file.hpp"
 #include "galnet/io/checkpoint.hpp"

@@ -59,7 +59,7 @@ if(NOT out MATCHES "Trainable params: ${PARAMS}")
   message(FATAL_ERROR "summary does not end with 'Trainable params: ${PARAMS}':\n${out}")
 endif()
 
-# lr-find: 12 batches across epochs (32 training galaxies, batch 8), a curve and suggestions, no model.
+# lr-find: 12 batches across epochs (28–32 training galaxies, batch 8), a curve and suggestions, no model.
 must(${PROGRAM} lr-find --data ${WORK}/data --batch-size 8 --iters 12 --out ${WORK}/lrf ${EXTRA})
 if(NOT out MATCHES "lr-find: [0-9]+ batches.*(suggested learning rates: valley|too few batches)")
   message(FATAL_ERROR "lr-find printed no suggestions:\n${out}")
@@ -134,18 +134,71 @@ file(WRITE ${WORK}/reversed.csv "${catalog_header}\n${rows}\n")
 must(${PROGRAM} evaluate --weights ${WORK}/run/model.safetensors --catalog ${WORK}/reversed.csv --images ${image_dir}
      --out ${WORK}/eval-files)
 must(${CSV_CHECK} close ${WORK}/eval/predictions.csv ${target}_pred ${WORK}/eval-files/predictions.csv ${target}_pred 1e-5)
+# --split-column: the catalog's own sets, here by row order 30 train, 5 valid, 5 test; it
+# replaces --valid-pct, and a value other than train, valid or test is an error naming the line.
+file(STRINGS ${catalog_file} rows)
+list(POP_FRONT rows)
+set(k 0)
+set(labelled "${catalog_header},split")
+set(split_valid)
+set(split_test)
+foreach(row ${rows})
+  set(part train)
+  if(k GREATER_EQUAL 35)
+    set(part test)
+  elseif(k GREATER_EQUAL 30)
+    set(part valid)
+  endif()
+  string(REGEX REPLACE ",.*" "" id "${row}")
+  if(part STREQUAL "valid")
+    list(APPEND split_valid ${id})
+  elseif(part STREQUAL "test")
+    list(APPEND split_test ${id})
+  endif()
+  string(APPEND labelled "\n${row},${part}")
+  math(EXPR k "${k} + 1")
+endforeach()
+file(WRITE ${WORK}/split.csv "${labelled}\n")
+must(${PROGRAM} train --catalog ${WORK}/split.csv --images ${image_dir} --split-column split --epochs 1 --batch-size 8
+     --out ${WORK}/bycol --no-progress ${EXTRA})
+file(STRINGS ${WORK}/bycol/predictions.csv got_valid REGEX "^[0-9]")
+file(STRINGS ${WORK}/bycol/test/predictions.csv got_test REGEX "^[0-9]")
+string(REGEX REPLACE ",[^;]*" "" got_valid "${got_valid}")
+string(REGEX REPLACE ",[^;]*" "" got_test "${got_test}")
+foreach(l split_valid split_test got_valid got_test)
+  list(SORT ${l})
+endforeach()
+if(NOT got_valid STREQUAL split_valid OR NOT got_test STREQUAL split_test)
+  message(FATAL_ERROR "--split-column split: validation ${got_valid} (expected ${split_valid}), test ${got_test} "
+          "(expected ${split_test})")
+endif()
+run(${PROGRAM} train --catalog ${WORK}/split.csv --images ${image_dir} --split-column split --valid-pct 10
+    --out ${WORK}/bycol-pct --no-progress)
+if(NOT rc OR NOT err MATCHES "--split-column" OR NOT err MATCHES "--valid-pct" OR EXISTS ${WORK}/bycol-pct)
+  message(FATAL_ERROR "--split-column with --valid-pct must be refused (rc ${rc}): ${err}")
+endif()
+string(REPLACE ",test\n" ",holdout\n" holdout "${labelled}\n")
+file(WRITE ${WORK}/holdout.csv "${holdout}")
+run(${PROGRAM} train --catalog ${WORK}/holdout.csv --images ${image_dir} --split-column split --epochs 1
+    --out ${WORK}/holdout --no-progress)
+if(NOT rc OR NOT err MATCHES "holdout.csv: line 37, column \"split\": 'holdout' is not train, valid or test"
+   OR EXISTS ${WORK}/holdout/model.safetensors)
+  message(FATAL_ERROR "a split value other than train/valid/test must be refused naming the line (rc ${rc}): ${err}")
+endif()
+
 # --threads, --workers and --batch-size change how the work is done, not its result.
 must(${PROGRAM} evaluate --weights ${WORK}/run/model.safetensors --data ${WORK}/data --threads 1 --workers 1
      --batch-size 3 --out ${WORK}/eval-serial)
 must(${CSV_CHECK} close ${WORK}/eval/predictions.csv ${target}_pred ${WORK}/eval-serial/predictions.csv ${target}_pred 1e-5)
 # --seed: the same seed trains the same model byte for byte (here once on a terminal, where the
 # progress bar shows, which --no-progress turns off).
-must(${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --seed 3 --lr 0.004 --out ${WORK}/seed3
+set(split20 --valid-pct 20 --test-pct 0)  # every program's split alike (spin's default is 70/15/15)
+must(${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --seed 3 --lr 0.004 ${split20} --out ${WORK}/seed3
      --no-progress ${EXTRA})
 if(NOT err MATCHES "epoch 1/1  train loss" OR err MATCHES "\\[#")
   message(FATAL_ERROR "train --no-progress must print plain epoch lines:\n${err}")
 endif()
-string(JOIN " " again ${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --seed 3 --lr 0.004
+string(JOIN " " again ${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --seed 3 --lr 0.004 ${split20}
        --out ${WORK}/seed3-again ${EXTRA})
 must(script -qec "${again}" /dev/null INPUT_FILE /dev/null)
 if(NOT out MATCHES "epoch 1/1 \\[[#.]+\\] [0-9]+/[0-9]+  loss")
@@ -157,13 +210,13 @@ if(NOT a STREQUAL b)
   message(FATAL_ERROR "two runs with --seed 3 must write the same model")
 endif()
 # --lr: every schedule scales with it, so twice the rate gives twice each epoch's rate.
-must(${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --seed 3 --lr 0.008 --out ${WORK}/lr2
+must(${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --seed 3 --lr 0.008 ${split20} --out ${WORK}/lr2
      --no-progress ${EXTRA})
 must(${CSV_CHECK} close ${WORK}/seed3/history.csv lr ${WORK}/lr2/history.csv lr 1e-6 2)
 # Another --seed draws another validation split; --valid-pct sets its size; --target log_COL
 # regresses log10 of COL, and evaluate takes the target from the model.
-must(${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --seed 4 --valid-pct 50 --target log_r_eff_arcsec
-     --out ${WORK}/seed4 --no-progress ${EXTRA})
+must(${PROGRAM} train --data ${WORK}/data --epochs 1 --batch-size 8 --seed 4 --valid-pct 50 --test-pct 0
+     --target log_r_eff_arcsec --out ${WORK}/seed4 --no-progress ${EXTRA})
 file(STRINGS ${WORK}/seed3/predictions.csv ids3 REGEX "^[0-9]")
 file(STRINGS ${WORK}/seed4/predictions.csv ids4)
 list(LENGTH ids3 n3)
@@ -183,10 +236,57 @@ if(NOT rows MATCHES "^objID,log_r_eff_arcsec_true,log_r_eff_arcsec_pred$")
   message(FATAL_ERROR "evaluate must take the target from the model: ${rows}")
 endif()
 # --batch-size is part of a run: a resume with another is refused, naming both.
-run(${PROGRAM} train --data ${WORK}/data --epochs 2 --batch-size 4 --seed 3 --lr 0.004 --out ${WORK}/seed3 --resume
-    --no-progress ${EXTRA})
+run(${PROGRAM} train --data ${WORK}/data --epochs 2 --batch-size 4 --seed 3 --lr 0.004 ${split20} --out ${WORK}/seed3
+    --resume --no-progress ${EXTRA})
 if(NOT rc OR NOT err MATCHES "batch_size = '8', this run has batch_size = '4'")
   message(FATAL_ERROR "a resume with another --batch-size must be refused (rc ${rc}): ${err}")
+endif()
+
+# --test-pct holds a test set out of training and validation: its metrics and predictions in
+# test/, none of its galaxies in the validation set. --early-stop 1 stops after the first epoch
+# that does not lower the validation loss; model_best.safetensors is the epoch with the lowest.
+must(${PROGRAM} train --data ${WORK}/data --epochs 3 --batch-size 8 --valid-pct 25 --test-pct 25 --early-stop 1
+     --out ${WORK}/split --no-progress ${EXTRA})
+expect_files(${WORK}/split model_best.safetensors test/metrics.json test/predictions.csv)
+file(STRINGS ${WORK}/split/predictions.csv valid_ids REGEX "^[0-9]")
+file(STRINGS ${WORK}/split/test/predictions.csv test_ids REGEX "^[0-9]")
+string(REGEX REPLACE ",[^;]*" "" valid_ids "${valid_ids}")
+string(REGEX REPLACE ",[^;]*" "" test_ids "${test_ids}")
+list(LENGTH valid_ids nv)
+list(LENGTH test_ids nt)
+if(NOT nv EQUAL 10 OR NOT nt EQUAL 10 OR NOT out MATCHES "test set \\(10 galaxies\\)")
+  message(FATAL_ERROR "--valid-pct 25 --test-pct 25 of 40: expected 10 validation and 10 test galaxies, got ${nv} and ${nt}:\n${out}")
+endif()
+foreach(id ${test_ids})
+  list(FIND valid_ids ${id} at)
+  if(NOT at EQUAL -1)
+    message(FATAL_ERROR "test galaxy ${id} is also in the validation set")
+  endif()
+endforeach()
+file(STRINGS ${WORK}/split/history.csv history)
+list(POP_FRONT history)
+list(LENGTH history epochs)
+set(k 0)
+set(best 0)
+foreach(row ${history})
+  math(EXPR k "${k} + 1")
+  string(REGEX REPLACE "^[^,]*,[^,]*,([^,]*),.*" "\\1" loss "${row}")
+  set(improved 0)
+  if(best EQUAL 0 OR loss LESS lowest)
+    set(best ${k})
+    set(lowest ${loss})
+    set(improved 1)
+  endif()
+  if(k LESS epochs AND NOT improved)
+    message(FATAL_ERROR "--early-stop 1 must stop after epoch ${k}, which did not lower the validation loss:\n${history}")
+  endif()
+endforeach()
+if(epochs LESS 3 AND improved)
+  message(FATAL_ERROR "--early-stop 1 stopped after epoch ${epochs}, which lowered the validation loss:\n${history}")
+endif()
+file(STRINGS ${WORK}/split/model_best.safetensors header REGEX "galnet\\.epoch")
+if(NOT header MATCHES "\"galnet\\.epoch\": *\"${best}\"" OR NOT out MATCHES "lowest validation loss [^ ]+ at epoch ${best}")
+  message(FATAL_ERROR "model_best.safetensors must hold epoch ${best}, the lowest validation loss:\n${history}\n${out}")
 endif()
 
 # Bad input: an image folder that does not exist. Non-zero exit, a message naming it, no model.
@@ -204,7 +304,8 @@ endforeach()
 
 # Numeric options out of range: refused before any work, naming the option and the value.
 foreach(bad "--epochs;0" "--epochs;-1" "--batch-size;0" "--batch-size;-5" "--lr;-1" "--lr;nan" "--threads;-3"
-            "--threads;100000" "--workers;0" "--valid-pct;0" "--valid-pct;95" "--valid-pct;nan")
+            "--threads;100000" "--workers;0" "--valid-pct;0" "--valid-pct;95" "--valid-pct;nan" "--test-pct;-1"
+            "--test-pct;95" "--test-pct;nan" "--early-stop;0" "--early-stop;-2")
   list(GET bad 0 option)
   list(GET bad 1 value)
   run(${PROGRAM} train --data ${WORK}/data ${option} ${value} --out ${WORK}/range --no-progress)
@@ -212,6 +313,11 @@ foreach(bad "--epochs;0" "--epochs;-1" "--batch-size;0" "--batch-size;-5" "--lr;
     message(FATAL_ERROR "${option} ${value} must be refused before any work, naming both (rc ${rc}): ${err}")
   endif()
 endforeach()
+
+run(${PROGRAM} train --data ${WORK}/data --valid-pct 60 --test-pct 40 --out ${WORK}/range --no-progress)
+if(NOT rc OR NOT err MATCHES "--valid-pct 60 and --test-pct 40 leave no galaxies for training" OR EXISTS ${WORK}/range)
+  message(FATAL_ERROR "--valid-pct 60 --test-pct 40 must be refused before any work, naming both (rc ${rc}): ${err}")
+endif()
 
 # A finished run is never replaced by accident: train into its folder without --resume or
 # --overwrite is refused and leaves the model as it was.

@@ -15,6 +15,7 @@
 
 #include "galnet/data/catalog.hpp"
 #include "galnet/data/samples.hpp"
+#include "galnet/data/split.hpp"
 
 #include "../support.hpp"
 
@@ -340,6 +341,25 @@ TEST_CASE("catalog: SFNet BPT targets are log10 line fluxes of the S/N > 3 sampl
   // Names that are not log_<existing column> are left for require_columns() to report.
   const auto same = galnet::data::with_log_columns(cat, {"log_no_such", "oh_p50"});
   CHECK(same.columns().size() == cat.columns().size());
+}
+
+TEST_CASE("catalog: split_by_column reads a catalog's own train/valid/test column, refusing other values") {
+  using galnet::data::Catalog;
+  using galnet::data::split_by_column;
+  const auto cat = Catalog::parse_csv("objID,oh,split\n1,8.5,train\n2,8.6,Valid\n3,8.7,test\n4,8.8,TRAINING\n"
+                                      "5,8.9,validation\n6,9.0,val\n7,9.1,train\n",
+                                      "s.csv");
+  const auto s = split_by_column(cat, "split");
+  CHECK(s.train == std::vector<std::size_t>{0, 3, 6});
+  CHECK(s.valid == std::vector<std::size_t>{1, 4, 5});
+  CHECK(s.test == std::vector<std::size_t>{2});
+  const auto bad = Catalog::parse_csv("objID,split\n1,train\n2,holdout\n", "b.csv");
+  CHECK_HAS(error_of([&] { (void)split_by_column(bad, "split"); }), "b.csv: line 3, column \"split\": 'holdout' is not train, valid or test");
+  const auto empty = Catalog::parse_csv("objID,split\n1,train\n2,\n", "e.csv");
+  CHECK_HAS(error_of([&] { (void)split_by_column(empty, "split"); }), "line 3, column \"split\": '' is not");
+  const auto no_train = Catalog::parse_csv("objID,split\n1,test\n2,valid\n", "n.csv");
+  CHECK_HAS(error_of([&] { (void)split_by_column(no_train, "split"); }), "no row has \"split\" = train (1 valid, 1 test)");
+  CHECK_HAS(error_of([&] { (void)split_by_column(cat, "fold"); }), "fold");
 }
 
 TEST_CASE("catalog: random_split is seeded, disjoint and complete") {

@@ -397,3 +397,63 @@ TEST_CASE("fit: a loss that turns non-finite stops the run, naming it, and the l
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("fit: the best epoch by validation loss is reported once each, and early_stop stops on time, across resume") {
+  /// MSE in training; in validation a scripted loss per epoch: best at epoch 2 (epoch 4 only ties it).
+  struct ScriptedLoss {
+    const nn::layer_t<Net, float>* model;
+    int epoch = 0;
+    nn::MSELoss<float> mse;
+    float forward(const Tensor<float>& p, const Tensor<float>& y) {
+      static constexpr float valid[] = {5, 3, 4, 3, 6, 7, 8, 9, 10, 11};
+      const float l = mse.forward(p, y);
+      return model->training() ? l : valid[epoch - 1];
+    }
+    const Tensor<float>& backward() const { return mse.backward(); }
+  };
+  const auto dir = std::filesystem::temp_directory_path() / "galnet_early_stop_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto train = [&](int epochs, int patience, bool resume, std::vector<int>* best) {
+    manual_seed(3);
+    nn::layer_t<Net, float> model;
+    optim::SGD<float> opt(nn::parameters(model), {.lr = 0.01});
+    BlobSource src;
+    data::DataLoader loader(src, {}, {.batch_size = 16, .seed = 7, .workers = 1});
+    data::DataLoader valid(src, {0, 1, 2, 3}, {.batch_size = 16, .shuffle = false, .workers = 1});
+    ScriptedLoss loss{&model};
+    train::FitHooks hooks;
+    hooks.before_epoch = [&](int e) { loss.epoch = e + 1; };
+    hooks.on_best = [&](const train::EpochRecord& r) { best->push_back(r.epoch); };
+    return train::fit(model, opt, loss, loader, &valid,
+                      {.epochs = epochs, .checkpoint = dir / "ckpt.safetensors", .resume = resume, .progress = false,
+                       .early_stop = patience},
+                      hooks);
+  };
+  std::vector<int> best;
+  auto h = train(10, 3, false, &best);
+  CHECK(h.size() == 5);  // epochs 3, 4 and 5 without a loss below epoch 2's: stop
+  CHECK(best == std::vector<int>{1, 2});
+  CHECK(train::best_record(h)->epoch == 2);
+  // Without early stopping every epoch runs; the best is the same.
+  best.clear();
+  std::filesystem::remove(dir / "ckpt.safetensors");
+  h = train(7, 0, false, &best);
+  CHECK(h.size() == 7);
+  CHECK(best == std::vector<int>{1, 2});
+  // Interrupted after epoch 3 and resumed: the best comes from the checkpoint's history, and the
+  // resumed run stops after epoch 5 too, reporting no new best.
+  best.clear();
+  std::filesystem::remove(dir / "ckpt.safetensors");
+  train(3, 3, false, &best);
+  CHECK(best == std::vector<int>{1, 2});
+  best.clear();
+  h = train(10, 3, true, &best);
+  CHECK(h.size() == 5);
+  CHECK(best.empty());
+  // A run that stopped early and is resumed again stops at once.
+  h = train(10, 3, true, &best);
+  CHECK(h.size() == 5);
+  CHECK_THROWS_WITH_AS(train(10, -1, false, &best), doctest::Contains("early_stop = -1"), Error);
+  std::filesystem::remove_all(dir);
+}

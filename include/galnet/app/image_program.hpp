@@ -26,6 +26,7 @@
 #include "galnet/data/image_source.hpp"
 #include "galnet/data/loader.hpp"
 #include "galnet/data/samples.hpp"
+#include "galnet/data/split.hpp"
 #include "galnet/dist/communicator.hpp"
 #include "galnet/eval/metrics.hpp"
 #include "galnet/eval/predict.hpp"
@@ -55,6 +56,7 @@ struct PaperDefaults {
   std::string target_help;  ///< the paper's own target names, for --help
   int epochs = 10, batch_size = 64;
   double lr = 1e-3;
+  double valid_pct = 20, test_pct = 0;  ///< the paper's random split, percent (spin: 70/15/15)
   std::uint64_t seed = 0;
   data::AugmentOptions augment;
   NormalizationKind normalization = NormalizationKind::unit;
@@ -75,7 +77,9 @@ struct Args {
   std::vector<std::string> targets;
   int epochs = 0, batch_size = 0, threads = 2, workers = 2, k = 4, size = 0, lr_find_iters = 100;
   int input_side = 0;  ///< the network's input side in px (after resize and crop): set by train, read from a model
-  double lr = 0, lr_body = 0, valid_pct = 20, wd = -1;  // 0 (wd < 0): the recipe's or the paper's default
+  double lr = 0, lr_body = 0, valid_pct = 20, test_pct = 0, wd = -1;  // 0 (wd < 0): the recipe's or the paper's default
+  std::string split_column;  ///< a catalog column of train / valid / test, instead of the random split
+  int early_stop = 0;        ///< patience in epochs (0: off)
   std::string schedule, optimizer;  // the regimen: set by the recipe (wu_boada: also by the user)
   std::uint64_t seed = 0;
   std::string device = "cpu";
@@ -105,6 +109,8 @@ inline io::Metadata run_config(const PaperDefaults& p, const Args& a) {
   c["lr_body"] = io::detail::exact(a.lr_body);
   c["wd"] = io::detail::exact(a.wd);
   c["valid_pct"] = io::detail::exact(a.valid_pct);
+  c["test_pct"] = io::detail::exact(a.test_pct);
+  c["split_column"] = a.split_column;
   c["optimizer"] = a.optimizer;
   c["schedule"] = a.schedule;
   c["batch_size"] = std::to_string(a.batch_size);
@@ -205,6 +211,16 @@ inline data::Catalog read_catalog(const PaperDefaults& p, const Args& a, bool ne
     std::fprintf(stderr, "%s: %zu of %zu rows have a missing or non-finite target and are left out\n", p.name.c_str(),
                  cat.size() - rows.size(), cat.size());
   return cat.select(rows);
+}
+
+/// The training, validation and test rows: the catalog's --split-column, else a random split of
+/// --valid-pct and --test-pct seeded by --seed.
+inline data::Split split_rows(const PaperDefaults& p, const Args& a, const data::Catalog& cat) {
+  if (a.split_column.empty()) return data::random_split(cat.size(), a.valid_pct / 100.0, a.test_pct / 100.0, a.seed);
+  auto s = data::split_by_column(cat, a.split_column);
+  GALNET_CHECK(!s.valid.empty(), p.name, ": --split-column ", a.split_column, ": no row of ", cat.source(),
+               " is for validation (valid), which training needs");
+  return s;
 }
 
 inline fs::path image_folder(const PaperDefaults& p, const Args& a) {

@@ -71,7 +71,7 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
   GALNET_CHECK(a.command != "lr-find" || a.comm->size() == 1, P.name, " lr-find: run the sweep as one process (it "
                "takes a few hundred batches); train under mpirun with the rate it suggests");
   // train
-  const auto split = data::random_split(cat.size(), a.valid_pct / 100.0, 0.0, a.seed);
+  const auto split = split_rows(P, a, cat);
   if (P.normalization == NormalizationKind::imagenet) so.normalization = data::Normalization::imagenet();
   if (P.normalization == NormalizationKind::measured) {
     data::CatalogImageSource probe(cat, so);
@@ -100,16 +100,22 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
   data::DataLoader vl(vsrc, split.valid, {.batch_size = a.batch_size, .shuffle = false, .seed = a.seed, .workers = a.workers,
                                           .rank = rank, .ranks = ranks, .pin_memory = on_gpu});
   if (a.comm->root()) {
-    std::printf("%s: %zu training and %zu validation galaxies%s, targets", P.name.c_str(), split.train.size(),
-                split.valid.size(), ranks_note(a).c_str());
+    std::printf("%s: %zu training, %zu validation and %zu test galaxies%s, targets", P.name.c_str(),
+                split.train.size(), split.valid.size(), split.test.size(), ranks_note(a).c_str());
     for (const auto& t : a.targets) std::printf(" %s", t.c_str());
     std::printf("\n");
   }
   manual_seed(a.seed);
   train::FitOptions fo{.epochs = a.epochs, .checkpoint = a.out / "checkpoint.safetensors", .resume = a.resume,
                        .config = run_config(P, a), .progress = a.progress, .comm = a.comm,
-                       .sync_batchnorm = a.sync_batchnorm};
+                       .sync_batchnorm = a.sync_batchnorm, .early_stop = a.early_stop};
   auto regimen = Recipe::regimen(*model, a, tl.batches_per_epoch());
+  regimen.hooks.on_best = [&](const train::EpochRecord& r) {  // the epoch of the lowest validation loss
+    auto meta = run_metadata(P, a);
+    meta["galnet.epoch"] = std::to_string(r.epoch);
+    meta["galnet.valid_loss"] = io::detail::exact(r.valid_loss);
+    io::save_model(a.out / "model_best.safetensors", *model, so.normalization, meta);
+  };
   std::vector<train::EpochRecord> history;
   auto with_loss = [&](auto&& loss) {
     if (a.command == "lr-find")
@@ -121,12 +127,26 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
   else with_loss(nn::MSELoss<float, D>{});
   if (a.command == "lr-find") return;
   const auto views = predict_views(*model, vsrc, split.valid, a, N);
+  const auto test_views = predict_views(*model, vsrc, split.test, a, N);
   if (!a.comm->root()) return;
-  eval::check_predictions(cat, split.valid, a.targets, eval::view_mean(views));  // a model predicting NaN or ±inf is never saved
+  // A model predicting NaN or ±inf is never saved.
+  eval::check_predictions(cat, split.valid, a.targets, eval::view_mean(views));
+  eval::check_predictions(cat, split.test, a.targets, eval::view_mean(test_views));
   io::save_model(a.out / "model.safetensors", *model, so.normalization, run_metadata(P, a));
   train::write_history(a.out, history);
+  std::printf("validation set (%zu galaxies):\n", split.valid.size());
   eval::write_results(a.out, cat, split.valid, a.targets, views, true);
-  std::printf("%s train: model, history, metrics and predictions (validation set) in %s\n", P.name.c_str(), a.out.string().c_str());
+  eval::remove_results(a.out / "test");  // an earlier run's (--overwrite), whether or not this one has a test set
+  if (!split.test.empty()) {
+    std::printf("test set (%zu galaxies):\n", split.test.size());
+    fs::create_directories(a.out / "test");
+    eval::write_results(a.out / "test", cat, split.test, a.targets, test_views, true);
+  }
+  if (const auto* best = train::best_record(history))
+    std::printf("%s train: lowest validation loss %.6g at epoch %d (model_best.safetensors)\n", P.name.c_str(),
+                best->valid_loss, best->epoch);
+  std::printf("%s train: model, history, metrics and predictions (validation set%s) in %s\n", P.name.c_str(),
+              split.test.empty() ? "" : "; test set in test/", a.out.string().c_str());
 }
 
 template <class Recipe>
@@ -145,6 +165,8 @@ int run(int argc, char** argv) {
 #endif
 #endif
   a.seed = P.seed;
+  a.valid_pct = P.valid_pct;
+  a.test_pct = P.test_pct;
   CLI::App cli{P.description};
   cli.require_subcommand(1);
   // Each subcommand offers only the options that change what it does.
@@ -170,7 +192,11 @@ int run(int argc, char** argv) {
       c->add_option("--target", a.targets, "target column(s); log_COL regresses log10 of column COL" + P.target_help);
       c->add_option("--seed", a.seed, "random seed (the validation split, initial weights, batch order, augmentation)")
           ->capture_default_str();
-      c->add_option("--valid-pct", a.valid_pct, "validation split, percent")->capture_default_str()->check(number_in(1, 90));
+      auto* valid = c->add_option("--valid-pct", a.valid_pct, "validation split, percent")->capture_default_str()->check(number_in(1, 90));
+      auto* test = c->add_option("--test-pct", a.test_pct, "test split, percent, held out from training and validation "
+                                 "(its metrics and predictions in OUT/test/)")->capture_default_str()->check(number_in(0, 90));
+      c->add_option("--split-column", a.split_column, "a catalog column naming each galaxy's set: train, valid or test "
+                    "(instead of --valid-pct, --test-pct and --seed's split)")->excludes(valid)->excludes(test);
     }
     if (name == "train") {
       c->add_option("--epochs", a.epochs, "epochs, 1–100000 (default " + std::to_string(P.epochs) + ")")
@@ -180,6 +206,8 @@ int run(int argc, char** argv) {
                                         "where the schedule allows)");
       c->add_flag("--overwrite", a.overwrite, "train into an --out that holds an earlier run's model, replacing it");
       c->add_flag("!--no-progress", a.progress, "a plain line per epoch instead of a progress bar");
+      c->add_option("--early-stop", a.early_stop, "stop after N epochs without a lower validation loss, 1–100000 "
+                    "(default: never; the best epoch is always saved as model_best.safetensors)")->check(CLI::Range(1, 100000));
       if (batch_norm)
         c->add_flag("--sync-batchnorm", a.sync_batchnorm, "under mpirun: batch-norm statistics over every rank's batch "
                                                            "(PyTorch's SyncBatchNorm) rather than each rank's share");
@@ -215,6 +243,8 @@ int run(int argc, char** argv) {
       a.comm = &*nccl;
     }
 #endif
+    GALNET_CHECK(!a.split_column.empty() || a.valid_pct + a.test_pct < 100, P.name, ": --valid-pct ", a.valid_pct,
+                 " and --test-pct ", a.test_pct, " leave no galaxies for training (they must sum to less than 100)");
     set_num_threads(a.threads);
     // Options left unset (0) take the recipe's regimen, then the paper's values; values given
     // were range-checked by the parser.

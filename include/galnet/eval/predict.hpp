@@ -12,6 +12,8 @@
 //     before writing any, each atomically: predictions.csv (the views' mean, and each view with
 //     more than one) and, for labelled rows, metrics.json and (with cairo) pred_vs_true.png; the
 //     metrics are printed. A failure leaves earlier outputs as they were.
+//   - remove_results(dir): removes what write_results writes there (nothing else), then the
+//     folder if that leaves it empty.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -151,6 +153,23 @@ inline void write_results(const std::filesystem::path& out, const data::Catalog&
   for (const auto& [name, r] : m)
     std::printf("%-16s n %lld  RMSE %.4f  NMAD %.4f  bias %+.4f  Pearson %.3f  Spearman %.3f  outliers %.3f\n",
                 name.c_str(), static_cast<long long>(r.n), r.rmse, r.nmad, r.bias, r.pearson, r.spearman, r.outlier_frac);
+}
+
+/// Removes write_results' files from `dir` (predictions.csv, metrics.json, pred_vs_true*.png),
+/// and `dir` itself if nothing else is left in it.
+inline void remove_results(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return;
+  std::vector<fs::path> ours;
+  for (const auto& f : fs::directory_iterator(dir)) {
+    const std::string name = f.path().filename().string();
+    if (name == "predictions.csv" || name == "metrics.json" ||
+        (name.starts_with("pred_vs_true") && name.ends_with(".png")))
+      ours.push_back(f.path());
+  }
+  for (const auto& f : ours) fs::remove(f);
+  if (fs::is_empty(dir, ec)) fs::remove(dir, ec);
 }
 
 }  // namespace galnet::eval

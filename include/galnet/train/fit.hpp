@@ -7,7 +7,10 @@
 // backward, step; then the validation loss in eval mode; then hooks.after_epoch (plateau
 // schedules), a history row, and a checkpoint written atomically to
 // options.checkpoint (resume from it with `resume = true`: bit-identical to an uninterrupted
-// run). The loss is any object with T forward(pred, target) and backward() (nn::MSELoss,
+// run). After an epoch whose validation loss is the lowest so far, hooks.on_best (before the
+// checkpoint: save the best model there); with options.early_stop = N, training stops once N
+// epochs have passed without a new lowest validation loss (the best is read back from the
+// checkpoint's history on resume, so a resumed run stops where the uninterrupted one does). The loss is any object with T forward(pred, target) and backward() (nn::MSELoss,
 // nn::RMSELoss…), or forward(pred, target, weight) where the batches carry per-target sample
 // weights (a weighted source; nn::WeightedMSELoss). Losses reported per epoch are means over
 // the batches weighted by their sample counts.
@@ -66,6 +69,10 @@ struct FitOptions {
   /// as backward has finished it (PyTorch DDP's bucket_cap_mb, 25 MB). Smaller buckets expose
   /// less of the sum after backward (the last bucket's) but pay the network's latency more often.
   std::int64_t gradient_bucket_bytes = dist::kDefaultBucketBytes;
+  /// Patience: stop after this many epochs without a validation loss below the best so far
+  /// (Keras' EarlyStopping, fastai's EarlyStoppingCallback); 0: run every epoch. Needs a
+  /// validation loader.
+  int early_stop = 0;
 };
 
 struct FitHooks {
@@ -74,6 +81,9 @@ struct FitHooks {
   std::function<void(int epoch)> before_epoch;
   std::function<void(std::int64_t step)> before_step;
   std::function<void(const EpochRecord&)> after_epoch;
+  /// Called on rank 0 after an epoch whose validation loss is the lowest so far, before its
+  /// checkpoint (fastai's SaveModelCallback, Keras' ModelCheckpoint(save_best_only)).
+  std::function<void(const EpochRecord&)> on_best;
   /// Caller state saved in (and restored from) the checkpoint's metadata.
   std::function<void(io::Metadata&)> save_state;
   std::function<void(const io::Metadata&)> load_state;
@@ -164,6 +174,14 @@ inline std::vector<EpochRecord> history_from(const io::Metadata& md, int epochs)
   return h;
 }
 
+/// The epoch with the lowest finite validation loss in a history (the first of equals), or null.
+inline const EpochRecord* best_record(const std::vector<EpochRecord>& h) {
+  const EpochRecord* best = nullptr;
+  for (const auto& r : h)
+    if (std::isfinite(r.valid_loss) && (!best || r.valid_loss < best->valid_loss)) best = &r;
+  return best;
+}
+
 /// The optimizer of a model's parameters: any galnet optimizer (SGD, Adam, RAdam, Lookahead…).
 template <class Model>
 using OptimizerOf = optim::Optimizer<typename Model::value_type, typename Model::device_type>;
@@ -177,6 +195,8 @@ std::vector<EpochRecord> fit(Model& model, OptimizerOf<Model>& opt, Loss& loss, 
   if (valid_loader) detail::check_sharding(*valid_loader, comm, "validation");
   GALNET_CHECK(!valid_loader || valid_loader->batches_per_epoch() > 0, "fit: the validation loader has no batches (",
                valid_loader ? valid_loader->samples() : 0, " samples); give it samples, or no validation loader");
+  GALNET_CHECK(o.early_stop >= 0 && (o.early_stop == 0 || valid_loader), "fit: early_stop = ", o.early_stop,
+               ": stopping early needs a validation loader and a patience of at least 1 epoch (0: off)");
   int start = 0;
   std::int64_t step = 0;
   if (!o.checkpoint.empty() && comm.root()) galnet::remove_stale_temporaries(o.checkpoint);  // left by a killed write
@@ -219,6 +239,12 @@ std::vector<EpochRecord> fit(Model& model, OptimizerOf<Model>& opt, Loss& loss, 
   if (o.sync_batchnorm && comm.size() > 1) sync_scope.emplace(model, comm);
   const bool sync = nn::detail::any_sync_batchnorm(model);  // by the option, or set by the caller
   for (int e = start; e < o.epochs; ++e) {
+    if (const EpochRecord* best = best_record(history); o.early_stop > 0 && best && e - best->epoch >= o.early_stop) {
+      if (comm.root())
+        std::fprintf(stderr, "fit: stopped early after epoch %d: no lower validation loss in the %d epochs since "
+                     "epoch %d (%.6g)\n", e, o.early_stop, best->epoch, best->valid_loss);
+      break;
+    }
     model.train();
     if (hooks.before_epoch) hooks.before_epoch(e);
     if (auto trainable = nn::trainable_parameters(model); !average || trainable != averaged) {  // freezing phases
@@ -280,6 +306,7 @@ std::vector<EpochRecord> fit(Model& model, OptimizerOf<Model>& opt, Loss& loss, 
                     rec.lr);
       progress.finish(buf);
     }
+    if (hooks.on_best && comm.root() && best_record(history) == &history.back()) hooks.on_best(rec);
     if (!o.checkpoint.empty() && comm.root()) {
       io::TrainingProgress p{.epoch = e + 1, .step = step};
       if (hooks.save_state) hooks.save_state(p.extra);
