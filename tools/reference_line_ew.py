@@ -20,6 +20,11 @@ Writes (small, committed):
                                            published model's own EWs plus Gaussian noise, with
                                            LINE_ew and LINE_ew_ivar columns (a few missing
                                            measurements, a few rows with invalid inputs)
+  tests/fixtures/line_ew_learn.csv         1,000 rows for the test that `line_ew train` learns:
+                                           the published model's arcsinh(EW) plus Gaussian noise
+                                           of sd LEARN_NOISE in arcsinh(EW), ivar set so that
+                                           every measurement weighs the same (the noise floor
+                                           of the validation loss is then LEARN_NOISE**2)
 
 Rerun with
     tools/.venv/bin/python tools/reference_line_ew.py [--data-dir ../shared/data/emission-lines]
@@ -38,6 +43,7 @@ LINES = ["OII_DOUBLET", "HGAMMA", "HBETA", "OIII_4959", "OIII_5007",
 EDGES = np.linspace(3400.0, 7000.0, 13)  # rest-frame bin edges, Angstrom
 H0, OM0 = 70.0, 0.3
 C_KMS = 299792.458
+LEARN_NOISE = 0.1  # sd of the learning table's noise in arcsinh(EW / A)
 SELU_LAMBDA = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
 
@@ -229,6 +235,22 @@ def main():
         lines.append(",".join(cells))
     (root / "tests/fixtures/line_ew_train_small.csv").write_text("\n".join(lines) + "\n")
     print(f"training table: {n} rows, {missing.sum()} missing measurements")
+
+    # ---- the learning table: noise of known sd in arcsinh(EW), equal weights ----
+    rng = np.random.default_rng(11)
+    n = 1000
+    f, z = mock_continua(rng, n)
+    y = np.arcsinh(predict(with_l, f, z, True)) + rng.normal(0.0, LEARN_NOISE, (n, 10))
+    obs = np.sinh(y)
+    ivar = 1.0 / (LEARN_NOISE ** 2 * (1.0 + obs ** 2))  # w = ivar (1 + EW^2) = 1 / LEARN_NOISE^2
+    lines = [",".join(cols)]
+    for i in range(n):
+        cells = [f"learn-{i:04d}"] + [format(v, ".7g") for v in f[i]] + [format(z[i], ".7g")]
+        for k in range(10):
+            cells += [format(obs[i, k], ".7g"), format(ivar[i, k], ".7g")]
+        lines.append(",".join(cells))
+    (root / "tests/fixtures/line_ew_learn.csv").write_text("\n".join(lines) + "\n")
+    print(f"learning table: {n} rows, noise sd {LEARN_NOISE} in arcsinh(EW): floor {LEARN_NOISE ** 2:g}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 //                   [--device cpu|cuda]
 //   line_ew train   --input TABLE.csv --out DIR [--no-luminosity] [--epochs N] [--lr X]
 //                   [--batch-size B] [--seed S] [--valid-pct F] [--threads T]
+//   line_ew evaluate --input TABLE.csv --out DIR [the options of predict]
 //   line_ew summary [--no-luminosity]
 //
 // predict: columns id, flux_0 … flux_11 (mean f_λ in the 12 rest-frame bins of 300 Å from
@@ -18,6 +19,13 @@
 // the rows and rank 0 writes the same file as one process. --device cuda runs the networks on
 // the GPU (cuda.cu, where the build has nvcc: bfloat16 operands, docs/cuda.md), one process;
 // the checks, features, flags and EWs are the CPU's.
+//
+// evaluate: the predict columns and measured EWs in columns named as predict writes them (the
+// lines measured; optional LINE_ivar, inverse variance in 1/Å²). A row counts for a line when
+// it was predicted, its EW is finite and its ivar (if any) finite and > 0. Writes
+// DIR/metrics.json (per line: n, Spearman, the paper's NMAD 1.48·median|obs − pred| as
+// nmad_zero, 1.4826·MAD as nmad, bias, outlier fraction, RMSE, Pearson), DIR/predictions.csv
+// (id, LINE_true, LINE_pred) and, with cairo, DIR/pred_vs_true_LINE.png (the paper's figure).
 //
 // train: columns id, flux_0 … flux_11, z and, for each LINE above, LINE_ew (EW in Å) and
 // LINE_ew_ivar (its inverse variance, 1/Å²). Fits the ten MLPs (N(0, 0.1²) initialisation,
@@ -50,6 +58,9 @@
 #include <galnet/optim.hpp>
 #include <galnet/train/fit.hpp>
 #include <galnet/train/report.hpp>
+#if defined(GALNET_WITH_CAIRO)
+#include <galnet/eval/plot.hpp>
+#endif
 #include <optional>
 #include <span>
 #include <string>
@@ -83,40 +94,51 @@ std::string line_list() {
 
 // ---------------------------------------------------------------------------------------------
 struct PredictOptions {
-  std::string input, output, weights, device = "cpu";
+  std::string input, output, out, weights, device = "cpu";
   bool no_luminosity = false;
   int threads = 0;
 };
 
-int predict(const PredictOptions& o, const dist::Communicator& comm) {
+/// The model's EWs and row statuses for every row of --input (on rank 0; every rank predicts
+/// its share).
+struct Predicted {
+  fs::path weights;
+  bool with_luminosity = true;
+  data::Catalog cat;
+  models::LineEWInputs in;
+  std::vector<double> ew;
+  std::vector<LineEW::RowStatus> status;
+};
+
+std::optional<Predicted> run_model(const PredictOptions& o, const dist::Communicator& comm, const std::string& who) {
   if (o.device == "cuda") {
 #if defined(GALNET_EXAMPLES_CUDA)
-    GALNET_CHECK(comm.size() == 1, "line_ew predict: --device cuda runs as one process (one GPU predicts far "
-                 "faster than the CSV is read); run it without mpirun");
-    require_gpu("line_ew predict");
+    GALNET_CHECK(comm.size() == 1, who, ": --device cuda runs as one process (one GPU predicts far faster than the "
+                 "CSV is read); run it without mpirun");
+    require_gpu(who.c_str());
 #else
-    fail("line_ew predict: --device cuda: this build of line_ew has no CUDA backend (configure galnet where nvcc "
-         "is installed)");
+    fail(who, ": --device cuda: this build of line_ew has no CUDA backend (configure galnet where nvcc is installed)");
 #endif
   }
   const fs::path weights = o.weights.empty() ? models::find_line_ew_weights(!o.no_luminosity) : fs::path(o.weights);
   const LineEW model(weights);
-  GALNET_CHECK(!(o.no_luminosity && model.with_luminosity()), "line_ew predict: --no-luminosity was given but '",
+  GALNET_CHECK(!(o.no_luminosity && model.with_luminosity()), who, ": --no-luminosity was given but '",
                weights.string(), "' is a model with luminosity (12 inputs)");
-  const auto cat = data::Catalog::read_csv(o.input, {.id_column = "id"});
-  const auto in = models::read_line_ew_inputs(cat, "line_ew predict");
-  const std::size_t n = cat.size();
-  std::vector<double> ew(n * kLines);
-  std::vector<LineEW::RowStatus> status(n);
+  Predicted r{.weights = weights, .with_luminosity = model.with_luminosity(),
+              .cat = data::Catalog::read_csv(o.input, {.id_column = "id"})};
+  r.in = models::read_line_ew_inputs(r.cat, who);
+  const std::size_t n = r.cat.size();
+  r.ew.assign(n * kLines, 0.0);
+  r.status.assign(n, LineEW::RowStatus::ok);
 
   // This rank's rows (all of them in one process); predict() uses the thread team.
   if (o.threads > 0) set_num_threads(o.threads);
   const auto [first, last] = dist::shard(static_cast<std::int64_t>(n), comm);
   const auto begin = static_cast<std::size_t>(first), mine = static_cast<std::size_t>(last - first);
-  const auto fluxes = std::span<const double>(in.fluxes).subspan(begin * LineEW::bins, mine * LineEW::bins);
-  const auto z = std::span<const double>(in.z).subspan(begin, mine);
-  const auto ews = std::span<double>(ew).subspan(begin * kLines, mine * kLines);
-  const auto statuses = std::span<LineEW::RowStatus>(status).subspan(begin, mine);
+  const auto fluxes = std::span<const double>(r.in.fluxes).subspan(begin * LineEW::bins, mine * LineEW::bins);
+  const auto z = std::span<const double>(r.in.z).subspan(begin, mine);
+  const auto ews = std::span<double>(r.ew).subspan(begin * kLines, mine * kLines);
+  const auto statuses = std::span<LineEW::RowStatus>(r.status).subspan(begin, mine);
 #if defined(GALNET_EXAMPLES_CUDA)
   if (o.device == "cuda") predict_on_gpu(model, fluxes, z, ews, statuses);
   else
@@ -125,26 +147,76 @@ int predict(const PredictOptions& o, const dist::Communicator& comm) {
   if (comm.size() > 1) {  // every rank's rows to every rank: zeros elsewhere, so the sums are exact
     std::vector<double> rows(n * (kLines + 1), 0.0);
     for (std::size_t i = begin; i < begin + mine; ++i) {
-      std::copy_n(&ew[i * kLines], kLines, &rows[i * (kLines + 1)]);
-      rows[i * (kLines + 1) + kLines] = static_cast<double>(status[i]);
+      std::copy_n(&r.ew[i * kLines], kLines, &rows[i * (kLines + 1)]);
+      rows[i * (kLines + 1) + kLines] = static_cast<double>(r.status[i]);
     }
     comm.sum(rows.data(), static_cast<std::int64_t>(rows.size()));
-    if (!comm.root()) return 0;
+    if (!comm.root()) return std::nullopt;
     for (std::size_t i = 0; i < n; ++i) {
-      std::copy_n(&rows[i * (kLines + 1)], kLines, &ew[i * kLines]);
-      status[i] = static_cast<LineEW::RowStatus>(rows[i * (kLines + 1) + kLines]);
+      std::copy_n(&rows[i * (kLines + 1)], kLines, &r.ew[i * kLines]);
+      r.status[i] = static_cast<LineEW::RowStatus>(rows[i * (kLines + 1) + kLines]);
     }
   }
+  return r;
+}
 
+/// "N rows[ on R ranks| on the GPU], P predicted, F flagged".
+std::string row_counts(std::size_t n, std::size_t flagged, const PredictOptions& o, const dist::Communicator& comm) {
+  const std::string where = comm.size() > 1 ? " on " + std::to_string(comm.size()) + " ranks"
+                            : o.device == "cuda" ? " on the GPU" : "";
+  return std::to_string(n) + " rows" + where + ", " + std::to_string(n - flagged) + " predicted, " +
+         std::to_string(flagged) + " flagged";
+}
+
+int predict(const PredictOptions& o, const dist::Communicator& comm) {
+  const auto r = run_model(o, comm, "line_ew predict");
+  if (!r) return 0;
   std::size_t flagged = 0;
-  galnet::write_file_atomically(o.output, models::line_ew_csv(cat, in, ew, status, &flagged));
-  std::printf("line_ew predict: %zu rows%s, %zu predicted, %zu flagged (EWs left empty, reason in 'flag'); %s model "
-              "%s -> %s\n",
-              n, comm.size() > 1 ? (" on " + std::to_string(comm.size()) + " ranks").c_str()
-                 : o.device == "cuda" ? " on the GPU" : "",
-              n - flagged, flagged,
-              model.with_luminosity() ? "with-luminosity" : "without-luminosity",
-              weights.string().c_str(), o.output.c_str());
+  galnet::write_file_atomically(o.output, models::line_ew_csv(r->cat, r->in, r->ew, r->status, &flagged));
+  std::printf("line_ew predict: %s (EWs left empty, reason in 'flag'); %s model %s -> %s\n",
+              row_counts(r->cat.size(), flagged, o, comm).c_str(),
+              r->with_luminosity ? "with-luminosity" : "without-luminosity", r->weights.string().c_str(),
+              o.output.c_str());
+  return 0;
+}
+
+/// evaluate: the predictions against the EWs the table measures; metrics.json, predictions.csv
+/// and a pred-vs-true panel per line in --out, composed first and each written atomically.
+int evaluate(const PredictOptions& o, const dist::Communicator& comm) {
+  const auto r = run_model(o, comm, "line_ew evaluate");
+  if (!r) return 0;
+  const auto e = models::evaluate_line_ew(r->cat, r->ew, r->status);
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < r->cat.size(); ++i) ids.push_back(r->cat.id(i));
+  const std::string metrics = eval::metrics_json(e.metrics) + "\n";
+  const std::string predictions = eval::predictions_csv(ids, e.names, e.measured, e.predicted, {}, "id");
+  const fs::path dir(o.out);
+  fs::create_directories(dir);
+  galnet::write_file_atomically(dir / "metrics.json", metrics);
+  galnet::write_file_atomically(dir / "predictions.csv", predictions);
+  std::size_t flagged = 0;
+  for (const auto st : r->status) flagged += st != LineEW::RowStatus::ok ? 1 : 0;
+  std::printf("line_ew evaluate: %s; %zu of 10 lines measured\n", row_counts(r->cat.size(), flagged, o, comm).c_str(),
+              e.names.size());
+  const std::size_t k = e.names.size();
+  for (std::size_t c = 0; c < k; ++c) {
+    const auto& m = e.metrics[c].second;
+    std::printf("%-12s n %lld  Spearman %.3f  NMAD (1.48 median|obs-pred|) %.4g A  NMAD (1.4826 MAD) %.4g A  bias %+.4g A  "
+                "outliers %.3f\n",
+                e.names[c].c_str(), static_cast<long long>(m.n), m.spearman, m.nmad_zero, m.nmad, m.bias, m.outlier_frac);
+#if defined(GALNET_WITH_CAIRO)
+    std::vector<double> y(r->cat.size()), p(r->cat.size());
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = e.measured[i * k + c], p[i] = e.predicted[i * k + c];
+    if (m.n > 0) eval::plot_pred_vs_true(dir / ("pred_vs_true_" + e.names[c] + ".png"), y, p, e.names[c] + " EW (A)", m);
+#endif
+  }
+  std::printf("line_ew evaluate: metrics.json and predictions.csv%s in %s\n",
+#if defined(GALNET_WITH_CAIRO)
+              " and a pred_vs_true panel per line",
+#else
+              "",
+#endif
+              dir.string().c_str());
   return 0;
 }
 
@@ -318,15 +390,24 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   PredictOptions po;
+  auto model_options = [&po](CLI::App* c) {
+    c->add_flag("--no-luminosity", po.no_luminosity, "use the model without luminosity (colours only)");
+    c->add_option("--weights", po.weights, "a weight file (published key names) instead of the bundled one");
+    c->add_option("--threads", po.threads, "threads, 1–1024 (default: galnet's default)")->check(CLI::Range(1, 1024));
+    c->add_option("--device", po.device, "cpu, or cuda (an NVIDIA GPU, where the program was built with nvcc)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"cpu", "cuda"}));
+  };
   auto* p = app.add_subcommand("predict", "EWs of every row of a flux table");
   p->add_option("--input", po.input, "CSV with columns id, flux_0 … flux_11 (1e-17 erg/s/cm²/Å), z")->required();
   p->add_option("--output", po.output, "CSV to write: id, the ten EWs (Å), flag")->required();
-  p->add_flag("--no-luminosity", po.no_luminosity, "use the model without luminosity (colours only)");
-  p->add_option("--weights", po.weights, "a weight file (published key names) instead of the bundled one");
-  p->add_option("--threads", po.threads, "threads, 1–1024 (default: galnet's default)")->check(CLI::Range(1, 1024));
-  p->add_option("--device", po.device, "cpu, or cuda (an NVIDIA GPU, where the program was built with nvcc)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"cpu", "cuda"}));
+  model_options(p);
+  auto* ev = app.add_subcommand("evaluate", "the predictions against measured EWs: per-line metrics, predictions, "
+                                            "pred-vs-true panels");
+  ev->add_option("--input", po.input, "CSV with the predict columns and measured EWs in columns OII_DOUBLET … "
+                                      "SII_6731 (Å; the lines measured), optional LINE_ivar (1/Å²)")->required();
+  ev->add_option("--out", po.out, "folder for metrics.json, predictions.csv, pred_vs_true_LINE.png")->required();
+  model_options(ev);
 
   TrainOptions to;
   auto* t = app.add_subcommand("train", "fit the ten per-line MLPs on a table of fluxes and measured EWs");
@@ -358,6 +439,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     if (p->parsed()) return predict(po, comm);
+    if (ev->parsed()) return evaluate(po, comm);
     GALNET_CHECK(comm.size() == 1 || !t->parsed(), "line_ew train: under mpirun only predict is split across "
                  "ranks; run train as one process (the ten small networks train fastest on one core)");
     if (t->parsed()) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "galnet/data/catalog.hpp"
+#include "galnet/data/split.hpp"
 
 using galnet::data::Catalog;
 

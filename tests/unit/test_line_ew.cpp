@@ -11,6 +11,7 @@
 #include <galnet/io/state_dict.hpp>
 #include <galnet/models/line_ew.hpp>
 #include <galnet/models/line_ew_predictor.hpp>
+#include <galnet/models/line_ew_table.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -427,4 +428,43 @@ TEST_CASE("the bundled weights are found without options") {
   CHECK(p.filename() == "line_ew_with_luminosity.safetensors");
   CHECK(std::filesystem::exists(p));
   CHECK(LineEW::published(false).inputs() == 11);
+}
+
+TEST_CASE("evaluate_line_ew: per-line metrics over the rows that count, the paper's NMAD beside 1.4826 MAD") {
+  // Rows 0-5. HALPHA: row 3 has ivar 0, row 4 is flagged, row 5 has no measurement; rows 0-2
+  // count, with delta = predicted - measured = -1, +2, -3. OIII_5007 (no ivar column): measured
+  // exactly, every row but the flagged one counts.
+  const auto cat = data::Catalog::parse_csv("id,HALPHA,HALPHA_ivar,OIII_5007\n"
+                                            "a,11,1,1\nb,18,1,2\nc,33,1,3\nd,40,0,4\ne,55,1,5\nf,nan,1,6\n",
+                                            "measured.csv", {.id_column = "id"});
+  std::vector<double> ew(6 * 10, 0.0);
+  std::vector<LineEW::RowStatus> st(6, LineEW::RowStatus::ok);
+  for (int i = 0; i < 6; ++i) ew[i * 10 + 6] = 10.0 * (i + 1), ew[i * 10 + 4] = i + 1;
+  st[4] = LineEW::RowStatus::flux_not_positive;
+  for (int l = 0; l < 10; ++l) ew[4 * 10 + l] = std::nan("");
+  const auto e = models::evaluate_line_ew(cat, ew, st);
+  REQUIRE(e.names == std::vector<std::string>{"OIII_5007", "HALPHA"});
+  const auto& oiii = e.metrics[0].second;
+  const auto& ha = e.metrics[1].second;
+  CHECK(ha.n == 3);
+  CHECK(ha.skipped == 3);
+  CHECK(ha.bias == -1.0);
+  CHECK(ha.nmad_zero == doctest::Approx(1.48 * 2));          // 1.48 median{1, 2, 3}
+  CHECK(ha.nmad == doctest::Approx(1.4826 * 2));             // 1.4826 median{0, 3, 2}
+  CHECK(ha.rmse == doctest::Approx(std::sqrt(14.0 / 3.0)));  // (1 + 4 + 9) / 3
+  CHECK(ha.spearman == doctest::Approx(1.0));
+  CHECK(oiii.n == 5);
+  CHECK(oiii.nmad_zero == 0);
+  CHECK(oiii.rmse == 0);
+  // measured and predicted side by side, n × 2: NaN where a row does not count or was flagged.
+  CHECK(e.measured[0 * 2 + 1] == 11.0);
+  CHECK(e.predicted[0 * 2 + 1] == 10.0);
+  CHECK(std::isnan(e.measured[3 * 2 + 1]));
+  CHECK(e.predicted[3 * 2 + 1] == 40.0);
+  CHECK(std::isnan(e.predicted[4 * 2 + 0]));
+  CHECK(std::isnan(e.measured[4 * 2 + 0]));
+  const auto none = data::Catalog::parse_csv("id,flux_0\na,1\n", "none.csv", {.id_column = "id"});
+  CHECK(test::error_of([&] { (void)models::evaluate_line_ew(none, std::span<const double>(ew).first(10),
+                                                            std::span<const LineEW::RowStatus>(st).first(1)); })
+            .find("none.csv: no measured EW column") != std::string::npos);
 }

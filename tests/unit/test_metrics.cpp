@@ -5,7 +5,7 @@
 //   y = np.array([8.61, 8.95, 8.70, np.nan, 9.02, 8.70, 8.88, 8.43, 9.10, 8.95, np.inf, 8.52, 8.70, 9.05])
 //   p = np.array([8.66, 8.93, 8.74, 8.80, 8.99, 8.74, 9.30, 8.50, 9.07, 8.92, 8.60, 8.58, 8.69, 9.03])
 //   k = np.isfinite(y); y, p = y[k], p[k]; d = p - y
-//   bias = np.median(d); nmad = 1.4826 * np.median(np.abs(d - bias))
+//   bias = np.median(d); nmad = 1.4826 * np.median(np.abs(d - bias)); nmad_zero = 1.48 * np.median(np.abs(d))
 //   rmse = np.sqrt(np.mean(d**2)); st.pearsonr(y, p)[0]; st.spearmanr(y, p)[0]
 //   np.mean(np.abs(d) > 3 * nmad); st.rankdata(y)
 //   st.binned_statistic(y, p, 'mean' | 'std' | 'count', bins=4)
@@ -47,6 +47,7 @@ TEST_CASE("regression_metrics matches numpy and scipy (ties, NaN and inf true va
   CHECK(m.skipped == 2);
   CHECK(close(m.rmse, 0.12721373091507593));
   CHECK(close(m.nmad, 0.05930400000000137));
+  CHECK(close(m.nmad_zero, 0.05180000000000021));
   CHECK(close(m.bias, 0.015000000000000568));
   CHECK(close(m.pearson, 0.8507779705561925));
   CHECK(close(m.spearman, 0.886947944387349));
@@ -75,6 +76,7 @@ TEST_CASE("regression_metrics: perfect, odd-length, constant and empty inputs") 
   const auto m = regression_metrics(y, p);
   CHECK(m.bias == 1);
   CHECK(m.nmad == doctest::Approx(1.4826));
+  CHECK(m.nmad_zero == doctest::Approx(1.48));  // |Δ| = {1, 1, 0, 2, 10}: median 1
   CHECK(m.outlier_frac == doctest::Approx(0.2));  // |10| > 4.4478
 
   // A constant prediction has no correlation (numpy/scipy give NaN).
@@ -113,10 +115,12 @@ TEST_CASE("metrics_json: keys, order, full precision and NaN as null") {
   const auto& o = j["oh_p50"];
   std::vector<std::string> keys;
   for (auto it = o.begin(); it != o.end(); ++it) keys.push_back(it.key());
-  CHECK(keys == std::vector<std::string>{"n", "rmse", "nmad", "bias", "pearson", "spearman", "outlier_frac", "sd", "skill"});
+  CHECK(keys == std::vector<std::string>{"n", "rmse", "nmad", "nmad_zero", "bias", "pearson", "spearman", "outlier_frac",
+                                         "sd", "skill"});
   // Every double reads back bit for bit.
   CHECK(o["rmse"].get<double>() == m.rmse);
   CHECK(o["nmad"].get<double>() == m.nmad);
+  CHECK(o["nmad_zero"].get<double>() == m.nmad_zero);
   CHECK(o["bias"].get<double>() == m.bias);
   CHECK(o["pearson"].get<double>() == m.pearson);
   CHECK(o["spearman"].get<double>() == m.spearman);

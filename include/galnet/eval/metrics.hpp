@@ -8,7 +8,8 @@
 //     be summarised by numbers that look fine). With Δ = p − y over the n kept rows:
 //       rmse         sqrt(mean Δ²)
 //       bias         median Δ
-//       nmad         1.4826 · median |Δ − median Δ|
+//       nmad         1.4826 · median |Δ − median Δ|   (Wu & Boada's, about the median)
+//       nmad_zero    1.48 · median |Δ|                (the line-EW paper's "NMAD", about zero)
 //       outlier_frac fraction of rows with |Δ| > 3 · nmad
 //       pearson      Pearson r of (y, p)
 //       spearman     Pearson r of the ranks of y and p (ties get their average rank)
@@ -17,11 +18,11 @@
 //     Medians of an even count average the two middle values (numpy's median). With n = 0 every
 //     value is NaN; r is NaN when y or p is constant (as numpy and scipy give).
 //   - metrics_json(list) gives, in the list's order and on one line,
-//       {"oh_p50": {"n": 123, "rmse": …, "nmad": …, "bias": …, "pearson": …, "spearman": …,
-//        "outlier_frac": …, "sd": …, "skill": …}, …}
+//       {"oh_p50": {"n": 123, "rmse": …, "nmad": …, "nmad_zero": …, "bias": …, "pearson": …,
+//        "spearman": …, "outlier_frac": …, "sd": …, "skill": …}, …}
 //     with doubles in their shortest round-trip form (full precision) and NaN written as null.
-//   - predictions_csv(ids, names, y, p[, views]): y and p row-major [n × k] (k = names.size());
-//     header `objID,<name>_true,<name>_pred[,<name>_tta0…],…`, one line per row, ids as given, numbers in shortest
+//   - predictions_csv(ids, names, y, p[, views[, id_name]]): y and p row-major [n × k] (k = names.size());
+//     header `objID,<name>_true,<name>_pred[,<name>_tta0…],…` (id_name for objID), one line per row, ids as given, numbers in shortest
 //     round-trip form, NaN as an empty field (galnet's catalog reader and pandas read it back
 //     as NaN). Fields with a comma, quote or line break are quoted (RFC 4180).
 //   - binned_stats(x, y, nbins[, lo, hi]): nbins equal bins of x over [lo, hi] (default: the
@@ -56,6 +57,7 @@ namespace galnet::eval {
 struct RegressionMetrics {
   std::int64_t n = 0;  ///< rows used (finite true value)
   double rmse = NAN, nmad = NAN, bias = NAN, pearson = NAN, spearman = NAN, outlier_frac = NAN;
+  double nmad_zero = NAN;  ///< 1.48 · median |Δ|: the line-EW paper's "NMAD" (about zero, not the median)
   double sd = NAN, skill = NAN;  ///< the spread of the true values; 1 − rmse / sd
   std::int64_t skipped = 0;  ///< rows left out because the true value was NaN or infinite
 };
@@ -156,6 +158,8 @@ inline RegressionMetrics regression_metrics(std::span<const double> y, std::span
   m.bias = detail::metrics::median_inplace(work);
   for (std::size_t i = 0; i < n; ++i) work[i] = std::abs(d[i] - m.bias);
   m.nmad = 1.4826 * detail::metrics::median_inplace(work);
+  for (std::size_t i = 0; i < n; ++i) work[i] = std::abs(d[i]);
+  m.nmad_zero = 1.48 * detail::metrics::median_inplace(work);
   std::int64_t outliers = 0;
   for (double v : d) outliers += std::abs(v) > 3 * m.nmad ? 1 : 0;
   m.outlier_frac = static_cast<double>(outliers) / static_cast<double>(n);
@@ -169,7 +173,7 @@ inline RegressionMetrics regression_metrics(std::span<const double> y, std::span
   return m;
 }
 
-/// {"name": {"n": …, "rmse": …, "nmad": …, "bias": …, "pearson": …, "spearman": …,
+/// {"name": {"n": …, "rmse": …, "nmad": …, "nmad_zero": …, "bias": …, "pearson": …, "spearman": …,
 /// "outlier_frac": …, "sd": …, "skill": …}, …} on one line, in the given order; NaN as null. Names must be unique.
 inline std::string metrics_json(const std::vector<std::pair<std::string, RegressionMetrics>>& targets) {
   std::unordered_set<std::string> seen;
@@ -181,7 +185,7 @@ inline std::string metrics_json(const std::vector<std::pair<std::string, Regress
                  "' appears twice");
     if (i > 0) out += ", ";
     out += nlohmann::json(name).dump() + ": {\"n\": " + std::to_string(m.n) + ", \"rmse\": " + num(m.rmse) +
-           ", \"nmad\": " + num(m.nmad) + ", \"bias\": " + num(m.bias) + ", \"pearson\": " + num(m.pearson) +
+           ", \"nmad\": " + num(m.nmad) + ", \"nmad_zero\": " + num(m.nmad_zero) + ", \"bias\": " + num(m.bias) + ", \"pearson\": " + num(m.pearson) +
            ", \"spearman\": " + num(m.spearman) + ", \"outlier_frac\": " + num(m.outlier_frac) +
            ", \"sd\": " + num(m.sd) + ", \"skill\": " + num(m.skill) + "}";
   }
@@ -202,7 +206,7 @@ inline void write_metrics_json(const std::filesystem::path& path,
 /// test-time-augmentation view, [v × ids × names]: columns `<name>_tta0…` follow each `_pred`.
 inline std::string predictions_csv(std::span<const std::string> ids, std::span<const std::string> names,
                                    std::span<const double> y, std::span<const double> p,
-                                   std::span<const double> views = {}) {
+                                   std::span<const double> views = {}, std::string_view id_name = "objID") {
   const char* who = "galnet::eval::predictions_csv: ";
   const std::size_t n = ids.size(), k = names.size();
   GALNET_CHECK(k > 0, who, "no target names");
@@ -214,7 +218,7 @@ inline std::string predictions_csv(std::span<const std::string> ids, std::span<c
                n, " ids x ", k, " targets");
   const std::size_t v = n == 0 ? 0 : views.size() / (n * k);
   auto value = [](double x) { return std::isnan(x) ? std::string() : detail::metrics::shortest(x); };
-  std::string out = "objID";
+  std::string out = data::csv_field(id_name);
   for (const auto& name : names) {  // appends: GCC 12's -Wrestrict misfires on "," + string&& (bug 105329)
     out += ',';
     out += data::csv_field(name + "_true");
