@@ -5,7 +5,9 @@
 // Every catalog carries the same columns (objID, ra, dec, z, oh_p50, lgm_tot_p50, sfr_tot_p50,
 // the four line fluxes and errors, bptclass, lambda_re and the true structure). The physics is
 // in galnet/data/mock_survey.hpp; docs/mock_survey.md explains it and the floor it sets.
-// Usage: mock_survey --layout sfnet|wu_boada|spin --n N --seed S --out DIR [--threads T] [--overwrite]
+// Usage: mock_survey --layout sfnet|wu_boada|spin --n N --seed S --out DIR [--format jpg|png]
+//                    [--threads T] [--overwrite]
+// --format png writes lossless {objID}.png cutouts of the same rendered galaxies.
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
@@ -56,11 +58,15 @@ int main(int argc, char** argv) {
   unsigned long long seed = 1;
   int threads = 2;
   bool overwrite = false;
+  std::string format = "jpg";
   app.add_option("--layout", layout_name, "sfnet, wu_boada or spin")->check(CLI::IsMember({"sfnet", "wu_boada", "spin"}));
   app.add_option("--n", n, "number of galaxies")->check(CLI::Range(1LL, 100000000LL));
   app.add_option("--seed", seed, "random seed (the survey is a function of it)");
   app.add_option("--out", out, "output folder")->required();
   app.add_option("--threads", threads, "threads, 1–1024")->check(CLI::Range(1, 1024));
+  app.add_option("--format", format, "cutout files: jpg (quality 95, as SDSS serves them) or png (lossless)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"jpg", "png"}));
   app.add_flag("--overwrite", overwrite, "write into an --out that is not empty, removing what is there first");
   CLI11_PARSE(app, argc, argv);
 
@@ -96,7 +102,9 @@ int main(int argc, char** argv) {
         img.height = img.width = layout.size;
         img.channels = 3;
         img.pixels = data::mock::render(g, layout.size, scale, seed * 7919 + static_cast<std::uint64_t>(i));
-        data::write_jpeg(image_dir / (std::to_string(g.obj_id) + ".jpg"), img, 95);
+        const fs::path file = image_dir / (std::to_string(g.obj_id) + "." + format);
+        if (format == "png") data::write_png(file, img);
+        else data::write_jpeg(file, img, 95);
         rows[static_cast<std::size_t>(i)] = csv_row(g);
         const long long k = ++done;
         if (k % 1000 == 0) std::fprintf(stderr, "mock_survey: %lld / %lld galaxies\n", k, n);

@@ -22,6 +22,8 @@ int interpret_command(int argc, char** argv) {
   cli.add_option("--data", a.data, "folder with galaxies.csv + images-sdss/");
   cli.add_option("--catalog", a.catalog, "CSV catalog (overrides --data)");
   cli.add_option("--images", a.images, "cutout folder (overrides --data)");
+  cli.add_option("--image-ext", a.image_ext, "the cutouts' extension: jpg, jpeg or png (default: the one the folder's "
+                 "files have)")->check(CLI::IsMember({"jpg", "jpeg", "png"}));
   cli.add_option("--out", a.out, "output folder")->capture_default_str();
   cli.add_option("--top", top, "galaxies shown per feature, 1–1000")->capture_default_str()->check(CLI::Range(1, 1000));
   app::add_common_numeric_options(&cli, a, 64);
@@ -41,7 +43,8 @@ int interpret_command(int argc, char** argv) {
       models::SFNet<float, Cpu, N> model(a.k);
       io::load_exported(model, a.weights);
       const auto cat = app::read_catalog(P, a, true);
-      data::ImageSourceOptions so{.images = app::image_folder(P, a), .targets = a.targets, .crop = P.crop};
+      data::ImageSourceOptions so{.images = app::image_folder(P, a), .extension = app::image_extension(P, a, cat),
+                                  .targets = a.targets, .crop = P.crop};
       if (auto norm = io::read_normalization(file)) so.normalization = *norm;
       data::CatalogImageSource src(cat, so);
       a.command = "interpret";

@@ -190,6 +190,36 @@ endif()
 must(${PROGRAM} evaluate --weights ${WORK}/run/model.safetensors --data ${WORK}/data --threads 1 --workers 1
      --batch-size 3 --out ${WORK}/eval-serial)
 must(${CSV_CHECK} close ${WORK}/eval/predictions.csv ${target}_pred ${WORK}/eval-serial/predictions.csv ${target}_pred 1e-5)
+# --image-ext: the cutouts' extension is found in the folder, here lossless PNG cutouts of the
+# same galaxies (mock_survey --format png); given, it is used; a folder without such files is
+# an error naming the file looked for.
+must(${MOCK} --layout ${LAYOUT} --n 40 --seed 5 --format png --out ${WORK}/data-png)
+file(GLOB_RECURSE pngs ${WORK}/data-png/*.png)
+list(LENGTH pngs npng)
+if(NOT npng EQUAL 40)
+  message(FATAL_ERROR "mock_survey --format png must write 40 PNG cutouts, not ${npng}")
+endif()
+must(${PROGRAM} predict --weights ${WORK}/run/model.safetensors --data ${WORK}/data-png --out ${WORK}/pred-png)
+must(${PROGRAM} predict --weights ${WORK}/run/model.safetensors --data ${WORK}/data-png --image-ext png
+     --out ${WORK}/pred-png-given)
+must(${CSV_CHECK} close ${WORK}/pred-png/predictions.csv ${target}_pred ${WORK}/pred-png-given/predictions.csv
+     ${target}_pred 0)
+file(STRINGS ${WORK}/pred-png/predictions.csv rows)
+list(LENGTH rows n)
+if(NOT n EQUAL 41)
+  message(FATAL_ERROR "predict on PNG cutouts should predict all 40 galaxies; predictions.csv has ${n} lines")
+endif()
+run(${PROGRAM} predict --weights ${WORK}/run/model.safetensors --data ${WORK}/data-png --image-ext jpg
+    --out ${WORK}/pred-png-jpg)
+if(NOT rc OR NOT err MATCHES "\\.jpg" OR EXISTS ${WORK}/pred-png-jpg/predictions.csv)
+  message(FATAL_ERROR "--image-ext jpg on PNG cutouts must fail naming a .jpg file (rc ${rc}): ${err}")
+endif()
+run(${MOCK} --layout ${LAYOUT} --n 4 --format gif --out ${WORK}/data-gif)
+if(NOT rc OR NOT err MATCHES "--format" OR EXISTS ${WORK}/data-gif)
+  message(FATAL_ERROR "mock_survey --format gif must be refused (rc ${rc}): ${err}")
+endif()
+file(REMOVE_RECURSE ${WORK}/data-png)
+
 # --seed: the same seed trains the same model byte for byte (here once on a terminal, where the
 # progress bar shows, which --no-progress turns off).
 set(split20 --valid-pct 20 --test-pct 0)  # every program's split alike (spin's default is 70/15/15)

@@ -129,3 +129,36 @@ TEST_CASE("CatalogImageSource: bad input is named — missing file, wrong size, 
   CHECK(error_of([&] { data::CatalogImageSource src(cat, {.images = dir / "nowhere"}); }).find("nowhere") !=
         std::string::npos);
 }
+
+TEST_CASE("find_cutout_extension: the folder's own extension, PNG pixels exactly as written, a clear error") {
+  const auto dir = make_survey("ext", 4);  // PNG cutouts
+  const auto cat = data::Catalog::read_csv(dir / "train.csv");
+  CHECK(data::find_cutout_extension(cat, dir / "images") == ".png");
+  // PNG is lossless: the source hands the network the written pixels / 255.
+  data::CatalogImageSource src(cat, {.images = dir / "images", .extension = ".png"});
+  src.train(false);
+  std::vector<float> img(3 * 32 * 32);
+  Generator g(1);
+  src.load(1, img.data(), nullptr, g);
+  const auto written = data::read_image(src.path_of(1), 3);
+  CHECK(img[0 * 32 * 32 + 5 * 32 + 7] == static_cast<float>(written.pixels[(5 * 32 + 7) * 3 + 0]) * (1.0f / 255));
+  CHECK(img[2 * 32 * 32 + 16 * 32 + 16] == static_cast<float>(written.pixels[(16 * 32 + 16) * 3 + 2]) * (1.0f / 255));
+  // The first galaxy's cutout missing: the next rows decide. JPEG beside PNG: .jpg comes first.
+  fs::remove(dir / "images" / (cat.id(0) + ".png"));
+  CHECK(data::find_cutout_extension(cat, dir / "images") == ".png");
+  fs::copy_file(dir / "images" / (cat.id(1) + ".png"), dir / "images" / (cat.id(0) + ".jpg"));
+  CHECK(data::find_cutout_extension(cat, dir / "images") == ".jpg");
+  // No cutout of any known kind: the error names the folder, the file looked for and what is there.
+  for (std::size_t r = 0; r < cat.size(); ++r) {
+    fs::remove(dir / "images" / (cat.id(r) + ".png"));
+    fs::remove(dir / "images" / (cat.id(r) + ".jpg"));
+  }
+  galnet::write_file_atomically(dir / "images" / "notes.txt", "x");
+  const auto e = error_of([&] { (void)data::find_cutout_extension(cat, dir / "images"); });
+  CHECK(e.find("no cutout {objID}.jpg, .jpeg or .png in '" + (dir / "images").string()) != std::string::npos);
+  CHECK(e.find("(e.g. " + cat.id(0) + ".jpg)") != std::string::npos);
+  CHECK(e.find("it holds e.g. 'notes.txt'") != std::string::npos);
+  CHECK(error_of([&] { (void)data::find_cutout_extension(cat, dir / "nowhere"); }).find("does not exist") !=
+        std::string::npos);
+  fs::remove_all(dir);
+}

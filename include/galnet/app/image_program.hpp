@@ -79,6 +79,7 @@ struct Args {
   int input_side = 0;  ///< the network's input side in px (after resize and crop): set by train, read from a model
   double lr = 0, lr_body = 0, valid_pct = 20, test_pct = 0, wd = -1;  // 0 (wd < 0): the recipe's or the paper's default
   std::string split_column;  ///< a catalog column of train / valid / test, instead of the random split
+  std::string image_ext;     ///< the cutouts' extension (jpg, jpeg, png); empty: found in the folder
   int early_stop = 0;        ///< patience in epochs (0: off)
   std::string schedule, optimizer;  // the regimen: set by the recipe (wu_boada: also by the user)
   std::uint64_t seed = 0;
@@ -225,6 +226,11 @@ inline data::Split split_rows(const PaperDefaults& p, const Args& a, const data:
 
 inline fs::path image_folder(const PaperDefaults& p, const Args& a) {
   return !a.images.empty() ? a.images : a.data / p.image_dir;
+}
+
+/// ".jpg", ".jpeg" or ".png": --image-ext, else what the folder's cutouts use.
+inline std::string image_extension(const PaperDefaults& p, const Args& a, const data::Catalog& cat) {
+  return a.image_ext.empty() ? data::find_cutout_extension(cat, image_folder(p, a)) : "." + a.image_ext;
 }
 
 /// eval::predict_views over the job's ranks, with --tta's five views or one.

@@ -51,7 +51,7 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
   }
   const bool labelled = a.command != "predict";
   const auto cat = read_catalog(P, a, labelled);
-  data::ImageSourceOptions so{.images = image_folder(P, a), .targets = labelled ? a.targets : std::vector<std::string>{},
+  data::ImageSourceOptions so{.images = image_folder(P, a), .extension = image_extension(P, a, cat), .targets = labelled ? a.targets : std::vector<std::string>{},
                               .load_size = a.size > 0 ? a.size : P.load_size, .crop = P.crop, .interp = data::Interp::area,
                               .augment = P.augment};
   if (a.command == "evaluate" || a.command == "predict") {
@@ -179,7 +179,9 @@ int run(int argc, char** argv) {
     const bool training = name == "train" || name == "lr-find";
     c->add_option("--data", a.data, "folder in the paper's layout: " + P.catalog_file + " + " + P.image_dir + "/");
     c->add_option("--catalog", a.catalog, "CSV catalog (overrides --data)");
-    c->add_option("--images", a.images, "folder of {objID}.jpg cutouts (overrides --data)");
+    c->add_option("--images", a.images, "folder of {objID}.jpg (or .jpeg, .png) cutouts (overrides --data)");
+    c->add_option("--image-ext", a.image_ext, "the cutouts' extension: jpg, jpeg or png (default: the one the "
+                  "folder's files have)")->check(CLI::IsMember({"jpg", "jpeg", "png"}));
     c->add_option("--out", a.out, "output folder")->capture_default_str();
     add_common_numeric_options(c, a, P.batch_size);
     c->add_option("--device", a.device, "cpu, or cuda (an NVIDIA GPU, where the program was built with nvcc)")->check(CLI::IsMember({"cpu", "cuda"}));

@@ -9,7 +9,10 @@
 // DataLoader's policy decides whether that stops the epoch or skips the sample.
 // With `cache`, decoded 8-bit images stay in memory after their first load (bytes ≈ N·H·W·3),
 // so later epochs skip JPEG decoding. Thread-safe for concurrent load() calls.
+// find_cutout_extension(catalog, folder) says which of .jpg, .jpeg and .png a folder's cutouts
+// use, from the first rows' files.
 #pragma once
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -35,6 +38,28 @@ struct ImageSourceOptions {
   Normalization normalization = Normalization::unit();  ///< after scaling pixels to [0, 1]
   bool cache = false;
 };
+
+/// The extension of the cutouts {folder}/{objID}{ext}: the first of .jpg, .jpeg and .png that a
+/// file of the catalog's first rows has (up to 16 rows are tried, so a few missing cutouts do
+/// not matter). Throws naming the folder, the files looked for and what else it holds.
+inline std::string find_cutout_extension(const Catalog& catalog, const std::filesystem::path& folder) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  GALNET_CHECK(fs::is_directory(folder, ec), "CatalogImageSource: image folder '", folder.string(), "' does not exist");
+  static constexpr const char* kExtensions[] = {".jpg", ".jpeg", ".png"};
+  const std::size_t rows = std::min<std::size_t>(catalog.size(), 16);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (const char* ext : kExtensions)
+      if (fs::is_regular_file(folder / (catalog.id(r) + ext), ec)) return ext;
+  std::string other;
+  for (const auto& e : fs::directory_iterator(folder, ec)) {
+    other = e.path().filename().string();
+    break;
+  }
+  fail("CatalogImageSource: no cutout {objID}.jpg, .jpeg or .png in '", folder.string(), "' for the first ", rows,
+       " galaxies of ", catalog.source(), rows > 0 ? " (e.g. " + catalog.id(0) + ".jpg)" : std::string(),
+       other.empty() ? std::string("; the folder is empty") : "; it holds e.g. '" + other + "'");
+}
 
 class CatalogImageSource {
 public:
