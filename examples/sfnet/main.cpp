@@ -6,7 +6,8 @@
 // S/N > 3 in all four, as the paper's BPT networks do.
 //   sfnet train --data DIR [--k 4] [--target oh_p50|bpt] [--epochs 20] --out RUN
 //   sfnet evaluate|predict --weights RUN/model.safetensors --data DIR --out DIR
-//   sfnet interpret --weights RUN/model.safetensors --data DIR --out DIR   (features.csv, top_features.png)
+//   sfnet interpret --weights RUN/model.safetensors --data DIR --out DIR [--properties COL,...]
+//                   (features.csv, activations.csv, top_features.png)
 #include "recipe.hpp"
 #include "interpret.hpp"
 
@@ -17,6 +18,7 @@ using app::SFNetRecipe;
 int interpret_command(int argc, char** argv) {
   app::Args a;
   int top = 8;
+  std::vector<std::string> properties;
   CLI::App cli{"sfnet interpret: which sparse features fire, what they track, which galaxies excite them"};
   cli.add_option("--weights", a.weights, "model.safetensors written by sfnet train")->required()->check(CLI::ExistingFile);
   cli.add_option("--data", a.data, "folder with galaxies.csv + images-sdss/");
@@ -25,6 +27,8 @@ int interpret_command(int argc, char** argv) {
   cli.add_option("--image-ext", a.image_ext, "the cutouts' extension: jpg, jpeg or png (default: the one the folder's "
                  "files have)")->check(CLI::IsMember({"jpg", "jpeg", "png"}));
   cli.add_option("--out", a.out, "output folder")->capture_default_str();
+  cli.add_option("--properties", properties, "catalog columns to correlate each feature with, besides the targets "
+                 "(e.g. lgm_tot_p50,sfr_tot_p50,bptclass)")->delimiter(',');
   cli.add_option("--top", top, "galaxies shown per feature, 1–1000")->capture_default_str()->check(CLI::Range(1, 1000));
   app::add_common_numeric_options(&cli, a, 64);
   a.batch_size = 64;
@@ -49,7 +53,7 @@ int interpret_command(int argc, char** argv) {
       data::CatalogImageSource src(cat, so);
       a.command = "interpret";
       app::check_input_side(P, a, src.sample_shape());
-      rc = app::interpret(model, src, a, top);
+      rc = app::interpret(model, src, a, top, properties);
     });
     return rc;
   } catch (const std::exception& e) {

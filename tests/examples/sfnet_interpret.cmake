@@ -1,6 +1,8 @@
 # sfnet interpret on the end-to-end test's model: which features fire, and --top, the cutouts
 # shown per feature, sets the montage's width (features.csv does not depend on it).
-# -DPROGRAM=path -DWORK=the end-to-end test's folder
+# --properties: each feature's Pearson r with catalog columns beside the targets, equal to an
+# independent two-pass computation (csv_check pearson) over activations.csv and the catalog.
+# -DPROGRAM=path -DWORK=the end-to-end test's folder -DCSV_CHECK=path/to/galnet_csv_check
 include(${CMAKE_CURRENT_LIST_DIR}/process.cmake)
 file(REMOVE_RECURSE ${WORK}/interpret ${WORK}/interpret-top1)
 must(${PROGRAM} interpret --weights ${WORK}/run/model.safetensors --data ${WORK}/data --out ${WORK}/interpret)
@@ -22,6 +24,51 @@ if(EXISTS ${WORK}/interpret/top_features.png)  # built with cairo
     message(FATAL_ERROR "--top 1 must show fewer cutouts per feature than --top 8: montage widths ${w1} and ${w8} px")
   endif()
   message(STATUS "interpret: montage ${w8} px wide with --top 8, ${w1} px with --top 1")
+endif()
+file(REMOVE_RECURSE ${WORK}/interpret-props)
+must(${PROGRAM} interpret --weights ${WORK}/run/model.safetensors --data ${WORK}/data
+     --properties lgm_tot_p50,sfr_tot_p50 --out ${WORK}/interpret-props)
+file(STRINGS ${WORK}/interpret-props/features.csv features)
+list(POP_FRONT features header)
+if(NOT header STREQUAL "feature,n_active,mean_activation,pearson_oh_p50,pearson_lgm_tot_p50,pearson_sfr_tot_p50,fc_weight_oh_p50")
+  message(FATAL_ERROR "features.csv with --properties has columns '${header}'")
+endif()
+list(LENGTH features nfeatures)
+file(STRINGS ${WORK}/interpret-props/activations.csv activations)
+list(LENGTH activations nrows)
+list(GET activations 0 aheader)
+string(REGEX MATCHALL "feature_[0-9]+" acolumns "${aheader}")
+list(LENGTH acolumns ncolumns)
+if(NOT nrows EQUAL 41 OR NOT ncolumns EQUAL nfeatures OR NOT aheader MATCHES "^objID,feature_")
+  message(FATAL_ERROR "activations.csv: ${nrows} lines (expected 41) and ${ncolumns} feature columns (features.csv "
+          "has ${nfeatures}): ${aheader}")
+endif()
+set(checked 0)
+foreach(row ${features})
+  string(REPLACE "," ";" cells "${row}")
+  list(GET cells 0 f)
+  list(GET cells 3 r_oh)
+  list(GET cells 4 r_lgm)
+  list(GET cells 5 r_sfr)
+  foreach(pair "oh_p50;${r_oh}" "lgm_tot_p50;${r_lgm}" "sfr_tot_p50;${r_sfr}")
+    list(GET pair 0 column)
+    list(GET pair 1 r)
+    if(r STREQUAL "nan")
+      continue()
+    endif()
+    must(${CSV_CHECK} pearson ${WORK}/interpret-props/activations.csv feature_${f} ${WORK}/data/galaxies.csv ${column}
+         ${r} 1e-4)
+    math(EXPR checked "${checked} + 1")
+  endforeach()
+endforeach()
+if(checked LESS 3)
+  message(FATAL_ERROR "interpret --properties: only ${checked} correlations to check:\n${features}")
+endif()
+message(STATUS "interpret --properties: ${checked} correlations of ${nfeatures} features agree with csv_check")
+run(${PROGRAM} interpret --weights ${WORK}/run/model.safetensors --data ${WORK}/data --properties no_such_column
+    --out ${WORK}/interpret-missing)
+if(NOT rc OR NOT err MATCHES "no_such_column" OR EXISTS ${WORK}/interpret-missing/features.csv)
+  message(FATAL_ERROR "interpret --properties no_such_column must be refused naming it (rc ${rc}): ${err}")
 endif()
 run(${PROGRAM} interpret --weights ${WORK}/run/model.safetensors --data ${WORK}/data --top -5 --out ${WORK}/interpret-bad)
 if(NOT rc OR NOT err MATCHES "--top" OR NOT err MATCHES "-5" OR EXISTS ${WORK}/interpret-bad)

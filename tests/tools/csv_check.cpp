@@ -4,6 +4,9 @@
 //   csv_check close A.csv COL_A B.csv COL_B REL [F]   every row: |F·a − b| ≤ REL · max(|F·a|, |b|),
 //                                                     or both empty (NaN)
 //   csv_check mean FILE.csv COL REL COL1 COL2 …   every row: COL is the mean of COL1… within REL
+//   csv_check pearson A.csv COL_A B.csv COL_B R REL   Pearson r of the two columns over the ids
+//                                                     of A with both values finite is R within REL
+//                                                     (two passes: mean first, then the sums)
 // Prints what it compared; exits 1 naming the first row that fails, 2 on bad usage or input.
 #include <galnet/data/catalog.hpp>
 
@@ -63,6 +66,32 @@ int mean(const Catalog& c, const std::string& col, double rel, const std::vector
   std::printf("csv_check: %s is the mean of %zu columns on all %zu rows, within %g\n", col.c_str(), of.size(), c.size(), rel);
   return 0;
 }
+int pearson(const Catalog& a, const std::string& ca, const Catalog& b, const std::string& cb, double r, double rel) {
+  const auto &x = a.numeric(ca), &y = b.numeric(cb);
+  std::vector<double> xs, ys;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto j = b.index_of(a.id(i));
+    if (!j) {
+      std::fprintf(stderr, "csv_check: %s is in the first file only\n", a.id(i).c_str());
+      return 1;
+    }
+    if (std::isfinite(x[i]) && std::isfinite(y[*j])) xs.push_back(x[i]), ys.push_back(y[*j]);
+  }
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < xs.size(); ++i) mx += xs[i], my += ys[i];
+  mx /= static_cast<double>(xs.size()), my /= static_cast<double>(xs.size());
+  double sxy = 0, sxx = 0, syy = 0;
+  for (std::size_t i = 0; i < xs.size(); ++i)
+    sxy += (xs[i] - mx) * (ys[i] - my), sxx += (xs[i] - mx) * (xs[i] - mx), syy += (ys[i] - my) * (ys[i] - my);
+  const double got = sxy / std::sqrt(sxx * syy);
+  if (!within(got, r, rel)) {
+    std::fprintf(stderr, "csv_check: Pearson r of %s and %s over %zu rows is %.9g, not %.9g within %g\n", ca.c_str(),
+                 cb.c_str(), xs.size(), got, r, rel);
+    return 1;
+  }
+  std::printf("csv_check: Pearson r of %s and %s over %zu rows is %.9g, as expected\n", ca.c_str(), cb.c_str(), xs.size(), got);
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,12 +99,15 @@ int main(int argc, char** argv) {
   try {
     if ((a.size() == 6 || a.size() == 7) && a[0] == "close")
       return close(read(a[1]), a[2], read(a[3]), a[4], std::stod(a[5]), a.size() == 7 ? std::stod(a[6]) : 1.0);
+    if (a.size() == 7 && a[0] == "pearson")
+      return pearson(read(a[1]), a[2], read(a[3]), a[4], std::stod(a[5]), std::stod(a[6]));
     if (a.size() >= 5 && a[0] == "mean")
       return mean(read(a[1]), a[2], std::stod(a[3]), std::vector<std::string>(a.begin() + 4, a.end()));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "csv_check: %s\n", e.what());
     return 2;
   }
-  std::fprintf(stderr, "usage: csv_check close A.csv COL_A B.csv COL_B REL [FACTOR] | mean FILE.csv COL REL COL1 COL2 ...\n");
+  std::fprintf(stderr, "usage: csv_check close A.csv COL_A B.csv COL_B REL [FACTOR] | mean FILE.csv COL REL COL1 COL2 ... | "
+                       "pearson A.csv COL_A B.csv COL_B R REL\n");
   return 2;
 }
