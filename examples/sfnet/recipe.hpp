@@ -2,6 +2,10 @@
 // CPU build, plain C++) and cuda.cu (the --device cuda half, compiled by nvcc).
 #pragma once
 #include <galnet/app.hpp>
+#include <galnet/eval/bpt.hpp>
+#if defined(GALNET_WITH_CAIRO)
+#include <galnet/eval/plot_bpt.hpp>
+#endif
 
 namespace galnet::app {
 
@@ -31,6 +35,36 @@ struct SFNetRecipe {
   static void resolve(const app::PaperDefaults&, app::Args& a) { a.optimizer = "ranger", a.schedule = "one-cycle"; }
   static std::vector<std::string> expand_targets(std::vector<std::string> t) {
     return t == std::vector<std::string>{"bpt"} ? data::sfnet_bpt_targets() : t;
+  }
+  /// With --target bpt, beside the predictions: bpt.csv (the line ratios and classes, true and
+  /// predicted) and bpt.png (the BPT diagram, the paper's figure), and the share of galaxies
+  /// predicted in their true class.
+  static void write_results(const fs::path& out, const data::Catalog& cat, const std::vector<std::size_t>& rows,
+                            const std::vector<std::string>& targets, const Tensor<float>& views, bool labelled) {
+    if (targets != data::sfnet_bpt_targets() || rows.empty()) return;
+    const auto mean = eval::view_mean(views);
+    std::vector<std::string> ids;
+    std::vector<double> truth(4 * rows.size(), NAN), pred(4 * rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      ids.push_back(cat.id(rows[i]));
+      for (std::size_t j = 0; j < 4; ++j) {
+        if (labelled) truth[4 * i + j] = cat.value(rows[i], targets[j]);
+        pred[4 * i + j] = mean[static_cast<std::int64_t>(4 * i + j)];
+      }
+    }
+    galnet::write_file_atomically(out / "bpt.csv", eval::bpt_csv(ids, truth, pred));
+#if defined(GALNET_WITH_CAIRO)
+    eval::plot_bpt(out / "bpt.png", truth, pred);
+#endif
+    if (labelled)
+      std::printf("BPT class (Kauffmann 2003, Kewley 2001) predicted right for %.1f %% of %zu galaxies; bpt.csv%s\n",
+                  100 * eval::bpt_agreement(truth, pred), rows.size(),
+#if defined(GALNET_WITH_CAIRO)
+                  " and bpt.png"
+#else
+                  ""
+#endif
+      );
   }
   template <class M>
   static auto& output_layer(M& model) { return model.fc(); }

@@ -2,4 +2,5 @@
 // cairo).
 #pragma once
 #include "galnet/eval/plot.hpp"
+#include "galnet/eval/plot_bpt.hpp"
 #include "galnet/eval/plot_lr_find.hpp"

@@ -1,6 +1,7 @@
 # End-to-end check of `sfnet --target bpt` on a tiny mock survey: four log10 line-flux outputs
-# on the galaxies with S/N > 3 in all four lines, through summary, train, evaluate, interpret.
-# -DPROGRAM=path/to/sfnet -DMOCK=path/to/mock_survey -DWORK=dir
+# on the galaxies with S/N > 3 in all four lines, through summary, train, evaluate, interpret;
+# the BPT outputs (bpt.csv: ratios that are the predicted fluxes' differences, and classes).
+# -DPROGRAM=path/to/sfnet -DMOCK=path/to/mock_survey -DCSV_CHECK=path/to/galnet_csv_check -DWORK=dir
 include(${CMAKE_CURRENT_LIST_DIR}/process.cmake)
 file(REMOVE_RECURSE ${WORK})
 must(${MOCK} --layout sfnet --n 40 --seed 11 --out ${WORK}/data)
@@ -48,7 +49,37 @@ if(NOT n EQUAL expected OR NOT header STREQUAL "objID,log_nii_6584_flux_true,log
   message(FATAL_ERROR "evaluate: ${n} lines (expected ${expected}), header '${header}'")
 endif()
 
+# bpt.csv beside the predictions: log [NII]/Ha and log [OIII]/Hb are the differences of the
+# predicted (and true) log fluxes, and each galaxy has its classes.
+file(STRINGS ${WORK}/eval/bpt.csv bpt)
+list(LENGTH bpt nbpt)
+list(GET bpt 0 bpt_header)
+if(NOT nbpt EQUAL expected OR NOT bpt_header STREQUAL "objID,n2ha_true,o3hb_true,class_true,n2ha_pred,o3hb_pred,class_pred"
+   OR NOT out MATCHES "BPT class \\(Kauffmann 2003, Kewley 2001\\) predicted right for [0-9.]+ % of ${n_bpt} galaxies")
+  message(FATAL_ERROR "evaluate --target bpt: bpt.csv has ${nbpt} lines (expected ${expected}), header '${bpt_header}':\n${out}")
+endif()
+foreach(side true pred)
+  must(${CSV_CHECK} diff ${WORK}/eval/bpt.csv n2ha_${side} ${WORK}/eval/predictions.csv log_nii_6584_flux_${side}
+       log_h_alpha_flux_${side} 1e-6)
+  must(${CSV_CHECK} diff ${WORK}/eval/bpt.csv o3hb_${side} ${WORK}/eval/predictions.csv log_oiii_5007_flux_${side}
+       log_h_beta_flux_${side} 1e-6)
+endforeach()
+foreach(row ${bpt})
+  if(NOT row MATCHES "^objID" AND NOT row MATCHES ",(star-forming|composite|AGN),[^,]*,[^,]*,(star-forming|composite|AGN)$")
+    message(FATAL_ERROR "every evaluated galaxy has a true and a predicted BPT class: ${row}")
+  endif()
+endforeach()
+if(NOT EXISTS ${WORK}/run/bpt.csv)
+  message(FATAL_ERROR "train --target bpt must write bpt.csv for the validation set")
+endif()
+
 must(${PROGRAM} predict --weights ${WORK}/run/model.safetensors --data ${WORK}/data --out ${WORK}/pred)
+file(STRINGS ${WORK}/pred/bpt.csv bpt)
+list(LENGTH bpt nbpt)
+list(GET bpt 1 first)
+if(NOT nbpt EQUAL 41 OR NOT first MATCHES "^[0-9]+,,,,[-0-9.e]+,[-0-9.e]+,(star-forming|composite|AGN)$")
+  message(FATAL_ERROR "predict --target bpt: bpt.csv for all 40 galaxies, without true ratios: ${nbpt} lines, '${first}'")
+endif()
 file(STRINGS ${WORK}/pred/predictions.csv pred)
 list(LENGTH pred n)
 if(NOT n EQUAL 41)

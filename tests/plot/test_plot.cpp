@@ -23,6 +23,7 @@
 #include "galnet/data/image.hpp"
 #include "galnet/eval/metrics.hpp"
 #include "galnet/eval/plot.hpp"
+#include "galnet/eval/plot_bpt.hpp"
 #include "../support.hpp"
 
 // fontconfig (under cairo's text) keeps process-wide caches that it never frees; under
@@ -312,4 +313,46 @@ TEST_CASE("plot_montage: one labelled row of cutouts per feature") {
   CHECK(e.find("row 1, cutout 0") != std::string::npos);
   CHECK(e.find(f.string()) != std::string::npos);
   CHECK(read_image(f).width == w);  // the earlier figure is still there, whole
+}
+
+TEST_CASE("plot_bpt: true and predicted ratios side by side, both demarcations, unlabelled rows") {
+  Scratch s;
+  // Galaxies along the star-forming sequence and an AGN branch, predictions slightly off.
+  std::vector<double> truth, pred;
+  std::mt19937 rng(5);
+  std::normal_distribution<double> nrm(0.0, 1.0);
+  for (int i = 0; i < 300; ++i) {
+    const double x = i % 3 == 0 ? -0.4 + 0.6 * i / 300.0 : -1.4 + 1.2 * i / 300.0;
+    const double y = i % 3 == 0 ? 0.5 + 0.8 * (x + 0.4) : ev::kauffmann03(x) - 0.25;
+    const double ha = 1.5 + 0.1 * nrm(rng), hb = ha - 0.46;
+    for (double dx : {0.0, 0.05 * nrm(rng)}) {
+      auto& out = dx == 0.0 ? truth : pred;
+      out.insert(out.end(), {x + dx + ha, ha, y + hb + 0.05 * nrm(rng) * (dx != 0.0), hb});
+    }
+  }
+  const fs::path f = s.dir / "bpt.png";
+  ev::plot_bpt(f, truth, pred);
+  keep_sample(f);
+  const Image img = read_image(f);
+  CHECK(img.width == ev::kBptWidth);
+  CHECK(img.height == ev::kBptHeight);
+  // Grey points (true) in the left half, blue (predicted) only in the right, red (Kewley) in both.
+  int blue_left = 0, blue_right = 0, red_left = 0, red_right = 0;
+  for (int y = 0; y < img.height; ++y)
+    for (int x = 0; x < img.width; ++x) {
+      const int r = img.at(y, x, 0), g = img.at(y, x, 1), b = img.at(y, x, 2);
+      const bool red = r > 180 && g < 90 && b < 90;
+      (x < img.width / 2 ? blue_left : blue_right) += blue(img, y, x) ? 1 : 0;
+      (x < img.width / 2 ? red_left : red_right) += red ? 1 : 0;
+    }
+  CHECK(blue_left == 0);
+  CHECK(blue_right > 500);
+  CHECK(red_left > 100);
+  CHECK(red_right > 100);
+  // Unlabelled rows (truth all NaN): the right panel alone has points.
+  std::vector<double> none(truth.size(), std::numeric_limits<double>::quiet_NaN());
+  ev::plot_bpt(s.dir / "bpt_unlabelled.png", none, pred);
+  CHECK(pixel_variance(read_image(s.dir / "bpt_unlabelled.png")) > 100);
+  CHECK(galnet::test::error_of([&] { ev::plot_bpt(s.dir / "x.png", pred, none); }).find("no row with finite predicted") !=
+        std::string::npos);
 }

@@ -4,6 +4,7 @@
 //   csv_check close A.csv COL_A B.csv COL_B REL [F]   every row: |F·a − b| ≤ REL · max(|F·a|, |b|),
 //                                                     or both empty (NaN)
 //   csv_check mean FILE.csv COL REL COL1 COL2 …   every row: COL is the mean of COL1… within REL
+//   csv_check diff A.csv COL B.csv COL1 COL2 TOL     every row: |a − (b1 − b2)| ≤ TOL, or all empty
 //   csv_check pearson A.csv COL_A B.csv COL_B R REL   Pearson r of the two columns over the ids
 //                                                     of A with both values finite is R within REL
 //                                                     (two passes: mean first, then the sums)
@@ -66,6 +67,26 @@ int mean(const Catalog& c, const std::string& col, double rel, const std::vector
   std::printf("csv_check: %s is the mean of %zu columns on all %zu rows, within %g\n", col.c_str(), of.size(), c.size(), rel);
   return 0;
 }
+int diff(const Catalog& a, const std::string& ca, const Catalog& b, const std::string& c1, const std::string& c2,
+         double tol) {
+  const auto &x = a.numeric(ca), &y1 = b.numeric(c1), &y2 = b.numeric(c2);
+  for (std::size_t r = 0; r < a.size(); ++r) {
+    const auto j = b.index_of(a.id(r));
+    if (!j) {
+      std::fprintf(stderr, "csv_check: %s is in the first file only\n", a.id(r).c_str());
+      return 1;
+    }
+    const double want = y1[*j] - y2[*j];
+    if (!(std::abs(x[r] - want) <= tol) && !(std::isnan(x[r]) && std::isnan(want))) {
+      std::fprintf(stderr, "csv_check: %s: %s = %.9g, %s - %s = %.9g, not within %g\n", a.id(r).c_str(), ca.c_str(),
+                   x[r], c1.c_str(), c2.c_str(), want, tol);
+      return 1;
+    }
+  }
+  std::printf("csv_check: %zu rows of %s are %s - %s within %g\n", a.size(), ca.c_str(), c1.c_str(), c2.c_str(), tol);
+  return 0;
+}
+
 int pearson(const Catalog& a, const std::string& ca, const Catalog& b, const std::string& cb, double r, double rel) {
   const auto &x = a.numeric(ca), &y = b.numeric(cb);
   std::vector<double> xs, ys;
@@ -99,6 +120,7 @@ int main(int argc, char** argv) {
   try {
     if ((a.size() == 6 || a.size() == 7) && a[0] == "close")
       return close(read(a[1]), a[2], read(a[3]), a[4], std::stod(a[5]), a.size() == 7 ? std::stod(a[6]) : 1.0);
+    if (a.size() == 7 && a[0] == "diff") return diff(read(a[1]), a[2], read(a[3]), a[4], a[5], std::stod(a[6]));
     if (a.size() == 7 && a[0] == "pearson")
       return pearson(read(a[1]), a[2], read(a[3]), a[4], std::stod(a[5]), std::stod(a[6]));
     if (a.size() >= 5 && a[0] == "mean")
@@ -108,6 +130,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::fprintf(stderr, "usage: csv_check close A.csv COL_A B.csv COL_B REL [FACTOR] | mean FILE.csv COL REL COL1 COL2 ... | "
-                       "pearson A.csv COL_A B.csv COL_B R REL\n");
+                       "diff A.csv COL B.csv COL1 COL2 TOL | pearson A.csv COL_A B.csv COL_B R REL\n");
   return 2;
 }

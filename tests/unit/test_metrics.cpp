@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "galnet/data/catalog.hpp"
+#include "galnet/eval/bpt.hpp"
 #include "galnet/eval/metrics.hpp"
 #include "../support.hpp"
 
@@ -234,4 +235,33 @@ TEST_CASE("binned_stats matches scipy.stats.binned_statistic") {
   CHECK(b4[1].count == 2);
   CHECK(galnet::test::error_of([&] { (void)galnet::eval::binned_stats(x2, y2, 0); }).find("nbins") !=
         std::string::npos);
+}
+
+TEST_CASE("BPT: the demarcations, classes, ratios, bpt.csv and the class agreement") {
+  namespace ev = galnet::eval;
+  using C = ev::BptClass;
+  CHECK(ev::kauffmann03(-1.0) == doctest::Approx(0.61 / -1.05 + 1.3));
+  CHECK(ev::kewley01(0.0) == doctest::Approx(0.61 / -0.47 + 1.19));
+  CHECK(ev::bpt_class(-1.0, 0.0) == C::star_forming);  // below Kauffmann's 0.719
+  CHECK(ev::bpt_class(-0.2, 0.0) == C::composite);     // between -1.14 and 0.280
+  CHECK(ev::bpt_class(-0.2, 0.5) == C::agn);           // above Kewley's 0.280
+  CHECK(ev::bpt_class(0.1, -1.5) == C::composite);     // right of Kauffmann's asymptote, below Kewley's -0.459
+  CHECK(ev::bpt_class(0.2, -0.5) == C::agn);           // above Kewley's -1.069
+  CHECK(ev::bpt_class(0.6, -2.0) == C::agn);           // right of Kewley's asymptote
+  CHECK(ev::bpt_class(kNan, 0.0) == C::unknown);
+  // Log fluxes (N2, H-alpha, O3, H-beta) of two galaxies: ratios N2 - Ha and O3 - Hb.
+  const std::vector<double> truth = {0.5, 1.5, 1.0, 1.0, 2.0, 2.2, 3.0, 2.5};
+  const std::vector<double> pred = {0.4, 1.5, 1.0, 1.0, 2.0, 2.2, 2.0, 2.5};
+  const auto r = ev::bpt_ratios(truth);
+  CHECK(r.x == std::vector<double>{-1.0, -0.20000000000000018});
+  CHECK(r.y == std::vector<double>{0.0, 0.5});
+  const std::vector<std::string> ids = {"g1", "g2"};
+  CHECK(ev::bpt_csv(ids, truth, pred) ==
+        "objID,n2ha_true,o3hb_true,class_true,n2ha_pred,o3hb_pred,class_pred\n"
+        "g1,-1,0,star-forming,-1.1,0,star-forming\n"
+        "g2,-0.20000000000000018,0.5,AGN,-0.20000000000000018,-0.5,composite\n");
+  CHECK(ev::bpt_agreement(truth, pred) == 0.5);
+  const std::vector<double> unlabelled(8, kNan);
+  CHECK(ev::bpt_csv(ids, unlabelled, pred).find("g1,,,,-1.1,0,star-forming") != std::string::npos);
+  CHECK(std::isnan(ev::bpt_agreement(unlabelled, pred)));
 }

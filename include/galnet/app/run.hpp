@@ -39,6 +39,16 @@ inline std::string ranks_note(const Args& a) {
 template <class Recipe, int N>
 void run_on_cuda(const PaperDefaults& P, Args& a, const std::optional<data::Normalization>& norm);
 
+/// write_results, then the recipe's own outputs beside them where it has any (SFNet: the BPT
+/// diagram for --target bpt).
+template <class Recipe>
+void write_results(const fs::path& out, const data::Catalog& cat, const std::vector<std::size_t>& rows,
+                   const std::vector<std::string>& targets, const Tensor<float>& views, bool labelled) {
+  eval::write_results(out, cat, rows, targets, views, labelled);
+  if constexpr (requires { Recipe::write_results(out, cat, rows, targets, views, labelled); })
+    Recipe::write_results(out, cat, rows, targets, views, labelled);
+}
+
 /// One subcommand with the network for N targets on device D.
 template <class Recipe, class D, int N>
 void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normalization>& norm) {
@@ -63,7 +73,7 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
     std::iota(rows.begin(), rows.end(), std::size_t{0});
     const auto views = predict_views(*model, src, rows, a, N);
     if (!a.comm->root()) return;
-    eval::write_results(a.out, cat, rows, a.targets, views, labelled);
+    write_results<Recipe>(a.out, cat, rows, a.targets, views, labelled);
     std::printf("%s %s: %zu galaxies at %lld px%s; outputs in %s\n", P.name.c_str(), a.command.c_str(), rows.size(),
                 static_cast<long long>(src.sample_shape()[1]), ranks_note(a).c_str(), a.out.string().c_str());
     return;
@@ -135,12 +145,12 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
   io::save_model(a.out / "model.safetensors", *model, so.normalization, run_metadata(P, a));
   train::write_history(a.out, history);
   std::printf("validation set (%zu galaxies):\n", split.valid.size());
-  eval::write_results(a.out, cat, split.valid, a.targets, views, true);
+  write_results<Recipe>(a.out, cat, split.valid, a.targets, views, true);
   eval::remove_results(a.out / "test");  // an earlier run's (--overwrite), whether or not this one has a test set
   if (!split.test.empty()) {
     std::printf("test set (%zu galaxies):\n", split.test.size());
     fs::create_directories(a.out / "test");
-    eval::write_results(a.out / "test", cat, split.test, a.targets, test_views, true);
+    write_results<Recipe>(a.out / "test", cat, split.test, a.targets, test_views, true);
   }
   if (const auto* best = train::best_record(history))
     std::printf("%s train: lowest validation loss %.6g at epoch %d (model_best.safetensors)\n", P.name.c_str(),

@@ -12,7 +12,7 @@
 //     before writing any, each atomically: predictions.csv (the views' mean, and each view with
 //     more than one) and, for labelled rows, metrics.json and (with cairo) pred_vs_true.png; the
 //     metrics are printed. A failure leaves earlier outputs as they were.
-//   - remove_results(dir): removes what write_results writes there (nothing else), then the
+//   - remove_results(dir): removes what write_results (and SFNet's BPT outputs) write there, then the
 //     folder if that leaves it empty.
 #pragma once
 #include <algorithm>
@@ -155,7 +155,8 @@ inline void write_results(const std::filesystem::path& out, const data::Catalog&
                 name.c_str(), static_cast<long long>(r.n), r.rmse, r.nmad, r.bias, r.pearson, r.spearman, r.outlier_frac);
 }
 
-/// Removes write_results' files from `dir` (predictions.csv, metrics.json, pred_vs_true*.png),
+/// Removes write_results' files from `dir` (predictions.csv, metrics.json, pred_vs_true*.png, and
+/// a recipe's bpt.csv and bpt.png),
 /// and `dir` itself if nothing else is left in it.
 inline void remove_results(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
@@ -164,7 +165,7 @@ inline void remove_results(const std::filesystem::path& dir) {
   std::vector<fs::path> ours;
   for (const auto& f : fs::directory_iterator(dir)) {
     const std::string name = f.path().filename().string();
-    if (name == "predictions.csv" || name == "metrics.json" ||
+    if (name == "predictions.csv" || name == "metrics.json" || name == "bpt.csv" || name == "bpt.png" ||
         (name.starts_with("pred_vs_true") && name.ends_with(".png")))
       ours.push_back(f.path());
   }
