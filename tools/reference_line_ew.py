@@ -153,6 +153,21 @@ def fmt(v, spec):
     return "nan" if not math.isfinite(v) else format(v, spec)
 
 
+def training_table(ids, f, z, obs, ivar, spec):
+    """A `line_ew train` table: id, flux_0..flux_11, z (7 digits), then LINE_ew and LINE_ew_ivar
+    for every line in format `spec` ("nan" where not finite)."""
+    cols = ["id"] + [f"flux_{j}" for j in range(12)] + ["z"]
+    for line in LINES:
+        cols += [f"{line}_ew", f"{line}_ew_ivar"]
+    lines = [",".join(cols)]
+    for i, name in enumerate(ids):
+        cells = [name] + [fmt(v, ".7g") for v in f[i]] + [fmt(z[i], ".7g")]
+        for k in range(10):
+            cells += [fmt(obs[i, k], spec), fmt(ivar[i, k], spec)]
+        lines.append(",".join(cells))
+    return "\n".join(lines) + "\n"
+
+
 def read_back(text):
     """Parses a written table back (the reference uses exactly the values in the file)."""
     rows = [r.split(",") for r in text.strip().split("\n")]
@@ -224,16 +239,8 @@ def main():
     obs[missing] = math.nan
     for i in (5, 77, 150):                         # invalid inputs: skipped by `line_ew train`
         f[i, (i % 12)] = -abs(f[i, (i % 12)])
-    cols = ["id"] + [f"flux_{j}" for j in range(12)] + ["z"]
-    for line in LINES:
-        cols += [f"{line}_ew", f"{line}_ew_ivar"]
-    lines = [",".join(cols)]
-    for i in range(n):
-        cells = [f"train-{i:03d}"] + [fmt(v, ".7g") for v in f[i]] + [fmt(z[i], ".7g")]
-        for k in range(10):
-            cells += [fmt(obs[i, k], ".6g"), fmt(ivar[i, k], ".6g")]
-        lines.append(",".join(cells))
-    (root / "tests/fixtures/line_ew_train_small.csv").write_text("\n".join(lines) + "\n")
+    ids = [f"train-{i:03d}" for i in range(n)]
+    (root / "tests/fixtures/line_ew_train_small.csv").write_text(training_table(ids, f, z, obs, ivar, ".6g"))
     print(f"training table: {n} rows, {missing.sum()} missing measurements")
 
     # ---- the learning table: noise of known sd in arcsinh(EW), equal weights ----
@@ -243,13 +250,8 @@ def main():
     y = np.arcsinh(predict(with_l, f, z, True)) + rng.normal(0.0, LEARN_NOISE, (n, 10))
     obs = np.sinh(y)
     ivar = 1.0 / (LEARN_NOISE ** 2 * (1.0 + obs ** 2))  # w = ivar (1 + EW^2) = 1 / LEARN_NOISE^2
-    lines = [",".join(cols)]
-    for i in range(n):
-        cells = [f"learn-{i:04d}"] + [format(v, ".7g") for v in f[i]] + [format(z[i], ".7g")]
-        for k in range(10):
-            cells += [format(obs[i, k], ".7g"), format(ivar[i, k], ".7g")]
-        lines.append(",".join(cells))
-    (root / "tests/fixtures/line_ew_learn.csv").write_text("\n".join(lines) + "\n")
+    ids = [f"learn-{i:04d}" for i in range(n)]
+    (root / "tests/fixtures/line_ew_learn.csv").write_text(training_table(ids, f, z, obs, ivar, ".7g"))
     print(f"learning table: {n} rows, noise sd {LEARN_NOISE} in arcsinh(EW): floor {LEARN_NOISE ** 2:g}")
 
 
