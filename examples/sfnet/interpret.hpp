@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cmath>
 #include <queue>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +30,7 @@ int interpret(Model& model, data::CatalogImageSource& src, const Args& a, int to
   std::vector<double> sum(F, 0);
   std::vector<std::size_t> rows;                           // catalog row of each galaxy, in order
   std::vector<std::vector<std::pair<int, float>>> fired;   // each galaxy's non-zero features
+  std::vector<std::vector<std::pair<std::size_t, float>>> members(F);  // each feature's galaxies
   using Entry = std::pair<float, std::size_t>;  // activation, row: a min-heap keeps the top N
   std::vector<std::priority_queue<Entry, std::vector<Entry>, std::greater<>>> best(F);
   model.eval();
@@ -49,6 +49,7 @@ int interpret(Model& model, data::CatalogImageSource& src, const Args& a, int to
         const float x = z[i * F + f];
         if (x <= 0) continue;
         fired.back().emplace_back(f, x);
+        members[f].emplace_back(rows.size() - 1, x);
         ++active[f];
         sum[f] += x;
         best[f].emplace(x, row);
@@ -63,18 +64,18 @@ int interpret(Model& model, data::CatalogImageSource& src, const Args& a, int to
   std::sort(order.begin(), order.end(), [&](int x, int y) { return active[x] != active[y] ? active[x] > active[y] : x < y; });
   std::vector<int> column_of(F, -1);  // feature -> its column in activations.csv
   for (std::size_t c = 0; c < order.size(); ++c) column_of[order[c]] = static_cast<int>(c);
-  std::vector<double> x(order.size() * n, 0.0);  // [feature column][galaxy]: the activations, dense
-  for (std::size_t g = 0; g < n; ++g)
-    for (const auto& [f, v] : fired[g]) x[static_cast<std::size_t>(column_of[f]) * n + g] = v;
 
   char buf[64];
   std::string acts = "objID";
   for (int f : order) acts += ",feature_" + std::to_string(f);
   acts += "\n";
+  std::vector<double> row_values(order.size());
   for (std::size_t g = 0; g < n; ++g) {
+    std::fill(row_values.begin(), row_values.end(), 0.0);
+    for (const auto& [f, v] : fired[g]) row_values[static_cast<std::size_t>(column_of[f])] = v;
     acts += data::csv_field(cat.id(rows[g]));
-    for (std::size_t c = 0; c < order.size(); ++c) {
-      std::snprintf(buf, sizeof buf, ",%.9g", x[c * n + g]);
+    for (const double v : row_values) {
+      std::snprintf(buf, sizeof buf, ",%.9g", v);
       acts += buf;
     }
     acts += "\n";
@@ -85,18 +86,21 @@ int interpret(Model& model, data::CatalogImageSource& src, const Args& a, int to
   csv += "\n";
   std::vector<std::vector<double>> values;  // each column's value per galaxy (NaN: left out of its r)
   for (const auto& c : columns) {
+    const auto& column = cat.numeric(c);
     values.emplace_back(n);
-    for (std::size_t g = 0; g < n; ++g) values.back()[g] = cat.value(rows[g], c);
+    for (std::size_t g = 0; g < n; ++g) values.back()[g] = column[rows[g]];
   }
+  std::vector<double> x(n);  // one feature's activation per galaxy (0 where it does not fire)
   const auto& w = model.fc().weight().value;  // [outputs, F]
   for (std::size_t c = 0; c < order.size(); ++c) {
     const int f = order[c];
     csv += std::to_string(f) + "," + std::to_string(active[f]);
     std::snprintf(buf, sizeof buf, ",%.6g", sum[f] / static_cast<double>(active[f]));
     csv += buf;
-    const std::span<const double> xf(&x[c * n], n);
+    std::fill(x.begin(), x.end(), 0.0);
+    for (const auto& [g, v] : members[f]) x[g] = v;
     for (const auto& v : values) {  // Pearson r over the galaxies whose value is finite
-      std::snprintf(buf, sizeof buf, ",%.6g", eval::regression_metrics(v, xf).pearson);
+      std::snprintf(buf, sizeof buf, ",%.6g", eval::regression_metrics(v, x).pearson);
       csv += buf;
     }
     for (std::size_t t = 0; t < a.targets.size(); ++t) {

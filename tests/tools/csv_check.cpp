@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,21 +31,33 @@ Catalog read(const std::string& path) {  // the first column names the rows
   return Catalog::read_csv(path, {.id_column = first});
 }
 
+/// For each row of a, its row in b (matched by id); empty, after saying which id, if one is missing.
+std::optional<std::vector<std::size_t>> match_rows(const Catalog& a, const Catalog& b) {
+  std::vector<std::size_t> rows;
+  for (std::size_t r = 0; r < a.size(); ++r) {
+    const auto j = b.index_of(a.id(r));
+    if (!j) {
+      std::fprintf(stderr, "csv_check: %s is in the first file only\n", a.id(r).c_str());
+      return std::nullopt;
+    }
+    rows.push_back(*j);
+  }
+  return rows;
+}
+
 int close(const Catalog& a, const std::string& ca, const Catalog& b, const std::string& cb, double rel, double f) {
   if (a.size() != b.size()) {
     std::fprintf(stderr, "csv_check: %zu rows against %zu\n", a.size(), b.size());
     return 1;
   }
   const auto &x = a.numeric(ca), &y = b.numeric(cb);
+  const auto rows = match_rows(a, b);
+  if (!rows) return 1;
   for (std::size_t r = 0; r < a.size(); ++r) {
-    const auto j = b.index_of(a.id(r));
-    if (!j) {
-      std::fprintf(stderr, "csv_check: %s is in the first file only\n", a.id(r).c_str());
-      return 1;
-    }
-    if (!within(f * x[r], y[*j], rel) && !(std::isnan(x[r]) && std::isnan(y[*j]))) {
+    const std::size_t j = (*rows)[r];
+    if (!within(f * x[r], y[j], rel) && !(std::isnan(x[r]) && std::isnan(y[j]))) {
       std::fprintf(stderr, "csv_check: %s: %g x %s = %.9g, %s = %.9g, not within %g relative\n", a.id(r).c_str(), f,
-                   ca.c_str(), f * x[r], cb.c_str(), y[*j], rel);
+                   ca.c_str(), f * x[r], cb.c_str(), y[j], rel);
       return 1;
     }
   }
@@ -70,13 +83,11 @@ int mean(const Catalog& c, const std::string& col, double rel, const std::vector
 int diff(const Catalog& a, const std::string& ca, const Catalog& b, const std::string& c1, const std::string& c2,
          double tol) {
   const auto &x = a.numeric(ca), &y1 = b.numeric(c1), &y2 = b.numeric(c2);
+  const auto rows = match_rows(a, b);
+  if (!rows) return 1;
   for (std::size_t r = 0; r < a.size(); ++r) {
-    const auto j = b.index_of(a.id(r));
-    if (!j) {
-      std::fprintf(stderr, "csv_check: %s is in the first file only\n", a.id(r).c_str());
-      return 1;
-    }
-    const double want = y1[*j] - y2[*j];
+    const std::size_t j = (*rows)[r];
+    const double want = y1[j] - y2[j];
     if (!(std::abs(x[r] - want) <= tol) && !(std::isnan(x[r]) && std::isnan(want))) {
       std::fprintf(stderr, "csv_check: %s: %s = %.9g, %s - %s = %.9g, not within %g\n", a.id(r).c_str(), ca.c_str(),
                    x[r], c1.c_str(), c2.c_str(), want, tol);
@@ -89,15 +100,11 @@ int diff(const Catalog& a, const std::string& ca, const Catalog& b, const std::s
 
 int pearson(const Catalog& a, const std::string& ca, const Catalog& b, const std::string& cb, double r, double rel) {
   const auto &x = a.numeric(ca), &y = b.numeric(cb);
+  const auto rows = match_rows(a, b);
+  if (!rows) return 1;
   std::vector<double> xs, ys;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto j = b.index_of(a.id(i));
-    if (!j) {
-      std::fprintf(stderr, "csv_check: %s is in the first file only\n", a.id(i).c_str());
-      return 1;
-    }
-    if (std::isfinite(x[i]) && std::isfinite(y[*j])) xs.push_back(x[i]), ys.push_back(y[*j]);
-  }
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (const std::size_t j = (*rows)[i]; std::isfinite(x[i]) && std::isfinite(y[j])) xs.push_back(x[i]), ys.push_back(y[j]);
   double mx = 0, my = 0;
   for (std::size_t i = 0; i < xs.size(); ++i) mx += xs[i], my += ys[i];
   mx /= static_cast<double>(xs.size()), my /= static_cast<double>(xs.size());
