@@ -146,8 +146,9 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
   train::write_history(a.out, history);
   std::printf("validation set (%zu galaxies):\n", split.valid.size());
   write_results<Recipe>(a.out, cat, split.valid, a.targets, views, true);
-  eval::remove_results(a.out / "test");  // an earlier run's (--overwrite), whether or not this one has a test set
-  if (!split.test.empty()) {
+  if (split.test.empty()) {
+    eval::remove_results(a.out / "test");  // an earlier run's (--overwrite), which had a test set
+  } else {
     std::printf("test set (%zu galaxies):\n", split.test.size());
     fs::create_directories(a.out / "test");
     write_results<Recipe>(a.out / "test", cat, split.test, a.targets, test_views, true);

@@ -156,8 +156,7 @@ inline void write_results(const std::filesystem::path& out, const data::Catalog&
 }
 
 /// Removes write_results' files from `dir` (predictions.csv, metrics.json, pred_vs_true*.png, and
-/// a recipe's bpt.csv and bpt.png),
-/// and `dir` itself if nothing else is left in it.
+/// SFNet's bpt.csv and bpt.png), and `dir` itself if nothing else is left in it.
 inline void remove_results(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
