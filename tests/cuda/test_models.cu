@@ -195,7 +195,7 @@ std::vector<double> wu_boada_mode_differences(std::initializer_list<cuda::MathMo
 }
 }  // namespace
 
-TEST_CASE("cuda: the TF32 fast mode stays within its documented tolerance; exact mode comes back") {
+TEST_CASE("cuda: the TF32 fast mode stays within its documented tolerance, exact mode comes back") {
   GALNET_REQUIRE_GPU();
   const auto d = wu_boada_mode_differences({cuda::MathMode::tf32, cuda::MathMode::exact});
   const double tf32 = d[0], exact = d[1];

@@ -132,7 +132,7 @@ double optimizer_parity(Make make, double clip = 0) {
 }
 }  // namespace
 
-TEST_CASE("cuda: SGD, Adam, AdamW, RAdam and ranger step as on the CPU; clipping agrees") {
+TEST_CASE("cuda: SGD, Adam, AdamW, RAdam and ranger step as on the CPU, clipping agrees") {
   GALNET_REQUIRE_GPU();
   const double sgd = optimizer_parity([]<class D>(std::vector<nn::Parameter<float, D>*> ps) {
     return optim::SGD<float, D>(ps, {.lr = 0.1, .momentum = 0.9, .nesterov = true, .weight_decay = 1e-4});

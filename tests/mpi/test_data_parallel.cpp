@@ -131,7 +131,7 @@ TEST_CASE("shards partition the rows in rank order, differing by at most one") {
     }
 }
 
-TEST_CASE("allreduce_sum adds every rank's values; MPI errors become galnet::Error") {
+TEST_CASE("allreduce_sum adds every rank's values, MPI errors become galnet::Error") {
   dist::World world;
   std::vector<std::int64_t> v{1, static_cast<std::int64_t>(world.rank())};
   world.allreduce_sum(v.data(), 2);

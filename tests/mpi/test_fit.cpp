@@ -124,7 +124,7 @@ TEST_CASE("fit: with sync_batchnorm, batch norm over N ranks x B normalises as o
   if (world.size() > 1) CHECK(relative_difference(own, one) > 1e-4);  // per-rank statistics differ
 }
 
-TEST_CASE("fit: rank 0 writes the checkpoint; every rank resumes from it and ends as if uninterrupted") {
+TEST_CASE("fit: rank 0 writes the checkpoint, every rank resumes from it and ends as if uninterrupted") {
   dist::World world;
   const auto dir = std::filesystem::temp_directory_path() / "galnet_mpi_fit";
   const auto ckpt = dir / "checkpoint.safetensors";

@@ -69,7 +69,7 @@ TEST_CASE("dihedral: composition and inverses") {
   CHECK_THROWS_AS(dihedral(r.data(), y.data(), 1, 3, 5, 8), galnet::Error);
 }
 
-TEST_CASE("affine: quarter and half turns equal the dihedral views; identity is a copy") {
+TEST_CASE("affine: quarter and half turns equal the dihedral views, identity is a copy") {
   for (int n : {6, 7}) {
     const Img x = pattern(3, n, n);
     Img y(x.size());

@@ -74,7 +74,7 @@ TEST_CASE("batch norm with a residual-add and ReLU tail equals the layered passe
     }
 }
 
-TEST_CASE("batch norm's tail rejects a residual of another shape; residual_gradient needs the ReLU") {
+TEST_CASE("batch norm's tail rejects a residual of another shape, residual_gradient needs the ReLU") {
   nn::BatchNormLayer<float, Cpu, 3, true> bn;
   const Tensor<float> x(Shape{2, 3, 4, 4}, 1.f), r(Shape{2, 3, 4, 5}, 1.f);
   CHECK_THROWS_WITH_AS(bn.forward(x, &r, true), doctest::Contains("residual"), Error);

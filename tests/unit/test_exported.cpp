@@ -198,7 +198,7 @@ TEST_CASE("load_exported: key problems and half a test vector are refused") {
   CHECK_FALSE(rep.tested);
 }
 
-TEST_CASE("save_model stores the normalisation beside the weights; load_exported reads both back") {
+TEST_CASE("save_model stores the normalisation beside the weights, load_exported reads both back") {
   const auto path = std::filesystem::temp_directory_path() / "galnet_save_model.safetensors";
   galnet::models::SFNet<float, galnet::Cpu, 1, 8> trained(3), fresh(3);
   const auto norm = galnet::data::Normalization{{0.1f, 0.2f, 0.3f}, {0.5f, 0.6f, 0.7f}};

@@ -124,7 +124,7 @@ TEST_CASE("gemm inside a parallel region (a product per thread) equals the seria
   for (int s = 0; s < 4; ++s) CHECK(parallel[s] == serial[s]);
 }
 
-TEST_CASE("gemm with k = 0 scales C by beta; empty products leave C alone") {
+TEST_CASE("gemm with k = 0 scales C by beta, empty products leave C alone") {
   // C is 2 × 2 in rows of 20 (a buffer of vector width: GCC 12 warns falsely about Eigen's
   // packet loop on a 4-float array).
   std::vector<float> c(40, 9.f);

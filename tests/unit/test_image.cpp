@@ -358,7 +358,7 @@ TEST_CASE("resize: 5x5 -> 8x8 matches torch interpolate (align_corners=False)") 
        7.4375f, 4.5f,    2.8125f, 1.125f,  3.4375f, 4.0625f, 2.375f,  4.6875f, 7});
 }
 
-TEST_CASE("resize: same size is a copy; channels are independent; bad sizes throw") {
+TEST_CASE("resize: same size is a copy, channels are independent, bad sizes throw") {
   const std::vector<float> x = ramp(6, 7);
   std::vector<float> two(2 * 42);
   for (int i = 0; i < 42; ++i) two[i] = x[i], two[42 + i] = 3 * x[i] + 1;

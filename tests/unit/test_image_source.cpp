@@ -34,7 +34,7 @@ fs::path make_survey(const std::string& name, int n, const std::string& extra_ro
 }
 }  // namespace
 
-TEST_CASE("CatalogImageSource: crop, targets, normalisation; augmentation only while training") {
+TEST_CASE("CatalogImageSource: crop, targets, normalisation, augmentation only while training") {
   const auto dir = make_survey("ok", 6);
   const auto cat = data::Catalog::read_csv(dir / "train.csv");
   data::CatalogImageSource src(cat, {.images = dir / "images", .extension = ".png",

@@ -178,7 +178,7 @@ TEST_CASE("a steady-state fused forward allocates nothing") {
   CHECK(allocation_count() == before);
 }
 #else
-TEST_CASE("the fused line-EW path needs AVX-512 or AVX2 + FMA; this build uses the layered path") {
+TEST_CASE("the fused line-EW path needs AVX-512 or AVX2 + FMA, this build uses the layered path") {
   CHECK_FALSE(ops::kSeluMlpFused);
 }
 #endif
