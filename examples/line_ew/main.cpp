@@ -8,6 +8,9 @@
 //   line_ew evaluate --input TABLE.csv --out DIR [the options of predict]
 //   line_ew summary [--no-luminosity]
 //
+// Every --input is a CSV file ('#' comment lines allowed) or a FITS table (CasJobs, astropy);
+// ids stay exact either way. A --output named .fits is written as a FITS binary table.
+//
 // predict: columns id, flux_0 … flux_11 (mean f_λ in the 12 rest-frame bins of 300 Å from
 // 3400 Å, 1e-17 erg/s/cm²/Å) and z. Writes id, OII_DOUBLET, HGAMMA, HBETA, OIII_4959,
 // OIII_5007, NII_6548, HALPHA, NII_6584, SII_6716, SII_6731 (EW in Å) and flag. A row with a
@@ -47,6 +50,7 @@
 #include <galnet/data/catalog.hpp>
 #include <galnet/data/loader.hpp>
 #include <galnet/data/split.hpp>
+#include <galnet/data/table_io.hpp>
 #include <galnet/data/table_source.hpp>
 #include <galnet/dist/communicator.hpp>
 #include <galnet/core/atomic_file.hpp>
@@ -125,7 +129,7 @@ std::optional<Predicted> run_model(const PredictOptions& o, const dist::Communic
   GALNET_CHECK(!(o.no_luminosity && model.with_luminosity()), who, ": --no-luminosity was given but '",
                weights.string(), "' is a model with luminosity (12 inputs)");
   Predicted r{.weights = weights, .with_luminosity = model.with_luminosity(),
-              .cat = data::Catalog::read_csv(o.input, {.id_column = "id"})};
+              .cat = data::read_table(o.input, {.id_column = "id"})};
   r.in = models::read_line_ew_inputs(r.cat, who);
   const std::size_t n = r.cat.size();
   r.ew.assign(n * kLines, 0.0);
@@ -169,10 +173,11 @@ std::string row_counts(std::size_t n, std::size_t flagged, const PredictOptions&
 }
 
 int predict(const PredictOptions& o, const dist::Communicator& comm) {
+  data::check_table_path("line_ew predict --output", o.output);
   const auto r = run_model(o, comm, "line_ew predict");
   if (!r) return 0;
   std::size_t flagged = 0;
-  galnet::write_file_atomically(o.output, models::line_ew_csv(r->cat, r->in, r->ew, r->status, &flagged));
+  data::write_table(o.output, models::line_ew_csv(r->cat, r->in, r->ew, r->status, &flagged), {.id_column = "id"});
   std::printf("line_ew predict: %s (EWs left empty, reason in 'flag'); %s model %s -> %s\n",
               row_counts(r->cat.size(), flagged, o, comm).c_str(),
               r->with_luminosity ? "with-luminosity" : "without-luminosity", r->weights.string().c_str(),
@@ -232,7 +237,7 @@ struct TrainOptions {
 template <bool WithL>
 int train(const TrainOptions& o) {
   constexpr int In = WithL ? 12 : 11;
-  const auto cat = data::Catalog::read_csv(o.input, {.id_column = "id"});
+  const auto cat = data::read_table(o.input, {.id_column = "id"});
   std::vector<std::string> cols;
   for (const auto l : models::line_ew_lines) cols.insert(cols.end(), {std::string(l) + "_ew", std::string(l) + "_ew_ivar"});
   cat.require_columns(cols, "line_ew train");
@@ -399,8 +404,10 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"cpu", "cuda"}));
   };
   auto* p = app.add_subcommand("predict", "EWs of every row of a flux table");
-  p->add_option("--input", po.input, "CSV with columns id, flux_0 … flux_11 (1e-17 erg/s/cm²/Å), z")->required();
-  p->add_option("--output", po.output, "CSV to write: id, the ten EWs (Å), flag")->required();
+  p->add_option("--input", po.input, "CSV or FITS table with columns id, flux_0 … flux_11 (1e-17 erg/s/cm²/Å), z")
+      ->required();
+  p->add_option("--output", po.output, "table to write: id, the ten EWs (Å), flag; CSV, or a FITS binary table for a "
+                ".fits name")->required();
   model_options(p);
   auto* ev = app.add_subcommand("evaluate", "the predictions against measured EWs: per-line metrics, predictions, "
                                             "pred-vs-true panels");

@@ -5,9 +5,11 @@
 // Every catalog carries the same columns (objID, ra, dec, z, oh_p50, lgm_tot_p50, sfr_tot_p50,
 // the four line fluxes and errors, bptclass, lambda_re and the true structure). The physics is
 // in galnet/data/mock_survey.hpp; docs/mock_survey.md explains it and the floor it sets.
-// Usage: mock_survey --layout sfnet|wu_boada|spin --n N --seed S --out DIR [--format jpg|png]
+// Usage: mock_survey --layout sfnet|wu_boada|spin --n N --seed S --out DIR [--format jpg|png|fits]
 //                    [--threads T] [--overwrite]
-// --format png writes lossless {objID}.png cutouts of the same rendered galaxies.
+// --format png writes lossless {objID}.png cutouts of the same rendered galaxies; --format fits
+// (where built with CFITSIO) their g, r, i fluxes as float32 cubes {objID}.fits, whose asinh
+// stretch with Q = 4, stretch = 0.4 (`--asinh-q 4 --asinh-stretch 0.4`) is the PNG's colours.
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
@@ -16,6 +18,9 @@
 #include <galnet/data/image.hpp>
 #include <galnet/data/mock_survey.hpp>
 #include <galnet/core/atomic_file.hpp>
+#if defined(GALNET_WITH_CFITSIO)
+#include <galnet/data/fits.hpp>
+#endif
 #include <iostream>
 #include <string>
 
@@ -64,13 +69,18 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "random seed (the survey is a function of it)");
   app.add_option("--out", out, "output folder")->required();
   app.add_option("--threads", threads, "threads, 1–1024")->check(CLI::Range(1, 1024));
-  app.add_option("--format", format, "cutout files: jpg (quality 95, as SDSS serves them) or png (lossless)")
+  app.add_option("--format", format, "cutout files: jpg (quality 95, as SDSS serves them), png (lossless) or fits "
+                 "(the g, r, i fluxes before the colour stretch)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"jpg", "png"}));
+      ->check(CLI::IsMember({"jpg", "png", "fits"}));
   app.add_flag("--overwrite", overwrite, "write into an --out that is not empty, removing what is there first");
   CLI11_PARSE(app, argc, argv);
 
   try {
+#if !defined(GALNET_WITH_CFITSIO)
+    GALNET_CHECK(format != "fits", "mock_survey: --format fits needs CFITSIO, which this build lacks (Debian: apt-get "
+                 "install libcfitsio-dev, then build again)");
+#endif
     const Layout layout = layout_named(layout_name);
     const fs::path dir(out), image_dir = dir / layout.images;
     // Old and new cutouts must never mix: an earlier survey is kept unless --overwrite replaces
@@ -98,13 +108,21 @@ int main(int argc, char** argv) {
       try {
         const auto g = data::mock::draw_galaxy(seed, static_cast<std::uint64_t>(i));
         const double scale = layout.arcsec_per_pixel > 0 ? layout.arcsec_per_pixel : 17.0 * g.r_eff_arcsec / layout.size;
-        data::Image img;
-        img.height = img.width = layout.size;
-        img.channels = 3;
-        img.pixels = data::mock::render(g, layout.size, scale, seed * 7919 + static_cast<std::uint64_t>(i));
+        const std::uint64_t noise_seed = seed * 7919 + static_cast<std::uint64_t>(i);
         const fs::path file = image_dir / (std::to_string(g.obj_id) + "." + format);
-        if (format == "png") data::write_png(file, img);
-        else data::write_jpeg(file, img, 95);
+        if (format == "fits") {
+#if defined(GALNET_WITH_CFITSIO)
+          data::write_fits(file, {3, layout.size, layout.size, data::mock::render_bands(g, layout.size, scale, noise_seed)},
+                           {.flip_y = true});
+#endif
+        } else {
+          data::Image img;
+          img.height = img.width = layout.size;
+          img.channels = 3;
+          img.pixels = data::mock::render(g, layout.size, scale, noise_seed);
+          if (format == "png") data::write_png(file, img);
+          else data::write_jpeg(file, img, 95);
+        }
         rows[static_cast<std::size_t>(i)] = csv_row(g);
         const long long k = ++done;
         if (k % 1000 == 0) std::fprintf(stderr, "mock_survey: %lld / %lld galaxies\n", k, n);

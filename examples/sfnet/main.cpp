@@ -21,11 +21,8 @@ int interpret_command(int argc, char** argv) {
   std::vector<std::string> properties;
   CLI::App cli{"sfnet interpret: which sparse features fire, what they track, which galaxies excite them"};
   cli.add_option("--weights", a.weights, "model.safetensors written by sfnet train")->required()->check(CLI::ExistingFile);
-  cli.add_option("--data", a.data, "folder with galaxies.csv + images-sdss/");
-  cli.add_option("--catalog", a.catalog, "CSV catalog (overrides --data)");
-  cli.add_option("--images", a.images, "cutout folder (overrides --data)");
-  cli.add_option("--image-ext", a.image_ext, "the cutouts' extension: jpg, jpeg or png (default: the one the folder's "
-                 "files have)")->check(CLI::IsMember({"jpg", "jpeg", "png"}));
+  const auto P = SFNetRecipe::defaults();
+  app::add_input_options(&cli, P, a);
   cli.add_option("--out", a.out, "output folder")->capture_default_str();
   cli.add_option("--properties", properties, "catalog columns to correlate each feature with, besides the targets "
                  "(e.g. lgm_tot_p50,sfr_tot_p50,bptclass)")->delimiter(',');
@@ -35,7 +32,6 @@ int interpret_command(int argc, char** argv) {
   CLI11_PARSE(cli, argc, argv);
   try {
     set_num_threads(a.threads);
-    const auto P = SFNetRecipe::defaults();
     const auto file = io::SafetensorsFile::read(a.weights);
     const auto& md = file.metadata();
     GALNET_CHECK(md.count("galnet.targets") && md.count("galnet.k"), "sfnet interpret: '", a.weights.string(),
@@ -47,8 +43,7 @@ int interpret_command(int argc, char** argv) {
       models::SFNet<float, Cpu, N> model(a.k);
       io::load_exported(model, a.weights);
       const auto cat = app::read_catalog(P, a, true);
-      data::ImageSourceOptions so{.images = app::image_folder(P, a), .extension = app::image_extension(P, a, cat),
-                                  .targets = a.targets, .crop = P.crop};
+      auto so = app::image_source_options(P, a, cat, true);
       if (auto norm = io::read_normalization(file)) so.normalization = *norm;
       data::CatalogImageSource src(cat, so);
       a.command = "interpret";

@@ -4,6 +4,7 @@
 # must match, outputs never replaced by accident.
 # -DPROGRAM=path -DMOCK=path/to/mock_survey -DCSV_CHECK=path/to/galnet_csv_check -DLAYOUT=sfnet
 # -DWORK=dir -DPARAMS=11,177,025 [-DEXTRA=...] [-DGROWS=1: --resume may add epochs (not under one-cycle)]
+# [-DFITS=1: the programs and mock_survey read and write FITS (built with CFITSIO)]
 include(${CMAKE_CURRENT_LIST_DIR}/process.cmake)
 function(expect_files dir)
   foreach(f ${ARGN})
@@ -134,6 +135,25 @@ file(WRITE ${WORK}/reversed.csv "${catalog_header}\n${rows}\n")
 must(${PROGRAM} evaluate --weights ${WORK}/run/model.safetensors --catalog ${WORK}/reversed.csv --images ${image_dir}
      --out ${WORK}/eval-files)
 must(${CSV_CHECK} close ${WORK}/eval/predictions.csv ${target}_pred ${WORK}/eval-files/predictions.csv ${target}_pred 1e-5)
+# A FITS catalog: the survey's catalog as astropy writes it (tests/fixtures/mock_seed5_n40.fits,
+# tools/fits_fixtures.py) gives the CSV's labels and predictions for the same 64-bit objIDs;
+# --output writes the predictions as a FITS table, read back exactly; --output into a missing
+# folder is refused before any work.
+if(FITS)
+  must(${PROGRAM} evaluate --weights ${WORK}/run/model.safetensors --catalog ${FIXTURES}/mock_seed5_n40.fits
+       --images ${image_dir} --out ${WORK}/eval-fits --output ${WORK}/eval-fits/predictions.fits)
+  must(${CSV_CHECK} close ${WORK}/eval/predictions.csv ${target}_true ${WORK}/eval-fits/predictions.fits ${target}_true 0)
+  must(${CSV_CHECK} close ${WORK}/eval/predictions.csv ${target}_pred ${WORK}/eval-fits/predictions.fits ${target}_pred 0)
+  must(${CSV_CHECK} rows ${WORK}/eval-fits/predictions.fits 40)
+  if(EXISTS ${WORK}/eval-fits/predictions.csv)
+    message(FATAL_ERROR "evaluate --output predictions.fits must write the table there, not predictions.csv")
+  endif()
+  run(${PROGRAM} predict --weights ${WORK}/run/model.safetensors --data ${WORK}/data --output ${WORK}/none/p.fits
+      --out ${WORK}/pred-nowhere)
+  if(NOT rc OR NOT err MATCHES "--output.*none/p.fits.*does not exist" OR EXISTS ${WORK}/pred-nowhere/predictions.csv)
+    message(FATAL_ERROR "predict --output into a missing folder must be refused before any work (rc ${rc}): ${err}")
+  endif()
+endif()
 # --split-column: the catalog's own sets, here by row order 30 train, 5 valid, 5 test; it
 # replaces --valid-pct, and a value other than train, valid or test is an error naming the line.
 file(STRINGS ${catalog_file} rows)
@@ -217,6 +237,47 @@ endif()
 run(${MOCK} --layout ${LAYOUT} --n 4 --format gif --out ${WORK}/data-gif)
 if(NOT rc OR NOT err MATCHES "--format" OR EXISTS ${WORK}/data-gif)
   message(FATAL_ERROR "mock_survey --format gif must be refused (rc ${rc}): ${err}")
+endif()
+# FITS cutouts: mock_survey --format fits writes each galaxy's g, r, i fluxes, whose asinh stretch
+# with Q = 4 and stretch = 0.4 gives the PNGs' colours. The program finds the .fits files,
+# stretches them as --asinh-q and --asinh-stretch say, and predicts what it predicts from the PNGs
+# (to their 8-bit rounding); either parameter alone (the other at astropy's default) gives other
+# predictions; values out of range are refused before any work.
+if(FITS)
+  must(${MOCK} --layout ${LAYOUT} --n 40 --seed 5 --format fits --out ${WORK}/data-fits)
+  file(GLOB_RECURSE fits ${WORK}/data-fits/*.fits)
+  list(LENGTH fits nfits)
+  if(NOT nfits EQUAL 40)
+    message(FATAL_ERROR "mock_survey --format fits must write 40 FITS cutouts, not ${nfits}")
+  endif()
+  set(mock_stretch --asinh-q 4 --asinh-stretch 0.4)
+  must(${PROGRAM} predict --weights ${WORK}/run/model.safetensors --data ${WORK}/data-fits ${mock_stretch}
+       --out ${WORK}/pred-fits)
+  must(${CSV_CHECK} close ${WORK}/pred-png/predictions.csv ${target}_pred ${WORK}/pred-fits/predictions.csv
+       ${target}_pred 1e-3)
+  foreach(one "--asinh-q;4" "--asinh-stretch;0.4")
+    must(${PROGRAM} predict --weights ${WORK}/run/model.safetensors --data ${WORK}/data-fits --image-ext fits ${one}
+         --out ${WORK}/pred-fits-one)
+    run(${CSV_CHECK} close ${WORK}/pred-png/predictions.csv ${target}_pred ${WORK}/pred-fits-one/predictions.csv
+        ${target}_pred 1e-3)
+    if(NOT rc)
+      message(FATAL_ERROR "FITS cutouts stretched with ${one} alone must give other predictions than the PNGs")
+    endif()
+  endforeach()
+  foreach(bad "--asinh-q;0" "--asinh-stretch;nan" "--asinh-stretch;-1")
+    run(${PROGRAM} predict --weights ${WORK}/run/model.safetensors --data ${WORK}/data-fits ${bad}
+        --out ${WORK}/pred-fits-bad)
+    list(GET bad 0 option)
+    if(NOT rc OR NOT err MATCHES "${option}" OR EXISTS ${WORK}/pred-fits-bad)
+      message(FATAL_ERROR "predict ${bad} must be refused naming ${option} (rc ${rc}): ${err}")
+    endif()
+  endforeach()
+  file(REMOVE_RECURSE ${WORK}/data-fits)
+else()
+  run(${MOCK} --layout ${LAYOUT} --n 4 --format fits --out ${WORK}/data-fits)
+  if(NOT rc OR NOT err MATCHES "CFITSIO")
+    message(FATAL_ERROR "mock_survey --format fits without CFITSIO must say so (rc ${rc}): ${err}")
+  endif()
 endif()
 file(REMOVE_RECURSE ${WORK}/data-png)
 

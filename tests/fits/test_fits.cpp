@@ -18,7 +18,9 @@
 #include <thread>
 #include <vector>
 
+#include "galnet/core/atomic_file.hpp"
 #include "galnet/data/fits.hpp"
+#include "galnet/data/mock_survey.hpp"
 
 namespace {
 
@@ -453,5 +455,82 @@ TEST_CASE("fits: to_chw rejects inconsistent images and bad stretch parameters")
               galnet::data::to_chw(FitsImage{1, 1, 1, {1}}, out.data(),
                                    {.asinh = galnet::data::AsinhStretch{.Q = 0}});
             }),
+            "finite Q > 0 and stretch > 0"));
+}
+
+TEST_CASE("fits: write_fits writes what read_fits reads, top row last with flip_y, atomically") {
+  TempDir dir;
+  FitsImage cube{3, 2, 3, {}};
+  for (int k = 0; k < 18; ++k) cube.planes.push_back(0.5f * static_cast<float>(k) - 2.0f);
+  galnet::data::write_fits(dir / "cube.fits", cube);
+  CHECK(galnet::data::read_fits(dir / "cube.fits").planes == cube.planes);
+  // flip_y: row 0 (the top) is written last, so it is FITS row 2 and reads back first with flip_y.
+  galnet::data::write_fits(dir / "flipped.fits", cube, {.flip_y = true});
+  const FitsImage stored = galnet::data::read_fits(dir / "flipped.fits");
+  CHECK(stored.at(1, 1, 2) == cube.at(1, 0, 2));
+  CHECK(stored.at(2, 0, 0) == cube.at(2, 1, 0));
+  CHECK(galnet::data::read_fits(dir / "flipped.fits", {.flip_y = true}).planes == cube.planes);
+  FitsImage grey{1, 1, 2, {7.0f, -1.0f}};
+  galnet::data::write_fits(dir / "grey.fits", grey);
+  CHECK(galnet::data::read_fits(dir / "grey.fits").channels == 1);
+  // A failed write names the file and leaves the earlier file as it was.
+  CHECK(has(error_of([&] { galnet::data::write_fits(dir / "cube.fits", FitsImage{2, 1, 1, {1, 2}}); }),
+            "1 or 3 channels expected, got 2"));
+  CHECK(galnet::data::read_fits(dir / "cube.fits").planes == cube.planes);
+  CHECK(has(error_of([&] { galnet::data::write_fits(dir / "no/such/dir/x.fits", grey); }), "no/such/dir/x.fits"));
+}
+
+TEST_CASE("fits: cutouts through CatalogImageSource are the colour images their stretch makes") {
+  namespace data = galnet::data;
+  TempDir dir;
+  fs::create_directories(dir / "fits");
+  fs::create_directories(dir / "png");
+  std::string csv = "objID,oh_p50\n";
+  for (int i = 0; i < 3; ++i) {
+    const auto g = data::mock::draw_galaxy(3, static_cast<std::uint64_t>(i));
+    const std::string id = std::to_string(g.obj_id);
+    data::write_fits(dir / "fits" / (id + ".fits"), {3, 40, 40, data::mock::render_bands(g, 40, 0.3, 11)}, {.flip_y = true});
+    data::Image png{40, 40, 3, data::mock::render(g, 40, 0.3, 11)};
+    data::write_png(dir / "png" / (id + ".png"), png);
+    csv += id + "," + std::to_string(g.oh) + "\n";
+  }
+  galnet::write_file_atomically(dir / "cat.csv", csv);
+  const auto cat = data::Catalog::read_csv(dir / "cat.csv");
+  auto images = [&](const std::string& ext, data::CutoutReader reader) {
+    data::CatalogImageSource src(cat, {.images = dir / (ext == ".png" ? "png" : "fits"), .extension = ext,
+                                       .targets = {"oh_p50"}, .crop = 32, .reader = std::move(reader)});
+    src.train(false);
+    std::vector<float> all(3 * 3 * 32 * 32);
+    float target = 0;
+    galnet::Generator gen(1);
+    for (int i = 0; i < 3; ++i) src.load(static_cast<std::size_t>(i), all.data() + i * 3 * 32 * 32, &target, gen);
+    return all;
+  };
+  auto max_diff = [](const std::vector<float>& a, const std::vector<float>& b) {
+    double m = 0;
+    for (std::size_t k = 0; k < a.size(); ++k) m = std::max(m, std::abs(static_cast<double>(a[k]) - b[k]));
+    return m;
+  };
+  const auto png = images(".png", {});
+  // The mock's own stretch: the FITS cube gives the PNG's colours before their rounding to 8 bits
+  // — the same orientation (top row first) and channels (R, G, B = i, r, g).
+  const auto fits = images(".fits", data::fits_cutout_reader({.asinh = data::mock::kMockStretch}));
+  CHECK(max_diff(fits, png) <= 0.5 / 255 + 1e-6);
+  CHECK(max_diff(fits, png) > 0);  // floats, not 8-bit values
+  // Another stretch gives other colours; no stretch gives the fluxes.
+  CHECK(max_diff(images(".fits", data::fits_cutout_reader()), png) > 0.1);
+  const auto flux = images(".fits", data::fits_cutout_reader({.asinh = std::nullopt}));
+  const auto g0 = data::mock::draw_galaxy(3, 0);
+  const auto bands = data::mock::render_bands(g0, 40, 0.3, 11);  // g, r, i planes, top row first
+  CHECK(flux[0 * 1024 + 0] == bands[2 * 1600 + 4 * 40 + 4]);     // R = i at crop (0, 0) = cutout (4, 4)
+  CHECK(flux[2 * 1024 + 31 * 32 + 5] == bands[0 * 1600 + 35 * 40 + 9]);  // B = g
+  // A single-band file gives a grey image: its band in all three channels.
+  data::write_fits(dir / "fits" / (cat.id(0) + ".fits"), {1, 40, 40, std::vector<float>(bands.begin(), bands.begin() + 1600)},
+                   {.flip_y = true});
+  const auto grey = images(".fits", data::fits_cutout_reader({.asinh = std::nullopt}));
+  CHECK(grey[0 * 1024 + 3 * 32 + 7] == bands[(3 + 4) * 40 + 11]);
+  CHECK(grey[1 * 1024 + 3 * 32 + 7] == grey[0 * 1024 + 3 * 32 + 7]);
+  CHECK(grey[2 * 1024 + 3 * 32 + 7] == grey[0 * 1024 + 3 * 32 + 7]);
+  CHECK(has(error_of([] { (void)data::fits_cutout_reader({.asinh = data::AsinhStretch{.stretch = -1}}); }),
             "finite Q > 0 and stretch > 0"));
 }

@@ -1,15 +1,17 @@
-// csv_check — numeric checks on the CSV outputs of the programs, for the end-to-end tests (which
-// are cmake scripts, and cmake has no floating-point arithmetic). Rows are matched by the first
-// column (objID, epoch), in any order.
+// csv_check — numeric checks on the CSV (or FITS table) outputs of the programs, for the end-to-end
+// tests (which are cmake scripts, and cmake has no floating-point arithmetic). Rows are matched by
+// the first column (objID, epoch), in any order.
 //   csv_check close A.csv COL_A B.csv COL_B REL [F]   every row: |F·a − b| ≤ REL · max(|F·a|, |b|),
 //                                                     or both empty (NaN)
 //   csv_check mean FILE.csv COL REL COL1 COL2 …   every row: COL is the mean of COL1… within REL
 //   csv_check diff A.csv COL B.csv COL1 COL2 TOL     every row: |a − (b1 − b2)| ≤ TOL, or all empty
+//   csv_check same A.csv COL_A B.csv COL_B        every row: the same text in both
+//   csv_check rows FILE N                          FILE has N rows
 //   csv_check pearson A.csv COL_A B.csv COL_B R REL   Pearson r of the two columns over the ids
 //                                                     of A with both values finite is R within REL
 //                                                     (two passes: mean first, then the sums)
 // Prints what it compared; exits 1 naming the first row that fails, 2 on bad usage or input.
-#include <galnet/data/catalog.hpp>
+#include <galnet/data/table_io.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -25,10 +27,7 @@ using galnet::data::Catalog;
 bool within(double a, double b, double rel) { return std::fabs(a - b) <= rel * std::max(std::fabs(a), std::fabs(b)); }
 
 Catalog read(const std::string& path) {  // the first column names the rows
-  std::ifstream in(path);
-  std::string first;
-  std::getline(in, first, ',');
-  return Catalog::read_csv(path, {.id_column = first});
+  return galnet::data::read_table(path, {.id_column = ""});
 }
 
 /// For each row of a, its row in b (matched by id); empty, after saying which id, if one is missing.
@@ -120,6 +119,19 @@ int pearson(const Catalog& a, const std::string& ca, const Catalog& b, const std
   std::printf("csv_check: Pearson r of %s and %s over %zu rows is %.9g, as expected\n", ca.c_str(), cb.c_str(), xs.size(), got);
   return 0;
 }
+/// Every row: the text of COL_A equals that of COL_B.
+int same(const Catalog& a, const std::string& ca, const Catalog& b, const std::string& cb) {
+  const auto rows = match_rows(a, b);
+  if (!rows) return 1;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a.text(i, ca) != b.text((*rows)[i], cb)) {
+      std::fprintf(stderr, "csv_check: %s: %s is '%s' but %s is '%s'\n", a.id(i).c_str(), ca.c_str(),
+                   std::string(a.text(i, ca)).c_str(), cb.c_str(), std::string(b.text((*rows)[i], cb)).c_str());
+      return 1;
+    }
+  std::printf("csv_check: %s and %s agree on all %zu rows\n", ca.c_str(), cb.c_str(), a.size());
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,6 +142,12 @@ int main(int argc, char** argv) {
     if (a.size() == 7 && a[0] == "diff") return diff(read(a[1]), a[2], read(a[3]), a[4], a[5], std::stod(a[6]));
     if (a.size() == 7 && a[0] == "pearson")
       return pearson(read(a[1]), a[2], read(a[3]), a[4], std::stod(a[5]), std::stod(a[6]));
+    if (a.size() == 5 && a[0] == "same") return same(read(a[1]), a[2], read(a[3]), a[4]);
+    if (a.size() == 3 && a[0] == "rows") {
+      const auto n = read(a[1]).size();
+      std::printf("csv_check: %s has %zu rows\n", a[1].c_str(), n);
+      return n == static_cast<std::size_t>(std::stoll(a[2])) ? 0 : 1;
+    }
     if (a.size() >= 5 && a[0] == "mean")
       return mean(read(a[1]), a[2], std::stod(a[3]), std::vector<std::string>(a.begin() + 4, a.end()));
   } catch (const std::exception& e) {
@@ -137,6 +155,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::fprintf(stderr, "usage: csv_check close A.csv COL_A B.csv COL_B REL [FACTOR] | mean FILE.csv COL REL COL1 COL2 ... | "
-                       "diff A.csv COL B.csv COL1 COL2 TOL | pearson A.csv COL_A B.csv COL_B R REL\n");
+                       "diff A.csv COL B.csv COL1 COL2 TOL | pearson A.csv COL_A B.csv COL_B R REL | same A.csv COL_A B.csv COL_B | "
+                       "rows FILE N\n");
   return 2;
 }

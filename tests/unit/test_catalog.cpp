@@ -424,3 +424,43 @@ TEST_CASE("catalog: the real SDSS metallicity sample") {
   const auto split = galnet::data::random_split(cat.size(), 0.2, 0.0, 0);
   CHECK(cat.select(split.valid).size() == 80);
 }
+
+TEST_CASE("catalog: '#' comment lines are skipped, before the header and between rows, and lines keep their numbers") {
+  const auto c = Catalog::parse_csv("# SDSS CasJobs export\n  # written 2026-12-07\nobjID,x\n1,2\n# a note\n3,#4\n",
+                                    "c.csv");
+  REQUIRE(c.size() == 2);
+  CHECK(c.columns() == std::vector<std::string>{"objID", "x"});
+  CHECK(c.where(1) == "line 6");
+  CHECK(c.text(1, "x") == "#4");  // a '#' inside a record is text
+  CHECK(c.where(0) == "line 4");
+  // Off: '#' starts an ordinary record.
+  const auto off = Catalog::parse_csv("objID,x\n#1,2\n", "off.csv", {.comment = '\0'});
+  CHECK(off.id(0) == "#1");
+  CHECK(error_of([] { (void)Catalog::parse_csv("# only\n# comments\n", "empty.csv"); }).find("empty file") !=
+        std::string::npos);
+}
+
+TEST_CASE("catalog: Builder makes a catalog from fields with rows named as given, and an empty id_column is the first") {
+  Catalog::Builder b("table.fits", {"objID", "x"});
+  const std::vector<std::string_view> r1{"10", "1.5"}, r2{"11", "nope"};
+  b.add_row(r1, 1);
+  b.add_row(r2, 2);
+  const Catalog c = std::move(b).finish();
+  CHECK(c.size() == 2);
+  CHECK(c.text(0, "x") == "1.5");
+  CHECK(c.index_of("11") == 1u);
+  CHECK(error_of([&] { (void)c.numeric("x"); }).find("table.fits: row 2, column \"x\": cannot read \"nope\"") !=
+        std::string::npos);
+  CHECK(c.select({1}).where(0) == "row 2");
+  Catalog::Builder dup("t", {"objID"});
+  const std::vector<std::string_view> same{"5"};
+  dup.add_row(same, 1);
+  dup.add_row(same, 2);
+  CHECK(error_of([&] { (void)std::move(dup).finish(); }).find("duplicate objID \"5\" on rows 1 and 2") !=
+        std::string::npos);
+  CHECK(error_of([] { Catalog::Builder("t", {"a", "a"}); }).find("duplicate column name \"a\"") != std::string::npos);
+  CHECK(error_of([] { Catalog::Builder("t", {"a"}); }).find("no id column \"objID\"") != std::string::npos);
+  const auto first = Catalog::parse_csv("epoch,loss\n1,0.5\n2,0.25\n", "h.csv", {.id_column = ""});
+  CHECK(first.id_column() == "epoch");
+  CHECK(first.id(1) == "2");
+}

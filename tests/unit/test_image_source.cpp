@@ -3,6 +3,7 @@
 
 #include "../support.hpp"
 
+#include <atomic>
 #include <filesystem>
 #include <galnet/data/image_source.hpp>
 #include <galnet/data/loader.hpp>
@@ -155,10 +156,51 @@ TEST_CASE("find_cutout_extension: the folder's own extension, PNG pixels exactly
   }
   galnet::write_file_atomically(dir / "images" / "notes.txt", "x");
   const auto e = error_of([&] { (void)data::find_cutout_extension(cat, dir / "images"); });
-  CHECK(e.find("no cutout {objID}.jpg, .jpeg or .png in '" + (dir / "images").string()) != std::string::npos);
+  CHECK(e.find("no cutout {objID}.jpg, .jpeg, .png, .fits, .fits.gz, .fits.fz or .fit in '" + (dir / "images").string()) !=
+        std::string::npos);
   CHECK(e.find("(e.g. " + cat.id(0) + ".jpg)") != std::string::npos);
   CHECK(e.find("it holds e.g. 'notes.txt'") != std::string::npos);
   CHECK(error_of([&] { (void)data::find_cutout_extension(cat, dir / "nowhere"); }).find("does not exist") !=
         std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("CatalogImageSource: a reader decodes other formats (FITS), without which a FITS folder is refused") {
+  const auto dir = make_survey("reader", 3);
+  const auto cat = data::Catalog::read_csv(dir / "train.csv");
+  // .fits files found after the image formats: a folder of FITS cutouts names its extension.
+  for (std::size_t r = 0; r < cat.size(); ++r)
+    fs::rename(dir / "images" / (cat.id(r) + ".png"), dir / "images" / (cat.id(r) + ".fits"));
+  CHECK(data::find_cutout_extension(cat, dir / "images") == ".fits");
+  CHECK(data::is_fits_extension(".fits.gz"));
+  CHECK(!data::is_fits_extension(".png"));
+  const auto refused = error_of([&] { data::CatalogImageSource(cat, {.images = dir / "images", .extension = ".fits"}); });
+  CHECK(refused.find("the cutouts are FITS ({objID}.fits), which need a reader") != std::string::npos);
+  CHECK(refused.find("fits_cutout_reader") != std::string::npos);
+
+  // A reader's floats reach the network as they are (then cropped and normalised), one call per
+  // galaxy and no more with the cache; a reader giving the wrong count is named.
+  std::atomic<int> calls{0};
+  auto reader = [&calls](const fs::path& path) {
+    ++calls;
+    data::FloatCutout c{8, 8, std::vector<float>(3 * 8 * 8)};
+    for (std::size_t k = 0; k < c.chw.size(); ++k) c.chw[k] = static_cast<float>(k) / 1000.0f;
+    c.chw[0] = static_cast<float>(path.stem().string().size());  // which file: the id's length
+    return c;
+  };
+  data::CatalogImageSource src(cat, {.images = dir / "images", .extension = ".fits", .crop = 6,
+                                     .normalization = data::Normalization{{0.5f, 0.5f, 0.5f}, {2.0f, 2.0f, 2.0f}},
+                                     .cache = true, .reader = reader});
+  src.train(false);
+  CHECK(src.sample_shape() == Shape{3, 6, 6});
+  std::vector<float> img(3 * 6 * 6);
+  Generator g(1);
+  for (int rep = 0; rep < 2; ++rep) src.load(2, img.data(), nullptr, g);
+  CHECK(calls == 2);  // the size probe at construction, then galaxy 2 once
+  // Channel 1, row 0, column 0 of the 6-px centre crop is channel 1, row 1, column 1 of the 8-px cutout.
+  CHECK(img[36] == doctest::Approx((static_cast<float>(64 + 8 + 1) / 1000.0f - 0.5f) / 2.0f));
+  auto bad = [](const fs::path&) { return data::FloatCutout{8, 8, std::vector<float>(10)}; };
+  CHECK(error_of([&] { data::CatalogImageSource(cat, {.images = dir / "images", .extension = ".fits", .reader = bad}); })
+            .find("gave 10 values for a 8x8 cutout of 3 channels") != std::string::npos);
   fs::remove_all(dir);
 }

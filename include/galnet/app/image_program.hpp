@@ -23,10 +23,12 @@
 
 #include "galnet/app/options.hpp"
 #include "galnet/core/atomic_file.hpp"
+#include "galnet/data/asinh_stretch.hpp"
 #include "galnet/data/image_source.hpp"
 #include "galnet/data/loader.hpp"
 #include "galnet/data/samples.hpp"
 #include "galnet/data/split.hpp"
+#include "galnet/data/table_io.hpp"
 #include "galnet/dist/communicator.hpp"
 #include "galnet/eval/metrics.hpp"
 #include "galnet/eval/predict.hpp"
@@ -39,6 +41,11 @@
 #include "galnet/train/output_init.hpp"
 #include "galnet/train/regimen.hpp"
 #include "galnet/train/report.hpp"
+// FITS cutouts and catalogs where the program links galnet::fits (CFITSIO), which defines this
+// for all of its translation units alike.
+#if defined(GALNET_WITH_CFITSIO)
+#include "galnet/data/fits.hpp"
+#endif
 
 namespace galnet::app {
 
@@ -79,7 +86,9 @@ struct Args {
   int input_side = 0;  ///< the network's input side in px (after resize and crop): set by train, read from a model
   double lr = 0, lr_body = 0, valid_pct = 20, test_pct = 0, wd = -1;  // 0 (wd < 0): the recipe's or the paper's default
   std::string split_column;  ///< a catalog column of train / valid / test, instead of the random split
-  std::string image_ext;     ///< the cutouts' extension (jpg, jpeg, png); empty: found in the folder
+  fs::path output;           ///< evaluate/predict: the predictions table (.csv or .fits); empty: OUT/predictions.csv
+  std::string image_ext;     ///< the cutouts' extension (jpg, jpeg, png, fits, …); empty: found in the folder
+  double asinh_q = data::AsinhStretch{}.Q, asinh_stretch = data::AsinhStretch{}.stretch;  ///< FITS cutouts' stretch
   int early_stop = 0;        ///< patience in epochs (0: off)
   std::string schedule, optimizer;  // the regimen: set by the recipe (wu_boada: also by the user)
   std::uint64_t seed = 0;
@@ -197,7 +206,7 @@ void with_outputs(std::size_t n, F&& f) {
 inline data::Catalog read_catalog(const PaperDefaults& p, const Args& a, bool need_targets) {
   const fs::path path = !a.catalog.empty() ? a.catalog : a.data / p.catalog_file;
   GALNET_CHECK(!a.catalog.empty() || !a.data.empty(), p.name, ": give --data DIR (or --catalog and --images)");
-  auto cat = data::Catalog::read_csv(path);
+  auto cat = data::read_table(path);
   if (!need_targets) return cat;
   cat = data::with_log_columns(std::move(cat), a.targets);  // a target log_X is log10 of column X
   cat.require_columns(a.targets, p.name.c_str());
@@ -228,9 +237,43 @@ inline fs::path image_folder(const PaperDefaults& p, const Args& a) {
   return !a.images.empty() ? a.images : a.data / p.image_dir;
 }
 
-/// ".jpg", ".jpeg" or ".png": --image-ext, else what the folder's cutouts use.
+/// ".jpg", ".png", ".fits", …: --image-ext, else what the folder's cutouts use.
 inline std::string image_extension(const PaperDefaults& p, const Args& a, const data::Catalog& cat) {
   return a.image_ext.empty() ? data::find_cutout_extension(cat, image_folder(p, a)) : "." + a.image_ext;
+}
+
+/// The reader of FITS cutouts (--asinh-q, --asinh-stretch); none for JPEG and PNG.
+inline data::CutoutReader cutout_reader([[maybe_unused]] const PaperDefaults& p, const Args& a, const std::string& extension) {
+  if (!data::is_fits_extension(extension)) return {};
+#if defined(GALNET_WITH_CFITSIO)
+  return data::fits_cutout_reader({.asinh = data::AsinhStretch{.Q = a.asinh_q, .stretch = a.asinh_stretch}});
+#else
+  fail(p.name, ": the cutouts are FITS ({objID}", extension, ") but this ", p.name, " was built without CFITSIO "
+       "(Debian: apt-get install libcfitsio-dev, then build again)");
+#endif
+}
+
+/// The cutouts of `cat` as the paper feeds them (size, crop, augmentation) and the command line
+/// finds them (folder, extension, FITS stretch); labelled: with the targets.
+inline data::ImageSourceOptions image_source_options(const PaperDefaults& p, const Args& a, const data::Catalog& cat,
+                                                     bool labelled) {
+  const std::string ext = image_extension(p, a, cat);
+  return {.images = image_folder(p, a), .extension = ext, .targets = labelled ? a.targets : std::vector<std::string>{},
+          .load_size = a.size > 0 ? a.size : p.load_size, .crop = p.crop, .interp = data::Interp::area,
+          .augment = p.augment, .reader = cutout_reader(p, a, ext)};
+}
+
+/// --data, --catalog, --images, --image-ext and the FITS stretch: where a command's galaxies are.
+inline void add_input_options(CLI::App* c, const PaperDefaults& p, Args& a) {
+  c->add_option("--data", a.data, "folder in the paper's layout: " + p.catalog_file + " + " + p.image_dir + "/");
+  c->add_option("--catalog", a.catalog, "the catalog: CSV, or a FITS table (overrides --data)");
+  c->add_option("--images", a.images, "folder of {objID}.jpg (or .jpeg, .png, .fits) cutouts (overrides --data)");
+  c->add_option("--image-ext", a.image_ext, "the cutouts' extension (default: the one the folder's files have)")
+      ->check(CLI::IsMember({"jpg", "jpeg", "png", "fits", "fits.gz", "fits.fz", "fit"}));
+  c->add_option("--asinh-q", a.asinh_q, "FITS cutouts (g, r, i cubes) become colour images by Lupton's asinh "
+                "stretch, as SDSS colour JPEGs are made: its softening Q, > 0")->capture_default_str()->check(positive_number());
+  c->add_option("--asinh-stretch", a.asinh_stretch, "the stretch's linear range, in the FITS data's units, > 0")
+      ->capture_default_str()->check(positive_number());
 }
 
 /// eval::predict_views over the job's ranks, with --tta's five views or one.

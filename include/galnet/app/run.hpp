@@ -43,8 +43,9 @@ void run_on_cuda(const PaperDefaults& P, Args& a, const std::optional<data::Norm
 /// diagram for --target bpt).
 template <class Recipe>
 void write_results(const fs::path& out, const data::Catalog& cat, const std::vector<std::size_t>& rows,
-                   const std::vector<std::string>& targets, const Tensor<float>& views, bool labelled) {
-  eval::write_results(out, cat, rows, targets, views, labelled);
+                   const std::vector<std::string>& targets, const Tensor<float>& views, bool labelled,
+                   const fs::path& predictions = {}) {
+  eval::write_results(out, cat, rows, targets, views, labelled, predictions);
   if constexpr (requires { Recipe::write_results(out, cat, rows, targets, views, labelled); })
     Recipe::write_results(out, cat, rows, targets, views, labelled);
 }
@@ -61,9 +62,7 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
   }
   const bool labelled = a.command != "predict";
   const auto cat = read_catalog(P, a, labelled);
-  data::ImageSourceOptions so{.images = image_folder(P, a), .extension = image_extension(P, a, cat), .targets = labelled ? a.targets : std::vector<std::string>{},
-                              .load_size = a.size > 0 ? a.size : P.load_size, .crop = P.crop, .interp = data::Interp::area,
-                              .augment = P.augment};
+  auto so = image_source_options(P, a, cat, labelled);
   if (a.command == "evaluate" || a.command == "predict") {
     io::load_exported(*model, a.weights);
     if (norm) so.normalization = *norm;
@@ -73,7 +72,7 @@ void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normaliza
     std::iota(rows.begin(), rows.end(), std::size_t{0});
     const auto views = predict_views(*model, src, rows, a, N);
     if (!a.comm->root()) return;
-    write_results<Recipe>(a.out, cat, rows, a.targets, views, labelled);
+    write_results<Recipe>(a.out, cat, rows, a.targets, views, labelled, a.output);
     std::printf("%s %s: %zu galaxies at %lld px%s; outputs in %s\n", P.name.c_str(), a.command.c_str(), rows.size(),
                 static_cast<long long>(src.sample_shape()[1]), ranks_note(a).c_str(), a.out.string().c_str());
     return;
@@ -188,13 +187,12 @@ int run(int argc, char** argv) {
   auto common = [&](CLI::App* c) {
     const std::string name = c->get_name();
     const bool training = name == "train" || name == "lr-find";
-    c->add_option("--data", a.data, "folder in the paper's layout: " + P.catalog_file + " + " + P.image_dir + "/");
-    c->add_option("--catalog", a.catalog, "CSV catalog (overrides --data)");
-    c->add_option("--images", a.images, "folder of {objID}.jpg (or .jpeg, .png) cutouts (overrides --data)");
-    c->add_option("--image-ext", a.image_ext, "the cutouts' extension: jpg, jpeg or png (default: the one the "
-                  "folder's files have)")->check(CLI::IsMember({"jpg", "jpeg", "png"}));
+    add_input_options(c, P, a);
     c->add_option("--out", a.out, "output folder")->capture_default_str();
     add_common_numeric_options(c, a, P.batch_size);
+    if (name == "evaluate" || name == "predict")
+      c->add_option("--output", a.output, "the predictions table: a .csv file, or a .fits file for a FITS binary "
+                    "table (default: OUT/predictions.csv)");
     c->add_option("--device", a.device, "cpu, or cuda (an NVIDIA GPU, where the program was built with nvcc)")->check(CLI::IsMember({"cpu", "cuda"}));
     auto* tf32 = c->add_flag("--tf32", a.tf32, "with --device cuda: TF32 tensor-core math (faster; about 1e-3 relative per product)");
     c->add_flag("--bf16", a.bf16, "with --device cuda: bfloat16 mixed precision for convolutions and GEMMs, float32 "
@@ -275,7 +273,8 @@ int run(int argc, char** argv) {
     if (a.targets.empty()) a.targets = P.targets;
     a.targets = Recipe::expand_targets(a.targets);
     if (a.command == "train") check_run_folder(P, a);
-    fs::create_directories(a.out);
+    fs::create_directories(a.out);  // first: --output may name a file in it
+    data::check_table_path(P.name + " " + a.command + " --output", a.output);
 
     with_outputs<Recipe::max_outputs>(a.targets.size(), [&]<int N>() {
       if (a.device == "cpu") return run_on<Recipe, Cpu, N>(P, a, norm);

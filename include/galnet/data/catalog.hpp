@@ -1,5 +1,5 @@
-// galnet/data/catalog.hpp — galaxy catalogs read from CSV: ids, numeric columns, labels, sample
-// cuts of the papers and seeded train/valid/test splits.
+// galnet/data/catalog.hpp — galaxy catalogs: ids, numeric columns, labels, sub-catalogs; read from
+// CSV here, from FITS tables by data/fits_table.hpp (both by data/table_io.hpp's read_table).
 #pragma once
 #include <algorithm>
 #include <array>
@@ -13,6 +13,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -22,157 +23,16 @@
 
 #include "galnet/core/error.hpp"
 #include "galnet/core/tensor.hpp"
+#include "galnet/data/detail/csv_scan.hpp"
 
 namespace galnet::data {
 
 struct CsvOptions {
-  std::string id_column = "objID";   ///< column holding each row's unique id (kept as text)
+  std::string id_column = "objID";   ///< column holding each row's unique id (kept as text); "": the first
   char delimiter = ',';              ///< field separator; not '"', '\n' or '\r'
   bool allow_duplicate_ids = false;  ///< if true, index_of() finds the first row with an id
+  char comment = '#';                ///< a line starting with it (after blanks) is skipped; '\0': none
 };
-
-namespace detail {
-
-inline bool is_blank(char c, char delimiter) { return (c == ' ' || c == '\t') && c != delimiter; }
-
-inline std::string_view trim_blanks(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-/// Reads a whole field as a number. Surrounding blanks are ignored; "", NA, N/A, n/a, <NA>, NULL,
-/// null, None and nan (any case) are NaN; inf/infinity are allowed; an out-of-range magnitude
-/// becomes ±inf (or ±0 for a large negative exponent), as Python's float() does.
-inline bool parse_number(std::string_view s, double& out) {
-  s = trim_blanks(s);
-  if (s.empty() || s == "NA" || s == "N/A" || s == "n/a" || s == "<NA>" || s == "NULL" ||
-      s == "null" || s == "None") {
-    out = std::numeric_limits<double>::quiet_NaN();
-    return true;
-  }
-  if (s.front() == '+') {
-    s.remove_prefix(1);
-    if (s.empty() || s.front() == '-' || s.front() == '+') return false;
-  }
-  const char* end = s.data() + s.size();
-  const auto [ptr, ec] = std::from_chars(s.data(), end, out);
-  if (ptr != end) return false;
-  if (ec == std::errc::result_out_of_range) {
-    const auto e = s.find_last_of("eE");
-    const bool tiny = e != std::string_view::npos && e + 1 < s.size() && s[e + 1] == '-';
-    const double magnitude = tiny ? 0.0 : std::numeric_limits<double>::infinity();
-    out = s.front() == '-' ? -magnitude : magnitude;
-    return true;
-  }
-  return ec == std::errc{};
-}
-
-/// A field's unescaped text inside the catalog's text buffer (offset < 1 TiB, length < 16 MiB).
-struct Cell {
-  std::uint64_t offset : 40;
-  std::uint64_t length : 24;
-};
-
-/// One pass of an RFC 4180 reader over a mutable buffer; quoted fields are unescaped in place.
-class CsvScanner {
-public:
-  CsvScanner(std::string& buf, const std::string& source, char delimiter)
-      : buf_(buf), source_(source), delim_(delimiter) {
-    if (buf_.starts_with("\xEF\xBB\xBF")) pos_ = 3;  // UTF-8 byte-order mark
-    stop_[static_cast<unsigned char>(delim_)] = stop_['\n'] = stop_['\r'] = true;
-  }
-
-  /// Skips blank lines; at the end of the input returns false. Otherwise appends the fields of
-  /// one record to `out`, sets `line` to the 1-based line it starts on and returns true.
-  bool next_record(std::vector<Cell>& out, std::size_t& line) {
-    const std::size_t n = buf_.size();
-    for (;;) {
-      std::size_t p = pos_;
-      while (p < n && is_blank(buf_[p], delim_)) ++p;
-      if (p == n) {
-        pos_ = n;
-        return false;
-      }
-      if (buf_[p] != '\n' && buf_[p] != '\r') break;
-      pos_ = p;
-      end_line();
-    }
-    line = line_;
-    for (;;) {
-      read_field(out);
-      if (pos_ == n) return true;
-      if (buf_[pos_] == delim_) {
-        ++pos_;
-        continue;
-      }
-      end_line();
-      return true;
-    }
-  }
-
-private:
-  void end_line() {
-    pos_ += (buf_[pos_] == '\r' && pos_ + 1 < buf_.size() && buf_[pos_ + 1] == '\n') ? 2 : 1;
-    ++line_;
-  }
-  void push(std::vector<Cell>& out, std::size_t offset, std::size_t length) const {
-    GALNET_CHECK(length < (std::size_t{1} << 24) && offset < (std::uint64_t{1} << 40),
-                 "galnet::data::Catalog: ", source_, ": line ", line_,
-                 ": field longer than 16 MiB or file larger than 1 TiB");
-    out.push_back(Cell{offset & ((std::uint64_t{1} << 40) - 1), length & 0xFFFFFF});
-  }
-  void read_field(std::vector<Cell>& out) {
-    const std::size_t n = buf_.size();
-    std::size_t p = pos_;
-    while (p < n && is_blank(buf_[p], delim_)) ++p;
-    if (p == n || buf_[p] != '"') {  // unquoted: up to the delimiter or line end, kept verbatim
-      p = pos_;
-      while (p < n && !stop_[static_cast<unsigned char>(buf_[p])]) ++p;
-      push(out, pos_, p - pos_);
-      pos_ = p;
-      return;
-    }
-    const std::size_t opened_on = line_;
-    std::size_t write = p, read = p + 1;
-    for (;;) {
-      GALNET_CHECK(read < n, "galnet::data::Catalog: ", source_, ": line ", opened_on,
-                   ": unterminated quoted field (a '\"' opened here is never closed)");
-      const char c = buf_[read];
-      if (c == '"') {
-        if (read + 1 < n && buf_[read + 1] == '"') {
-          buf_[write++] = '"';
-          read += 2;
-          continue;
-        }
-        ++read;
-        break;
-      }
-      if (c == '\n' || (c == '\r' && (read + 1 == n || buf_[read + 1] != '\n'))) ++line_;
-      buf_[write++] = c;
-      ++read;
-    }
-    push(out, p, write - p);
-    while (read < n && is_blank(buf_[read], delim_)) ++read;
-    GALNET_CHECK(read == n || stop_[static_cast<unsigned char>(buf_[read])],
-                 "galnet::data::Catalog: ", source_, ": line ", line_, ": unexpected character '",
-                 buf_[read], "' after the closing quote of a quoted field");
-    pos_ = read;
-  }
-
-  std::string& buf_;
-  const std::string& source_;
-  char delim_;
-  std::size_t pos_ = 0, line_ = 1;
-  std::array<bool, 256> stop_{};
-};
-
-/// At most 60 characters of `s`, for error messages.
-inline std::string excerpt(std::string_view s) {
-  return s.size() <= 60 ? std::string(s) : std::string(s.substr(0, 57)) + "...";
-}
-
-}  // namespace detail
 
 /// Catalog: a CSV table of galaxies, one row per object, read whole into memory.
 ///
@@ -180,12 +40,14 @@ inline std::string excerpt(std::string_view s) {
 ///   - The header names the columns (surrounding blanks trimmed; names unique); one column is the
 ///     id (CsvOptions::id_column), kept exactly as text, so 64-bit SDSS objIDs never pass through
 ///     a double. Ids are unique unless CsvOptions::allow_duplicate_ids.
-///   - RFC 4180 quoting ("a,b", "say ""hi"""), CRLF/LF/CR line ends, a UTF-8 BOM and blank lines
-///     are accepted. text() is a field's unescaped text, verbatim otherwise.
+///   - RFC 4180 quoting ("a,b", "say ""hi"""), CRLF/LF/CR line ends, a UTF-8 BOM, blank lines and
+///     comment lines ('#' first, as astropy's ECSV and many survey exports write) are accepted.
+///     text() is a field's unescaped text, verbatim otherwise.
 ///   - numeric(col) reads a column once (see detail::parse_number for NaN spellings) and caches
 ///     it; the first call is not thread-safe, so read columns before sharing a const Catalog.
-///   - Every failure throws galnet::Error naming the file, and the 1-based line, the column and
-///     the offending text where there is one.
+///   - Every failure throws galnet::Error naming the file, and the 1-based line (a table's row:
+///     where(row)), the column and the offending text where there is one.
+///   - Builder makes a catalog from fields (a FITS table's rows), with the same checks.
 ///   - Parsing is one pass over the file read in one go: O(bytes), plus 8 bytes per field of
 ///     index. select/filter share the text buffer (O(rows × columns) to copy the field index).
 class Catalog {
@@ -240,8 +102,10 @@ public:
                  who.empty() ? "" : " needed by ", who, "; columns present: ", column_list());
   }
 
-  /// 1-based line of the file on which `row` starts.
+  /// 1-based line of the file on which `row` starts (a table's 1-based row).
   [[nodiscard]] std::size_t line(std::size_t row) const { return lines_.at(check_row(row)); }
+  /// Where `row` is, for messages: "line 37" of a CSV file, "row 36" of a FITS table.
+  [[nodiscard]] std::string where(std::size_t row) const { return unit_ + " " + std::to_string(line(row)); }
   [[nodiscard]] std::string id(std::size_t row) const { return std::string(id_view(row)); }
   [[nodiscard]] std::optional<std::size_t> index_of(std::string_view id) const {
     const auto it = index_.find(id);
@@ -259,7 +123,7 @@ public:
     if (numeric_ready_[col]) return numeric_[col];
     std::vector<double> values(size());
     for (std::size_t r = 0; r < size(); ++r)
-      GALNET_CHECK(detail::parse_number(field(r, col), values[r]), prefix(), "line ", lines_[r],
+      GALNET_CHECK(detail::parse_number(field(r, col), values[r]), prefix(), where(r),
                    ", column \"", name, "\": cannot read \"", detail::excerpt(field(r, col)),
                    "\" as a number");
     numeric_[col] = std::move(values);
@@ -289,7 +153,7 @@ public:
     for (std::int64_t j = 0; j < k; ++j) {
       const auto& col = numeric(names[j]);
       for (std::size_t r = 0; r < size(); ++r) {
-        GALNET_CHECK(std::isfinite(col[r]), prefix(), "line ", lines_[r], ", column \"", names[j],
+        GALNET_CHECK(std::isfinite(col[r]), prefix(), where(r), ", column \"", names[j],
                      "\", ", id_column(), " ", id_view(r), ": label is not finite (\"",
                      detail::excerpt(field(r, column_index(names[j]))),
                      "\"); drop such rows first with finite_rows() and select()");
@@ -304,6 +168,8 @@ public:
     Catalog sub;
     sub.text_ = text_;
     sub.source_ = source_;
+    sub.unit_ = unit_;
+    sub.note_ = note_;
     sub.options_ = options_;
     sub.columns_ = columns_;
     sub.id_col_ = id_col_;
@@ -355,8 +221,63 @@ public:
     return select(rows);
   }
 
+  /// Makes a catalog from fields, row by row (a FITS table's rows), with read_csv's checks: unique
+  /// column names, the id column, a field per column, unique non-empty ids. `unit` names what the
+  /// numbers given with the rows count in messages ("row" of a table).
+  class Builder {
+  public:
+    Builder(std::string source, std::vector<std::string> columns, CsvOptions options = {}, std::string unit = "row")
+        : cat_(new Catalog()), text_(std::make_shared<std::string>()) {
+      cat_->source_ = std::move(source);
+      cat_->unit_ = std::move(unit);
+      cat_->options_ = std::move(options);
+      for (auto& c : columns) {
+        GALNET_CHECK(!cat_->has_column(c), cat_->prefix(), "duplicate column name \"", c, "\"");
+        cat_->columns_.push_back(std::move(c));
+      }
+      cat_->id_col_ = cat_->column_index_for_id();
+    }
+    /// Appends a row of `fields` (one per column, in order), numbered `number` in messages.
+    void add_row(std::span<const std::string_view> fields, std::size_t number) {
+      GALNET_CHECK(fields.size() == cat_->columns_.size(), cat_->prefix(), cat_->unit_, " ", number, ": ", fields.size(),
+                   " field(s), expected ", cat_->columns_.size());
+      for (const auto& f : fields) {
+        GALNET_CHECK(f.size() < (std::size_t{1} << 24) && text_->size() < (std::uint64_t{1} << 40), cat_->prefix(),
+                     cat_->unit_, " ", number, ": field longer than 16 MiB or table text larger than 1 TiB");
+        cat_->cells_.push_back(detail::Cell{text_->size() & ((std::uint64_t{1} << 40) - 1), f.size() & 0xFFFFFF});
+        text_->append(f);
+      }
+      cat_->lines_.push_back(number);
+    }
+    /// A sentence added to "no column" errors (e.g. the table columns that were not read).
+    void note(std::string text) { cat_->note_ = std::move(text); }
+    /// The catalog; throws where it has no rows or an id is empty or repeated.
+    [[nodiscard]] Catalog finish() && {
+      GALNET_CHECK(!cat_->lines_.empty(), cat_->prefix(), "no rows (an empty catalog)");
+      cat_->text_ = std::move(text_);
+      cat_->numeric_.resize(cat_->columns_.size());
+      cat_->numeric_ready_.assign(cat_->columns_.size(), false);
+      cat_->build_index(!cat_->options_.allow_duplicate_ids);
+      return std::move(*cat_);
+    }
+
+  private:
+    std::unique_ptr<Catalog> cat_;  // the class is incomplete here
+    std::shared_ptr<std::string> text_;
+  };
+
 private:
   Catalog() = default;
+
+  /// The position of the id column (the first column where CsvOptions::id_column is empty);
+  /// throws naming the columns present.
+  std::size_t column_index_for_id() {
+    if (options_.id_column.empty() && !columns_.empty()) options_.id_column = columns_.front();
+    const auto it = std::find(columns_.begin(), columns_.end(), options_.id_column);
+    GALNET_CHECK(it != columns_.end(), prefix(), "no id column \"", options_.id_column,
+                 "\" (set CsvOptions::id_column); columns are ", column_list());
+    return static_cast<std::size_t>(it - columns_.begin());
+  }
 
   static Catalog parse(std::shared_ptr<std::string> text, std::string source, CsvOptions options) {
     const char d = options.delimiter;
@@ -365,7 +286,7 @@ private:
     Catalog cat;
     cat.source_ = std::move(source);
     cat.options_ = std::move(options);
-    detail::CsvScanner scan(*text, cat.source_, d);
+    detail::CsvScanner scan(*text, cat.source_, d, cat.options_.comment);
     std::vector<detail::Cell> header;
     std::size_t line = 0;
     GALNET_CHECK(scan.next_record(header, line), cat.prefix(), "empty file (no header line)");
@@ -377,10 +298,7 @@ private:
                    cat.columns_.size() + 1, ")");
       cat.columns_.push_back(name);
     }
-    const auto id_it = std::find(cat.columns_.begin(), cat.columns_.end(), cat.options_.id_column);
-    GALNET_CHECK(id_it != cat.columns_.end(), cat.prefix(), "no id column \"", cat.options_.id_column,
-                 "\" (set CsvOptions::id_column); columns are ", cat.column_list());
-    cat.id_col_ = static_cast<std::size_t>(id_it - cat.columns_.begin());
+    cat.id_col_ = cat.column_index_for_id();
     cat.text_ = text;  // the buffer is final from here on: fields are views into it
 
     const std::size_t k = cat.columns_.size();
@@ -405,10 +323,10 @@ private:
     index_.reserve(size());
     for (std::size_t r = 0; r < size(); ++r) {
       const std::string_view id = id_view(r);
-      GALNET_CHECK(!id.empty(), prefix(), "line ", lines_[r], ": empty ", id_column());
+      GALNET_CHECK(!id.empty(), prefix(), where(r), ": empty ", id_column());
       const auto [it, inserted] = index_.try_emplace(id, r);
       GALNET_CHECK(inserted || !unique, prefix(), "duplicate ", id_column(), " \"", id,
-                   "\" on lines ", lines_[it->second], " and ", lines_[r],
+                   "\" on ", unit_, "s ", lines_[it->second], " and ", lines_[r],
                    " (set CsvOptions::allow_duplicate_ids to keep both)");
     }
   }
@@ -432,11 +350,13 @@ private:
   std::string column_list() const {
     std::string s;
     for (const auto& c : columns_) s += (s.empty() ? "\"" : ", \"") + c + "\"";
-    return s.empty() ? "(none)" : s;
+    return (s.empty() ? "(none)" : s) + (note_.empty() ? "" : "; " + note_);
   }
 
   std::shared_ptr<const std::string> text_;  // unescaped field text; fields are views into it
   std::string source_;
+  std::string unit_ = "line";  // what lines_ count: a file's "line", a table's "row"
+  std::string note_;           // said with "no column" errors
   CsvOptions options_;
   std::vector<std::string> columns_;
   std::size_t id_col_ = 0;

@@ -1,4 +1,5 @@
-// galnet/data/fits.hpp — FITS cutouts through CFITSIO (optional), and conversion to float CHW.
+// galnet/data/fits.hpp — FITS images through CFITSIO (optional): cutouts read and written, and
+// converted to float CHW for the networks.
 //
 // Contract
 //   - Optional: compiled only where the build defines GALNET_WITH_CFITSIO, which the CMake
@@ -30,13 +31,16 @@
 //     error or not (RAII). Reading different files from several threads is safe where CFITSIO
 //     is reentrant (fits_is_reentrant(); Debian's is).
 //   - to_chw(fits, dst, opt): copies the planes into dst (channels * height * width floats),
-//     as is (raw flux) or through the colour-preserving asinh stretch of Lupton et al. (2004,
-//     PASP 116, 133) with AsinhStretch's parameters, which follow astropy's make_lupton_rgb
-//     (minimum, stretch = 5, Q = 8) but give floats in [0, 1] (astropy's uint8 / 255 before
-//     rounding) — the range of to_chw for 8-bit images, so the same Normalization applies.
-//     bands_as_rgb writes a 3-channel image in reverse order (i, r, g): the R, G, B of SDSS
-//     colour JPEGs, for a model trained on JPEG cutouts. The stretch maps NaN to 0; the copy
-//     keeps it.
+//     as is (raw flux) or through the asinh stretch of data/asinh_stretch.hpp (Lupton et al.
+//     2004, astropy's make_lupton_rgb parameters), which gives floats in [0, 1] — the range of
+//     to_chw for 8-bit images, so the same Normalization applies. bands_as_rgb writes a
+//     3-channel image in reverse order (i, r, g): the R, G, B of SDSS colour JPEGs, for a model
+//     trained on JPEG cutouts. The stretch maps NaN to 0; the copy keeps it.
+//   - write_fits(path, img, opt): a float32 image or cube, written atomically (a failed write
+//     leaves an earlier file as it was); flip_y writes row 0 last.
+//   - fits_cutout_reader(opt): FITS cutouts {objID}.fits for CatalogImageSource (its
+//     ImageSourceOptions::reader): top row first, g, r, i shown as SDSS colour JPEGs show them,
+//     stretched as FitsCutoutOptions says.
 //   - Installed galnet: find_package(galnet) defines galnet::fits only where it finds CFITSIO
 //     on the user's machine too (galnetFits.cmake); find_package(galnet COMPONENTS fits)
 //     requires it.
@@ -45,8 +49,6 @@
 #ifndef GALNET_WITH_CFITSIO
 #error "galnet/data/fits.hpp needs CFITSIO: link your target with galnet::fits (target_link_libraries(app PRIVATE galnet::fits)), which galnet defines when CMake finds CFITSIO (Debian: apt-get install libcfitsio-dev), or define GALNET_WITH_CFITSIO and link cfitsio yourself"
 #else
-
-#include <fitsio.h>
 
 #include <algorithm>
 #include <array>
@@ -63,6 +65,9 @@
 #include <vector>
 
 #include "galnet/core/error.hpp"
+#include "galnet/data/asinh_stretch.hpp"
+#include "galnet/data/detail/cfitsio.hpp"
+#include "galnet/data/image_source.hpp"
 
 namespace galnet::data {
 
@@ -98,69 +103,11 @@ inline constexpr long long kMaxFitsValues = 1LL << 28;
 
 namespace detail::fits {
 
-inline std::string quoted(const std::filesystem::path& p) {
-  std::string s(1, '\'');  // appended, not "'" + ...: GCC warns falsely (-Wrestrict) on that
-  s += p.string();
-  s += '\'';
-  return s;
-}
-
-/// "CFITSIO status 104: could not open the named file".
-inline std::string status_text(int status) {
-  char text[FLEN_STATUS + 1] = {};
-  fits_get_errstatus(status, text);
-  return "CFITSIO status " + std::to_string(status) + ": " + text;
-}
-
-struct Closer {
-  void operator()(fitsfile* f) const {
-    int status = 0;
-    fits_close_file(f, &status);  // nothing to report: the file was opened read-only
-  }
-};
-using FilePtr = std::unique_ptr<fitsfile, Closer>;
-
-/// The first bytes of the file (at most n; fewer for a short file).
-inline std::string first_bytes(const std::filesystem::path& path, std::size_t n) {
-  std::ifstream in(path, std::ios::binary);
-  std::string s(n, '\0');
-  in.read(s.data(), static_cast<std::streamsize>(n));
-  s.resize(static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0)));
-  return s;
-}
-
-inline bool is_gzip(const std::string& start) {
-  return start.size() >= 2 && static_cast<unsigned char>(start[0]) == 0x1F &&
-         static_cast<unsigned char>(start[1]) == 0x8B;
-}
-
 /// Reads the first non-empty image HDU of `path` as floats; `who` prefixes every message.
 inline FitsImage read_one(const std::filesystem::path& path, const FitsOptions& opt, const std::string& who) {
   std::error_code ec;
-  const auto st = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(st)) {
-    // CFITSIO's own verdict, for the status text.
-    fitsfile* raw = nullptr;
-    int status = 0;
-    fits_open_diskfile(&raw, path.c_str(), READONLY, &status);
-    FilePtr guard(raw);
-    fail(who, "no such file (", status_text(status != 0 ? status : FILE_NOT_OPENED), ")");
-  }
-  GALNET_CHECK(!std::filesystem::is_directory(st), who, "is a directory, not a FITS file");
-  const std::string start = first_bytes(path, 9);
-  const bool plain = start.rfind("SIMPLE  =", 0) == 0;
-
-  fitsfile* raw = nullptr;
+  auto [file, plain] = open_readonly(path, who);
   int status = 0;
-  fits_open_diskfile(&raw, path.c_str(), READONLY, &status);
-  FilePtr file(raw);
-  if (status != 0) {
-    if (start.empty()) fail(who, "not a FITS file: the file is empty (", status_text(status), ")");
-    if (!plain && !is_gzip(start))
-      fail(who, "not a FITS file: it does not start with 'SIMPLE  =' (", status_text(status), ")");
-    fail(who, "cannot open as FITS (", status_text(status), ")");
-  }
-  GALNET_CHECK(file != nullptr, who, "cannot open as FITS (CFITSIO returned no file)");
 
   // The first HDU holding a non-empty image.
   int naxis = 0;
@@ -293,17 +240,6 @@ inline FitsImage read_fits_gri(const std::filesystem::path& g, const std::filesy
 
 // ---- conversion ----
 
-/// Lupton et al. (2004) colour-preserving asinh stretch, astropy make_lupton_rgb's parameters.
-/// Per pixel, with x_c = scale[c] * (value_c - minimum[c]) and I = mean_c x_c:
-///   out_c = max(0, x_c * asinh(Q * I / stretch) * (0.1 / asinh(0.1 * Q)) / I)  (0 where I <= 0),
-/// then, where the largest channel exceeds 1, every channel is divided by it (hue kept).
-struct AsinhStretch {
-  double Q = 8.0;        ///< asinh softening: larger Q, more compression of bright flux (> 0)
-  double stretch = 5.0;  ///< the linear range of the stretch, in the data's units (> 0)
-  std::array<double, 3> minimum = {0.0, 0.0, 0.0};  ///< per channel, subtracted first (sky)
-  std::array<double, 3> scale = {1.0, 1.0, 1.0};    ///< per channel multiplier (band balance)
-};
-
 struct FitsChwOptions {
   std::optional<AsinhStretch> asinh;  ///< none: the values (flux) are copied as they are
   bool bands_as_rgb = false;          ///< 3 channels written i, r, g (SDSS colour JPEG R, G, B)
@@ -316,37 +252,66 @@ inline void to_chw(const FitsImage& img, float* dst, const FitsChwOptions& opt =
   GALNET_CHECK(img.height > 0 && img.width > 0 && img.planes.size() == img.size(), who, "the image holds ",
                img.planes.size(), " values but ", img.channels, " x ", img.height, " x ", img.width, " needs ",
                img.size());
-  const int nc = img.channels;
   const std::size_t plane = static_cast<std::size_t>(img.height) * img.width;
-  auto out_channel = [&](int ch) { return opt.bands_as_rgb && nc == 3 ? 2 - ch : ch; };
-  if (!opt.asinh) {
-    for (int ch = 0; ch < nc; ++ch)
-      std::copy(img.planes.begin() + static_cast<std::ptrdiff_t>(ch * plane),
-                img.planes.begin() + static_cast<std::ptrdiff_t>((ch + 1) * plane), dst + out_channel(ch) * plane);
-    return;
+  if (opt.asinh) return asinh_stretch(img.planes.data(), img.channels, plane, dst, *opt.asinh, opt.bands_as_rgb);
+  for (int ch = 0; ch < img.channels; ++ch)
+    std::copy(img.planes.begin() + static_cast<std::ptrdiff_t>(ch * plane),
+              img.planes.begin() + static_cast<std::ptrdiff_t>((ch + 1) * plane),
+              dst + (opt.bands_as_rgb && img.channels == 3 ? 2 - ch : ch) * plane);
+}
+
+// ---- writing ----
+
+/// Writes a float32 image (1 channel: NAXIS = 2; 3: a cube, NAXIS3 = 3) to `path` atomically;
+/// with opt.flip_y, row 0 of `img` (the top, as in JPEGs) is written last, as ds9 shows the top.
+inline void write_fits(const std::filesystem::path& path, const FitsImage& img, const FitsOptions& opt = {}) {
+  const std::string who = "galnet::data::write_fits: " + detail::fits::quoted(path) + ": ";
+  GALNET_CHECK(img.channels == 1 || img.channels == 3, who, "1 or 3 channels expected, got ", img.channels);
+  GALNET_CHECK(img.height > 0 && img.width > 0 && img.planes.size() == img.size(), who, "the image holds ",
+               img.planes.size(), " values but ", img.channels, " x ", img.height, " x ", img.width, " needs ",
+               img.size());
+  std::vector<float> rows(img.planes);
+  if (opt.flip_y)
+    for (int c = 0; c < img.channels; ++c)
+      for (int y = 0; y < img.height; ++y)
+        std::copy_n(img.planes.begin() + static_cast<std::ptrdiff_t>((static_cast<std::size_t>(c) * img.height + y) * img.width),
+                    img.width,
+                    rows.begin() + static_cast<std::ptrdiff_t>((static_cast<std::size_t>(c) * img.height + img.height - 1 - y) * img.width));
+  detail::fits::MemoryWriter out(path, who);
+  long axes[3] = {img.width, img.height, img.channels};
+  int status = 0;
+  fits_create_img(out.get(), FLOAT_IMG, img.channels == 3 ? 3 : 2, axes, &status);
+  out.check(status, "cannot write the header");
+  fits_write_img(out.get(), TFLOAT, 1, static_cast<LONGLONG>(rows.size()), rows.data(), &status);
+  out.check(status, "cannot write the pixels");
+  out.commit();
+}
+
+// ---- cutouts for CatalogImageSource ----
+
+struct FitsCutoutOptions {
+  std::optional<AsinhStretch> asinh = AsinhStretch{};  ///< none: fluxes as they are (normalise them)
+  NanPolicy nan_policy = NanPolicy::error;
+};
+
+/// A CutoutReader (data/image_source.hpp) of FITS cutouts: read_fits with the top row first (as
+/// in JPEGs), a g, r, i cube (or one band, repeated in all three channels), to_chw with
+/// bands_as_rgb (the R, G, B = i, r, g of SDSS colour JPEGs) and the asinh stretch.
+inline CutoutReader fits_cutout_reader(FitsCutoutOptions opt = {}) {
+  if (opt.asinh) {  // checked once, here, rather than at every galaxy
+    const float probe = 1.0f;
+    float out = 0;
+    asinh_stretch(&probe, 1, 1, &out, *opt.asinh);
   }
-  const AsinhStretch& s = *opt.asinh;
-  GALNET_CHECK(std::isfinite(s.Q) && s.Q > 0 && std::isfinite(s.stretch) && s.stretch > 0, who,
-               "asinh stretch needs finite Q > 0 and stretch > 0, got Q = ", s.Q, ", stretch = ", s.stretch);
-  const double soften = s.Q / s.stretch;
-  const double slope = 0.1 / std::asinh(0.1 * s.Q);
-  for (std::size_t p = 0; p < plane; ++p) {
-    double x[3] = {};
-    double intensity = 0;
-    for (int ch = 0; ch < nc; ++ch) {
-      x[ch] = s.scale[ch] * (static_cast<double>(img.planes[ch * plane + p]) - s.minimum[ch]);
-      intensity += x[ch];
-    }
-    intensity /= nc;
-    const double fac = intensity > 0 ? std::asinh(intensity * soften) * slope / intensity : 0.0;
-    double top = 0;
-    for (int ch = 0; ch < nc; ++ch) {
-      x[ch] = std::max(0.0, x[ch] * fac);
-      top = std::max(top, x[ch]);
-    }
-    const double norm = top > 1.0 ? 1.0 / top : 1.0;
-    for (int ch = 0; ch < nc; ++ch) dst[out_channel(ch) * plane + p] = static_cast<float>(x[ch] * norm);
-  }
+  return [opt](const std::filesystem::path& path) {
+    const FitsImage img = read_fits(path, {.nan_policy = opt.nan_policy, .flip_y = true});
+    FloatCutout c{img.height, img.width, std::vector<float>(img.size() * (img.channels == 1 ? 3 : 1))};
+    const std::size_t plane = static_cast<std::size_t>(img.height) * img.width;
+    to_chw(img, c.chw.data(), {.asinh = opt.asinh, .bands_as_rgb = true});
+    if (img.channels == 1)
+      for (int ch = 1; ch < 3; ++ch) std::copy_n(c.chw.begin(), plane, c.chw.begin() + static_cast<std::ptrdiff_t>(ch * plane));
+    return c;
+  };
 }
 
 }  // namespace galnet::data

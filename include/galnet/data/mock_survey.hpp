@@ -23,8 +23,10 @@
 //   spin           λ_R ≈ 0.55 for discs falling to ≈ 0.15 for massive spheroids, ± 0.05
 // The images carry the signal through brightness, size, concentration and colour, all of
 // which follow mass, which sets metallicity.
-// Rendering: Sérsic profiles in g, r, i, a Gaussian PSF (FWHM 1.3″), sky noise, and the asinh
-// RGB stretch of SDSS colour images (Lupton et al. 2004), i → red, r → green, g → blue.
+// Rendering: Sérsic profiles in g, r, i, a Gaussian PSF (FWHM 1.3″) and sky noise give the band
+// fluxes (render_bands, what a FITS cutout holds); the colour cutout (render) is their asinh
+// stretch (data/asinh_stretch.hpp, kMockStretch), i → red, r → green, g → blue, as SDSS makes
+// its colour images.
 #pragma once
 #include <algorithm>
 #include <array>
@@ -35,6 +37,7 @@
 
 #include "galnet/core/cosmology.hpp"
 #include "galnet/core/rng.hpp"
+#include "galnet/data/asinh_stretch.hpp"
 
 namespace galnet::data::mock {
 
@@ -52,6 +55,8 @@ struct Galaxy {
 
 inline constexpr double kIntrinsicMetallicityScatter = 0.10;  ///< dex
 inline constexpr double kSpinScatter = 0.05;
+/// The stretch from render_bands' fluxes to render's colours (sky noise σ = 0.01 in those units).
+inline constexpr AsinhStretch kMockStretch{.Q = 4.0, .stretch = 0.4};
 
 using galnet::luminosity_distance_mpc;
 
@@ -122,8 +127,8 @@ inline Galaxy draw_galaxy(std::uint64_t seed, std::uint64_t index) {
 /// Sérsic b_n (Ciotti & Bertin 1999 expansion).
 inline double sersic_b(double n) { return 2 * n - 1.0 / 3 + 4.0 / (405 * n) + 46.0 / (25515 * n * n); }
 
-/// Renders an RGB cutout (HWC uint8) of `size`² pixels at `arcsec_per_pixel`.
-inline std::vector<std::uint8_t> render(const Galaxy& gal, int size, double arcsec_per_pixel, std::uint64_t noise_seed) {
+/// The g, r, i fluxes of a cutout of `size`² pixels at `arcsec_per_pixel` (CHW, top row first).
+inline std::vector<float> render_bands(const Galaxy& gal, int size, double arcsec_per_pixel, std::uint64_t noise_seed) {
   Generator g(noise_seed);
   const double re = std::max(gal.r_eff_arcsec / arcsec_per_pixel, 0.3), n = gal.sersic_n, b = sersic_b(n);
   const double c = std::cos(gal.position_angle), s = std::sin(gal.position_angle), q = gal.axis_ratio;
@@ -161,19 +166,27 @@ inline std::vector<std::uint8_t> render(const Galaxy& gal, int size, double arcs
       for (int i = -half; i <= half; ++i) a += k[i + half] * tmp[static_cast<std::size_t>(std::clamp(y + i, 0, size - 1)) * size + x];
       blurred[static_cast<std::size_t>(y) * size + x] = a;
     }
-  // Bands with sky noise, then the asinh stretch: RGB = (i, r, g) · asinh(β I)/(β I).
-  std::vector<std::uint8_t> rgb(static_cast<std::size_t>(size) * size * 3);
-  const double sky_sigma = 0.01, beta = 10.0, scale = 2.5;
-  for (std::size_t p = 0; p < blurred.size(); ++p) {
-    std::array<double, 3> f;
-    for (int band = 0; band < 3; ++band) f[band] = band_flux[band] * blurred[p] * 150.0 + sky_sigma * g.normal();
-    const double intensity = std::max((f[0] + f[1] + f[2]) / 3, 1e-9);
-    const double stretch = std::asinh(beta * intensity) / (beta * intensity) * scale;
-    const std::array<double, 3> out{f[2] * stretch, f[1] * stretch, f[0] * stretch};
+  // Bands with sky noise.
+  const std::size_t plane = blurred.size();
+  std::vector<float> bands(3 * plane);
+  const double sky_sigma = 0.01;
+  for (std::size_t p = 0; p < plane; ++p)
+    for (int band = 0; band < 3; ++band)
+      bands[band * plane + p] = static_cast<float>(band_flux[band] * blurred[p] * 150.0 + sky_sigma * g.normal());
+  return bands;
+}
+
+/// The colour cutout (HWC uint8, R, G, B = i, r, g) of render_bands' fluxes through kMockStretch.
+inline std::vector<std::uint8_t> render(const Galaxy& gal, int size, double arcsec_per_pixel, std::uint64_t noise_seed) {
+  const std::vector<float> bands = render_bands(gal, size, arcsec_per_pixel, noise_seed);
+  const std::size_t plane = bands.size() / 3;
+  std::vector<float> rgb(bands.size());
+  asinh_stretch(bands.data(), 3, plane, rgb.data(), kMockStretch, /*reverse=*/true);
+  std::vector<std::uint8_t> hwc(bands.size());
+  for (std::size_t p = 0; p < plane; ++p)
     for (int ch = 0; ch < 3; ++ch)
-      rgb[p * 3 + ch] = static_cast<std::uint8_t>(std::clamp(std::lround(255.0 * out[ch]), 0L, 255L));
-  }
-  return rgb;
+      hwc[p * 3 + ch] = static_cast<std::uint8_t>(std::clamp(std::lround(255.0 * rgb[ch * plane + p]), 0L, 255L));
+  return hwc;
 }
 
 }  // namespace galnet::data::mock

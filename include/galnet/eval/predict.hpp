@@ -8,10 +8,11 @@
 //     contiguous share (dist::shard) and the parts are summed (zeros elsewhere: exact), so every
 //     rank ends with the one-process result, row for row. Batches stream through a DataLoader.
 //   - check_predictions: every prediction is finite, or an error names the galaxy and its row.
-//   - write_results(out, cat, rows, targets, views, labelled): checks, then composes every file
-//     before writing any, each atomically: predictions.csv (the views' mean, and each view with
-//     more than one) and, for labelled rows, metrics.json and (with cairo) pred_vs_true.png; the
-//     metrics are printed. A failure leaves earlier outputs as they were.
+//   - write_results(out, cat, rows, targets, views, labelled[, predictions]): checks, then composes
+//     every file before writing any, each atomically: predictions.csv (the views' mean, and each
+//     view with more than one; at `predictions` where given, a FITS table for a .fits name) and,
+//     for labelled rows, metrics.json and (with cairo) pred_vs_true.png; the metrics are
+//     printed. A failure leaves earlier outputs as they were.
 //   - remove_results(dir): removes what write_results (and SFNet's BPT outputs) write there, then the
 //     folder if that leaves it empty.
 #pragma once
@@ -29,6 +30,7 @@
 #include "galnet/data/augment.hpp"
 #include "galnet/data/catalog.hpp"
 #include "galnet/data/loader.hpp"
+#include "galnet/data/table_io.hpp"
 #include "galnet/dist/communicator.hpp"
 #include "galnet/dist/shard.hpp"
 #include "galnet/eval/metrics.hpp"
@@ -117,7 +119,8 @@ inline void check_predictions(const data::Catalog& cat, const std::vector<std::s
 /// predictions.csv, and for labelled rows metrics.json and pred_vs_true.png (see the contract).
 inline void write_results(const std::filesystem::path& out, const data::Catalog& cat,
                           const std::vector<std::size_t>& rows, const std::vector<std::string>& targets,
-                          const Tensor<float>& views, bool labelled) {
+                          const Tensor<float>& views, bool labelled, const std::filesystem::path& predictions_path = {}) {
+  const auto table = predictions_path.empty() ? out / "predictions.csv" : predictions_path;
   const auto pred = view_mean(views);
   check_predictions(cat, rows, targets, pred);
   const std::size_t n = rows.size(), k = targets.size();
@@ -133,7 +136,7 @@ inline void write_results(const std::filesystem::path& out, const data::Catalog&
   if (views.dim(0) > 1) v.assign(views.data(), views.data() + views.numel());
   const std::string predictions = predictions_csv(ids, targets, y, p, v);
   if (!labelled) {
-    galnet::write_file_atomically(out / "predictions.csv", predictions);
+    data::write_table(table, predictions);
     return;
   }
   std::vector<std::pair<std::string, RegressionMetrics>> m;
@@ -144,7 +147,7 @@ inline void write_results(const std::filesystem::path& out, const data::Catalog&
   }
   const std::string metrics = metrics_json(m);
   galnet::write_file_atomically(out / "metrics.json", metrics);
-  galnet::write_file_atomically(out / "predictions.csv", predictions);
+  data::write_table(table, predictions);
 #if defined(GALNET_WITH_CAIRO)
   for (std::size_t j = 0; j < k; ++j)
     plot_pred_vs_true(out / (k == 1 ? "pred_vs_true.png" : "pred_vs_true_" + targets[j] + ".png"), ys[j], ps[j],
