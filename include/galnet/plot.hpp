@@ -4,3 +4,5 @@
 #include "galnet/eval/plot.hpp"
 #include "galnet/eval/plot_bpt.hpp"
 #include "galnet/eval/plot_lr_find.hpp"
+#include "galnet/eval/plot_residuals.hpp"
+#include "galnet/eval/plot_sweep.hpp"

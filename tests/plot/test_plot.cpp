@@ -15,6 +15,7 @@
 #include <limits>
 #include <numbers>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@
 #include "galnet/eval/metrics.hpp"
 #include "galnet/eval/plot.hpp"
 #include "galnet/eval/plot_bpt.hpp"
+#include "galnet/eval/plot_residuals.hpp"
+#include "galnet/eval/plot_sweep.hpp"
 #include "../support.hpp"
 
 // fontconfig (under cairo's text) keeps process-wide caches that it never frees; under
@@ -355,4 +358,98 @@ TEST_CASE("plot_bpt: true and predicted ratios side by side, both demarcations, 
   CHECK(pixel_variance(read_image(s.dir / "bpt_unlabelled.png")) > 100);
   CHECK(galnet::test::error_of([&] { ev::plot_bpt(s.dir / "x.png", pred, none); }).find("no row with finite predicted") !=
         std::string::npos);
+}
+
+/// Rows and columns holding a clearly orange pixel (binned means and sweep markers), outside
+/// the top-right corner where a legend shows its sample.
+std::vector<std::pair<int, int>> orange_pixels(const Image& img) {
+  std::vector<std::pair<int, int>> at;
+  for (int y = 0; y < img.height; ++y)
+    for (int x = 0; x < img.width; ++x) {
+      if (x > img.width - 300 && y < 130) continue;
+      const int r = img.at(y, x, 0), g = img.at(y, x, 1), b = img.at(y, x, 2);
+      if (r > 200 && g > 100 && g < 160 && b < 60) at.emplace_back(y, x);
+    }
+  return at;
+}
+
+TEST_CASE("plot_residuals: zero residuals lie on the zero line, the bins' means on it too") {
+  Scratch s;
+  std::vector<double> mass, zero;
+  for (int i = 0; i < 300; ++i) mass.push_back(8.5 + 3.0 * i / 299.0), zero.push_back(0.0);
+  const fs::path f = s.dir / "residuals_zero.png";
+  ev::plot_residuals(f, mass, zero, "log M*", "predicted \xE2\x88\x92 true 12 + log(O/H)", 6);
+  const Image img = read_image(f, 3);
+  CHECK(img.width == ev::kResidualsWidth);
+  CHECK(img.height == ev::kResidualsHeight);
+  keep_sample(f);
+  // Every blue point on one row (within a dot's radius), spread across the panel.
+  int ymin = img.height, ymax = 0, xmin = img.width, xmax = 0;
+  for (int y = 0; y < img.height; ++y)
+    for (int x = 0; x < img.width; ++x)
+      if (blue(img, y, x)) ymin = std::min(ymin, y), ymax = std::max(ymax, y), xmin = std::min(xmin, x), xmax = std::max(xmax, x);
+  CHECK(ymax - ymin <= 8);
+  CHECK(xmax - xmin > img.width / 2);
+  // The six bins' orange dots sit on that row too, at six distinct places along it.
+  const auto dots = orange_pixels(img);
+  REQUIRE(!dots.empty());
+  std::set<int> columns;
+  for (const auto& [y, x] : dots) {
+    CHECK(std::abs(y - (ymin + ymax) / 2) <= 8);
+    columns.insert(x / 40);
+  }
+  CHECK(columns.size() >= 6);
+}
+
+TEST_CASE("plot_residuals: a residual growing with the property rises across the panel, and errors are named") {
+  Scratch s;
+  std::vector<double> x, r;
+  for (int i = 0; i < 200; ++i) x.push_back(i), r.push_back(0.01 * i - 1.0);
+  const fs::path f = s.dir / "residuals_trend.png";
+  ev::plot_residuals(f, x, r, "x", "residual", 4);
+  const Image img = read_image(f, 3);
+  auto dots = orange_pixels(img);
+  REQUIRE(!dots.empty());
+  std::sort(dots.begin(), dots.end(), [](auto a, auto b) { return a.second < b.second; });
+  CHECK(dots.front().first > dots.back().first + 100);  // left dots lower on the image than right ones
+  const std::vector<double> nan2(2, std::numeric_limits<double>::quiet_NaN());
+  CHECK(galnet::test::error_of([&] { ev::plot_residuals(f, nan2, nan2, "x", "y"); }).find("no galaxy with a finite") !=
+        std::string::npos);
+  CHECK(galnet::test::error_of([&] { ev::plot_residuals(f, x, nan2, "x", "y"); }).find("differ in length (200 vs 2)") !=
+        std::string::npos);
+}
+
+TEST_CASE("plot_sweep: one marker per run, in order of the setting, on a log axis if asked") {
+  Scratch s;
+  const std::vector<double> k = {8, 1, 4, 2}, rmse = {0.08, 0.11, 0.09, 0.10};  // falling with k
+  const fs::path f = s.dir / "sweep.png";
+  ev::plot_sweep(f, k, rmse, "k", "RMSE", true);
+  const Image img = read_image(f, 3);
+  CHECK(img.width == ev::kSweepWidth);
+  keep_sample(f);
+  // Four markers equally spaced on the log axis (1, 2, 4, 8), each lower than the one before.
+  auto dots = orange_pixels(img);
+  REQUIRE(!dots.empty());
+  std::sort(dots.begin(), dots.end(), [](auto a, auto b) { return a.second < b.second; });
+  std::vector<std::pair<double, double>> centres;  // clusters of orange columns
+  std::vector<std::pair<int, int>> cluster;
+  auto flush = [&] {
+    if (cluster.empty()) return;
+    double sy = 0, sx = 0;
+    for (auto [y, x] : cluster) sy += y, sx += x;
+    centres.emplace_back(sx / cluster.size(), sy / cluster.size());
+    cluster.clear();
+  };
+  for (const auto& d : dots) {
+    if (!cluster.empty() && d.second - cluster.back().second > 3) flush();
+    cluster.push_back(d);
+  }
+  flush();
+  REQUIRE(centres.size() == 4);
+  const double gap = centres[1].first - centres[0].first;
+  CHECK(std::abs(centres[2].first - centres[1].first - gap) < 3);
+  CHECK(std::abs(centres[3].first - centres[2].first - gap) < 3);
+  for (int i = 1; i < 4; ++i) CHECK(centres[i].second > centres[i - 1].second);  // lower RMSE: lower on the panel
+  CHECK(galnet::test::error_of([&] { ev::plot_sweep(f, std::vector<double>{0.0}, std::vector<double>{1.0}, "k", "RMSE", true); })
+            .find("settings > 0") != std::string::npos);
 }

@@ -75,7 +75,7 @@ inline Catalog read_table(const std::filesystem::path& path, CsvOptions options 
 }
 
 /// Writes the CSV text `csv` to `path` as it is, or as a FITS table for a .fits or .fit name.
-inline void write_table(const std::filesystem::path& path, std::string_view csv, CsvOptions options = {}) {
+inline void write_table(const std::filesystem::path& path, std::string_view csv, [[maybe_unused]] CsvOptions options = {}) {
   if (!is_fits_table_name(path)) return galnet::write_file_atomically(path, csv);
 #if defined(GALNET_WITH_CFITSIO)
   write_fits_catalog(path, Catalog::parse_csv(csv, path.string(), std::move(options)));

@@ -32,13 +32,12 @@
 #endif
 
 #include "galnet/eval/detail/plot_canvas.hpp"
+#include "galnet/eval/detail/plot_marks.hpp"
 
 namespace galnet::eval {
 
 /// Size of plot_pred_vs_true's square figure, in pixels.
 inline constexpr int kPredVsTrueSize = 800;
-/// Above this many points plot_pred_vs_true shades a 2-D density instead of drawing points.
-inline constexpr std::size_t kDensityThreshold = 5000;
 /// Size of plot_history's figure, in pixels.
 inline constexpr int kHistoryWidth = 1000, kHistoryHeight = 760;
 /// plot_montage's fixed parts, in pixels: outer margin, label column and gap between cells.
@@ -97,72 +96,11 @@ inline void plot_pred_vs_true(const std::filesystem::path& path, std::span<const
   side = std::min(W - left - right, H - top - bottom);
   const P::Panel panel{std::round(left), std::round(H - bottom - side), std::round(side), std::round(side), axis, axis};
 
-  // Points, or a density for many.
   cairo_save(cr);
   panel.clip(cr);
-  if (n > kDensityThreshold) {
-    const int g = 110;
-    std::vector<std::int64_t> count(static_cast<std::size_t>(g) * g, 0);
-    for (std::size_t i = 0; i < n; ++i) {
-      const double fx = axis.frac(yt[i]), fy = axis.frac(pt[i]);
-      if (fx < 0 || fx > 1 || fy < 0 || fy > 1) continue;
-      const int cx = std::min(g - 1, static_cast<int>(fx * g)), cy = std::min(g - 1, static_cast<int>(fy * g));
-      ++count[static_cast<std::size_t>(cy) * g + cx];
-    }
-    const double cmax = static_cast<double>(*std::max_element(count.begin(), count.end()));
-    const double cell = panel.w / g;
-    for (int cy = 0; cy < g; ++cy)
-      for (int cx = 0; cx < g; ++cx) {
-        const auto c = count[static_cast<std::size_t>(cy) * g + cx];
-        if (c == 0) continue;
-        P::set_rgb(cr, P::blues(cmax > 1 ? std::log(static_cast<double>(c)) / std::log(cmax) : 1.0));
-        // Cells overlap by a hair so no white seams show between them.
-        cairo_rectangle(cr, panel.x0 + cx * cell, panel.y0 + panel.h - (cy + 1) * cell, cell + 0.6, cell + 0.6);
-        cairo_fill(cr);
-      }
-  } else {
-    const double alpha = std::clamp(0.75 * std::sqrt(200.0 / static_cast<double>(n)), 0.12, 0.75);
-    const double r = n < 500 ? 3.2 : (n < 2000 ? 2.6 : 2.1);
-    P::set_rgb(cr, P::kBlue, alpha);
-    for (std::size_t i = 0; i < n; ++i) {
-      P::dot(cr, panel.px(yt[i]), panel.py(pt[i]), r);
-      cairo_fill(cr);  // one fill per point, so overlaps darken like a density
-    }
-  }
-  // The 1:1 line.
-  P::set_rgb(cr, P::kInk, 0.85);
-  cairo_set_line_width(cr, 1.6);
-  const double dash[] = {9, 6};
-  cairo_set_dash(cr, dash, 2, 0);
-  cairo_move_to(cr, panel.px(axis.lo), panel.py(axis.lo));
-  cairo_line_to(cr, panel.px(axis.hi), panel.py(axis.hi));
-  cairo_stroke(cr);
-  cairo_set_dash(cr, nullptr, 0, 0);
-  // Binned mean ± 1σ of the predictions in bins of the true value.
-  const auto stats = binned_stats(yt, pt, bins);
-  const P::Rgb edge{0.55, 0.22, 0.0};
-  for (const Bin& b : stats) {
-    if (b.count == 0) continue;
-    const double x = panel.px(b.centre), ym = panel.py(b.mean);
-    if (b.count > 1 && b.std > 0) {
-      const double y0 = panel.py(b.mean - b.std), y1 = panel.py(b.mean + b.std);
-      P::set_rgb(cr, edge);
-      cairo_set_line_width(cr, 2.0);
-      cairo_move_to(cr, x, y0);
-      cairo_line_to(cr, x, y1);
-      cairo_move_to(cr, x - 5, y0);
-      cairo_line_to(cr, x + 5, y0);
-      cairo_move_to(cr, x - 5, y1);
-      cairo_line_to(cr, x + 5, y1);
-      cairo_stroke(cr);
-    }
-    P::dot(cr, x, ym, 6);
-    P::set_rgb(cr, P::kOrange);
-    cairo_fill_preserve(cr);
-    P::set_rgb(cr, edge);
-    cairo_set_line_width(cr, 1.4);
-    cairo_stroke(cr);
-  }
+  P::scatter(cr, panel, yt, pt);
+  P::reference_line(cr, panel.px(axis.lo), panel.py(axis.lo), panel.px(axis.hi), panel.py(axis.hi));
+  P::binned_means(cr, panel, binned_stats(yt, pt, bins));  // of the predictions in bins of the true value
   cairo_restore(cr);
 
   P::draw_frame(cr, panel, ticks, ticks, true);
@@ -199,32 +137,7 @@ inline void plot_pred_vs_true(const std::filesystem::path& path, std::span<const
       P::text(cr, rows[i].second, bx + bpad + kw + eq, base);
     }
   }
-  P::legend(cr, panel,
-            {{"1:1",
-              [](cairo_t* c, double x, double yy) {
-                P::set_rgb(c, P::kInk, 0.85);
-                cairo_set_line_width(c, 1.6);
-                const double d[] = {9, 6};
-                cairo_set_dash(c, d, 2, 0);
-                cairo_move_to(c, x - 16, yy);
-                cairo_line_to(c, x + 16, yy);
-                cairo_stroke(c);
-              }},
-             {"binned mean \xC2\xB1 1\xCF\x83",
-              [edge](cairo_t* c, double x, double yy) {
-                P::set_rgb(c, edge);
-                cairo_set_line_width(c, 2.0);
-                cairo_move_to(c, x, yy - 9);
-                cairo_line_to(c, x, yy + 9);
-                cairo_stroke(c);
-                P::dot(c, x, yy, 6);
-                P::set_rgb(c, P::kOrange);
-                cairo_fill_preserve(c);
-                P::set_rgb(c, edge);
-                cairo_set_line_width(c, 1.4);
-                cairo_stroke(c);
-              }}},
-            true, false);
+  P::legend(cr, panel, {P::reference_row("1:1"), P::binned_row()}, true, false);
   canvas.save(path);
 }
 

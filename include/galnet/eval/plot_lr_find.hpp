@@ -35,15 +35,10 @@ inline void plot_lr_find(const std::filesystem::path& path, std::span<const doub
 
   P::Canvas canvas(kLRFindWidth, kLRFindHeight, who);
   cairo_t* cr = canvas.cr();
-  const double W = kLRFindWidth, H = kLRFindHeight, pad = 16, top = 22, right = 28;
-  const double lab_h = P::axis_label_height(cr);
-  const double bottom = pad + lab_h + 6 + P::x_tick_band();
-  const double ph = H - top - bottom;
-  const auto yt = P::choose_ticks(cr, ya, ph, false, P::kTickFont);
-  const double left = std::round(pad + lab_h + 8 + P::max_label_width(cr, yt, P::kTickFont) + 8);
-  const double pw = W - left - right;
-  const auto xt = P::choose_ticks(cr, xa, pw, true, P::kTickFont);
-  const P::Panel panel{left, top, pw, ph, xa, ya};
+  const double H = kLRFindHeight;
+  const P::Layout layout = P::panel_layout(cr, kLRFindWidth, H, xa, ya);
+  const P::Panel& panel = layout.panel;
+  const double top = panel.y0, ph = panel.h;
 
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
   cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
@@ -94,9 +89,7 @@ inline void plot_lr_find(const std::filesystem::path& path, std::span<const doub
                     }});
   }
   cairo_restore(cr);
-  P::draw_frame(cr, panel, xt, yt, true);
-  P::y_label(cr, panel, "loss", pad + 0.75 * lab_h);
-  P::x_label(cr, panel, "learning rate", H - pad - 0.25 * lab_h);
+  P::draw_axes(cr, layout, H, "learning rate", "loss");
   P::legend(cr, panel, rows, false, false);
   canvas.save(path);
 }
