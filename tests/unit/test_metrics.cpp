@@ -55,6 +55,20 @@ TEST_CASE("regression_metrics matches numpy and scipy (ties, NaN and inf true va
   CHECK(m.outlier_frac == doctest::Approx(1.0 / 12).epsilon(1e-15));
 }
 
+// sfnet interpret's r of a sparse feature (0 where it does not fire) with a catalog column that
+// has missing values, as numpy computes it:
+//   a = np.array([0, 0, 1.25, 0, 0, 3.5, 0, 0.75, 0, 0, 0, 2.0, 0, 0, 0, 0.5])
+//   c = np.array([9.1, 10.2, 10.8, np.nan, 9.7, 11.2, 9.9, 10.4, np.inf, 9.5, 10.0, 11.0, 9.3, np.nan, 10.1, 10.6])
+//   k = np.isfinite(c); np.corrcoef(c[k], a[k])[0, 1]
+TEST_CASE("regression_metrics' Pearson r of a sparse activation and a column with gaps matches numpy") {
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> a = {0, 0, 1.25, 0, 0, 3.5, 0, 0.75, 0, 0, 0, 2.0, 0, 0, 0, 0.5};
+  const std::vector<double> c = {9.1, 10.2, 10.8, nan, 9.7, 11.2, 9.9, 10.4, inf, 9.5, 10.0, 11.0, 9.3, nan, 10.1, 10.6};
+  const auto m = regression_metrics(c, a);  // what examples/sfnet/interpret.hpp computes per feature
+  CHECK(m.n == 13);
+  CHECK(close(m.pearson, 0.8044635566987876));
+}
+
 TEST_CASE("average ranks give tied values their mean rank (scipy.stats.rankdata)") {
   const std::vector<double> y = {8.61, 8.95, 8.70, 9.02, 8.70, 8.88, 8.43, 9.10, 8.95, 8.52, 8.70, 9.05};
   const std::vector<double> want = {3, 8.5, 5, 10, 5, 7, 1, 12, 8.5, 2, 5, 11};
