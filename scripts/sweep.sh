@@ -31,8 +31,12 @@ program=$1 option=$2 values=$3 out=$4
 shift 4
 [[ -x $bin/$program ]] || { echo "sweep.sh: no program $bin/$program (build first: scripts/build.sh)" >&2; exit 2; }
 [[ -x $bin/figures ]] || { echo "sweep.sh: no $bin/figures (it needs cairo: apt-get install libcairo2-dev)" >&2; exit 2; }
-read -r -a list <<< "$values"
+read -r -a list <<< "$values"  # values are numbers, separated by blanks
 [[ ${#list[@]} -ge 1 ]] || { echo "sweep.sh: no values to sweep" >&2; exit 2; }
+for v in "${list[@]}"; do  # checked before any training: the figure plots numbers
+  [[ $v =~ ^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$ ]] ||
+    { echo "sweep.sh: '$v' is not a number; a sweep's values are numbers (k, a size, a rate)" >&2; exit 2; }
+done
 mkdir -p "$out"
 runs=()
 for v in "${list[@]}"; do
@@ -43,5 +47,5 @@ for v in "${list[@]}"; do
   [[ -f $dir/test/metrics.json ]] && metrics=$dir/test/metrics.json
   runs+=("$v=$metrics")
 done
-"$bin/figures" sweep --metric "$metric" "${log_x[@]}" --x-label "$option" --csv "$out/sweep.csv" \
+"$bin/figures" sweep --metric "$metric" ${log_x[@]+"${log_x[@]}"} --x-label "$option" --csv "$out/sweep.csv" \
   --out "$out/${metric}_vs_$option.png" "${runs[@]}"

@@ -72,6 +72,11 @@ run(${CMAKE_COMMAND} -E env BIN=${BIN} ${BASH} ${SCRIPT} sfnet k "1" ${WORK}/swe
 if(NOT rc OR NOT err MATCHES "holds an earlier run")
   message(FATAL_ERROR "sweep.sh into an earlier sweep must stop rather than replace its runs (rc ${rc}): ${err}")
 endif()
+# A value that is not a number is refused before anything trains.
+run(${CMAKE_COMMAND} -E env BIN=${BIN} ${BASH} ${SCRIPT} sfnet schedule "sgdr one-cycle" ${WORK}/sweep-words ${train})
+if(NOT rc OR NOT err MATCHES "'sgdr' is not a number" OR EXISTS ${WORK}/sweep-words)
+  message(FATAL_ERROR "sweep.sh over words must stop before training (rc ${rc}): ${err}")
+endif()
 # --x-label and --log-x change the figure; a setting that is not a number, a missing file, a
 # metric or target that is not there, are named.
 must(${BIN}/figures sweep --x-label "number of features" --out ${WORK}/lin.png 1=${WORK}/sweep/k-1/test/metrics.json

@@ -142,3 +142,66 @@ TEST_CASE("fits table: a FITS file without a table, and a file that is not FITS,
   CHECK(has(error_of([&] { (void)galnet::data::read_fits_catalog(scratch("none.fits")); }), "no such file"));
   fs::remove(image);
 }
+
+TEST_CASE("fits table: scaled integers read as doubles, wide ASCII-table integers refused, skipped columns named") {
+  const fs::path path = scratch("odd.fits");
+  int status = 0;
+  fitsfile* f = nullptr;
+  fits_create_file(&f, path.c_str(), &status);
+  // A binary table: objID as variable-length (not read), a 16-bit column scaled by 0.01 from 1e6.
+  {
+    char* ttype[] = {const_cast<char*>("objID"), const_cast<char*>("flux"), const_cast<char*>("id2")};
+    char* tform[] = {const_cast<char*>("1PK"), const_cast<char*>("1I"), const_cast<char*>("1K")};
+    fits_create_tbl(f, BINARY_TBL, 2, 3, ttype, tform, nullptr, "T", &status);
+    double scale = 0.01, zero = 1e6;
+    fits_write_key(f, TDOUBLE, "TSCAL2", &scale, nullptr, &status);
+    fits_write_key(f, TDOUBLE, "TZERO2", &zero, nullptr, &status);
+    fits_set_tscale(f, 2, scale, zero, &status);
+    double flux[] = {1000000.01, 1000000.5};
+    fits_write_col(f, TDOUBLE, 2, 1, 1, 2, flux, &status);
+    long long ids[] = {5, 6};
+    fits_write_col(f, TLONGLONG, 3, 1, 1, 2, ids, &status);
+    long long v[] = {1};
+    fits_write_col(f, TLONGLONG, 1, 1, 1, 1, v, &status);
+    fits_write_col(f, TLONGLONG, 1, 2, 1, 1, v, &status);
+  }
+  fits_close_file(f, &status);
+  REQUIRE(status == 0);
+  const auto e = error_of([&] { (void)galnet::data::read_fits_catalog(path); });
+  CHECK(has(e, "no id column \"objID\""));
+  CHECK(has(e, "columns of the FITS table not read: 'objID' (variable-length)"));
+  const Catalog cat = galnet::data::read_fits_catalog(path, {.id_column = "id2"});
+  CHECK(cat.text(0, "flux") == "1000000.01");  // the scaled value as a double, not rounded to a float
+  CHECK(cat.value(1, "flux") == 1000000.5);
+
+  // An ASCII table whose integers are wider than a double holds exactly is refused, naming them.
+  const fs::path ascii = scratch("ascii.fits");
+  fits_create_file(&f, ascii.c_str(), &status);
+  {
+    char* ttype[] = {const_cast<char*>("objID")};
+    char* tform[] = {const_cast<char*>("I20")};
+    fits_create_tbl(f, ASCII_TBL, 1, 1, ttype, tform, nullptr, "A", &status);
+    long long id[] = {1237648720693755918LL};
+    fits_write_col(f, TLONGLONG, 1, 1, 1, 1, id, &status);
+  }
+  fits_close_file(f, &status);
+  REQUIRE(status == 0);
+  CHECK(has(error_of([&] { (void)galnet::data::read_fits_catalog(ascii); }),
+            "column 'objID' of this ASCII table holds integers of up to 20 digits"));
+  fs::remove(path);
+  fs::remove(ascii);
+}
+
+TEST_CASE("fits table: a derived column is written with its values, a compressed name is refused") {
+  const Catalog base = Catalog::parse_csv("objID,x\n1,10\n2,100\n", "mem.csv");
+  const Catalog derived = base.with_column("log_x", {1.0, 2.0});
+  const fs::path path = scratch("derived.fits");
+  galnet::data::write_fits_catalog(path, derived);
+  const Catalog back = galnet::data::read_table(path);
+  CHECK(back.value(0, "log_x") == 1.0);
+  CHECK(back.value(1, "log_x") == 2.0);
+  fs::remove(path);
+  CHECK(has(error_of([&] { galnet::data::write_table(scratch("p.fits.gz"), "objID,x\n1,2\n"); }),
+            "galnet writes uncompressed FITS"));
+  CHECK(!fs::exists(scratch("p.fits.gz")));
+}

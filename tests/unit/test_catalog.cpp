@@ -425,19 +425,26 @@ TEST_CASE("catalog: the real SDSS metallicity sample") {
   CHECK(cat.select(split.valid).size() == 80);
 }
 
-TEST_CASE("catalog: '#' comment lines are skipped, before the header and between rows, and lines keep their numbers") {
-  const auto c = Catalog::parse_csv("# SDSS CasJobs export\n  # written 2026-12-07\nobjID,x\n1,2\n# a note\n3,#4\n",
-                                    "c.csv");
+TEST_CASE("catalog: '#' comment lines before the header are skipped, and after it a '#' line is a row") {
+  const auto c = Catalog::parse_csv("# SDSS CasJobs export\n  # written 2026-12-07\nobjID,x\n1,2\n\n3,#4\n", "c.csv");
   REQUIRE(c.size() == 2);
   CHECK(c.columns() == std::vector<std::string>{"objID", "x"});
+  CHECK(c.where(0) == "line 4");
   CHECK(c.where(1) == "line 6");
   CHECK(c.text(1, "x") == "#4");  // a '#' inside a record is text
-  CHECK(c.where(0) == "line 4");
-  // Off: '#' starts an ordinary record.
-  const auto off = Catalog::parse_csv("objID,x\n#1,2\n", "off.csv", {.comment = '\0'});
-  CHECK(off.id(0) == "#1");
+  // After the header nothing is dropped: a row whose id starts with '#' is kept, a note that is
+  // not a row is an error naming its line.
+  const auto hashed = Catalog::parse_csv("objID,x\n#1,2\n7,8\n", "hashed.csv");
+  CHECK(hashed.id(0) == "#1");
+  CHECK(error_of([] { (void)Catalog::parse_csv("objID,x\n1,2\n# a note\n", "note.csv"); })
+            .find("line 3: 1 field(s), expected 2") != std::string::npos);
+  // Off: '#' starts an ordinary header.
+  const auto off = Catalog::parse_csv("#objID,x\n1,2\n", "off.csv", {.id_column = "#objID", .comment = '\0'});
+  CHECK(off.id(0) == "1");
   CHECK(error_of([] { (void)Catalog::parse_csv("# only\n# comments\n", "empty.csv"); }).find("empty file") !=
         std::string::npos);
+  CHECK(error_of([] { (void)Catalog::parse_csv("a;b\n", "x.csv", {.delimiter = ';', .comment = ';'}); })
+            .find("invalid comment option") != std::string::npos);
 }
 
 TEST_CASE("catalog: Builder makes a catalog from fields with rows named as given, and an empty id_column is the first") {

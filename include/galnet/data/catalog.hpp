@@ -31,7 +31,7 @@ struct CsvOptions {
   std::string id_column = "objID";   ///< column holding each row's unique id (kept as text); "": the first
   char delimiter = ',';              ///< field separator; not '"', '\n' or '\r'
   bool allow_duplicate_ids = false;  ///< if true, index_of() finds the first row with an id
-  char comment = '#';                ///< a line starting with it (after blanks) is skipped; '\0': none
+  char comment = '#';                ///< lines starting with it (after blanks) before the header are skipped; '\0': none
 };
 
 /// Catalog: a CSV table of galaxies, one row per object, read whole into memory.
@@ -41,7 +41,8 @@ struct CsvOptions {
 ///     id (CsvOptions::id_column), kept exactly as text, so 64-bit SDSS objIDs never pass through
 ///     a double. Ids are unique unless CsvOptions::allow_duplicate_ids.
 ///   - RFC 4180 quoting ("a,b", "say ""hi"""), CRLF/LF/CR line ends, a UTF-8 BOM, blank lines and
-///     comment lines ('#' first, as astropy's ECSV and many survey exports write) are accepted.
+///     comment lines before the header ('#' first, as astropy's ECSV and many survey exports
+///     write them) are accepted; after the header a line starting with '#' is a row like any other.
 ///     text() is a field's unescaped text, verbatim otherwise.
 ///   - numeric(col) reads a column once (see detail::parse_number for NaN spellings) and caches
 ///     it; the first call is not thread-safe, so read columns before sharing a const Catalog.
@@ -226,10 +227,13 @@ public:
   /// numbers given with the rows count in messages ("row" of a table).
   class Builder {
   public:
-    Builder(std::string source, std::vector<std::string> columns, CsvOptions options = {}, std::string unit = "row")
+    /// `note`: a sentence added to "no column" errors (e.g. the table columns that were not read).
+    Builder(std::string source, std::vector<std::string> columns, CsvOptions options = {}, std::string unit = "row",
+            std::string note = {})
         : cat_(new Catalog()), text_(std::make_shared<std::string>()) {
       cat_->source_ = std::move(source);
       cat_->unit_ = std::move(unit);
+      cat_->note_ = std::move(note);
       cat_->options_ = std::move(options);
       for (auto& c : columns) {
         GALNET_CHECK(!cat_->has_column(c), cat_->prefix(), "duplicate column name \"", c, "\"");
@@ -249,8 +253,6 @@ public:
       }
       cat_->lines_.push_back(number);
     }
-    /// A sentence added to "no column" errors (e.g. the table columns that were not read).
-    void note(std::string text) { cat_->note_ = std::move(text); }
     /// The catalog; throws where it has no rows or an id is empty or repeated.
     [[nodiscard]] Catalog finish() && {
       GALNET_CHECK(!cat_->lines_.empty(), cat_->prefix(), "no rows (an empty catalog)");
@@ -283,6 +285,9 @@ private:
     const char d = options.delimiter;
     GALNET_CHECK(d != '"' && d != '\n' && d != '\r', "galnet::data::Catalog: ", source,
                  ": invalid delimiter option (a quote or a line break)");
+    const char c = options.comment;
+    GALNET_CHECK(c == '\0' || (c != d && c != '"' && c != '\n' && c != '\r'), "galnet::data::Catalog: ", source,
+                 ": invalid comment option (the delimiter, a quote or a line break)");
     Catalog cat;
     cat.source_ = std::move(source);
     cat.options_ = std::move(options);
@@ -290,6 +295,7 @@ private:
     std::vector<detail::Cell> header;
     std::size_t line = 0;
     GALNET_CHECK(scan.next_record(header, line), cat.prefix(), "empty file (no header line)");
+    scan.end_comments();  // after the header every line is a row: a '#' there is data, never dropped
     for (const auto& h : header) {
       const std::string name(detail::trim_blanks(std::string_view(*text).substr(h.offset, h.length)));
       const auto dup = std::find(cat.columns_.begin(), cat.columns_.end(), name);

@@ -12,7 +12,9 @@
 //       strings without their trailing blanks.
 //     Nulls (TNULL, NaN, an undefined logical) are empty fields: NaN as numbers, an error as ids.
 //     A vector column NAME of n elements becomes NAME_0 … NAME_{n-1}. Bit, complex, string-array
-//     and variable-length columns are not read; "no column" errors name them.
+//     and variable-length columns are not read; "no column" errors name them. ASCII tables
+//     (rare; astropy and CasJobs write binary ones) pass through CFITSIO's double conversion:
+//     an integer field wider than 15 digits is refused, and a blank field without TNULL reads 0.
 //   - write_fits_catalog(path, catalog, extname): a binary table after an empty primary array,
 //     written atomically. A column whose fields are all 64-bit integers written canonically
 //     (no '+', no leading zeros) is K (int64), one whose fields are all numbers (empty: NaN) is D
@@ -42,6 +44,9 @@
 #include "galnet/data/detail/cfitsio.hpp"
 
 namespace galnet::data {
+
+/// Most values a table may announce (rows x elements), checked before anything is allocated.
+inline constexpr double kMaxTableValues = 1e10;
 
 namespace detail::fits {
 
@@ -100,6 +105,9 @@ inline Catalog read_fits_catalog(const std::filesystem::path& path, CsvOptions o
     }
   }
   GALNET_CHECK(found != 0, who, "no table: none of its ", hdus, " HDU(s) is a binary or ASCII table");
+  int hdu_type = 0;
+  fits_get_hdu_type(f, &hdu_type, &status);
+  const bool ascii = hdu_type == ASCII_TBL;
   LONGLONG rows = 0;
   int cols = 0;
   fits_get_num_rowsll(f, &rows, &status);
@@ -119,8 +127,19 @@ inline Catalog read_fits_catalog(const std::filesystem::path& path, CsvOptions o
     const std::string name = value;
     int type = 0;
     LONGLONG repeat = 0, width = 0;
-    if (fits_get_eqcoltypell(f, col, &type, &repeat, &width, &status) != 0)
+    int stored = 0;  // the type on disk (a scaled integer column has an equivalent type TFLOAT or TDOUBLE)
+    LONGLONG stored_repeat = 0, stored_width = 0;
+    if (fits_get_eqcoltypell(f, col, &type, &repeat, &width, &status) != 0 ||
+        fits_get_coltypell(f, col, &stored, &stored_repeat, &stored_width, &status) != 0)
       fail(who, "cannot read the type of column '", name, "' (", status_text(status), ")");
+    GALNET_CHECK(repeat >= 0 && repeat <= (LONGLONG{1} << 24) &&
+                     static_cast<double>(rows) * static_cast<double>(std::max<LONGLONG>(repeat, 1)) <= kMaxTableValues,
+                 who, "column '", name, "' announces ", rows, " rows of ", repeat, " values: more than ",
+                 kMaxTableValues, " values (a damaged header?)");
+    const bool integer = type != TSTRING && type != TLOGICAL && type != TFLOAT && type != TDOUBLE && type > 0;
+    GALNET_CHECK(!(ascii && integer && width > 15), who, "column '", name, "' of this ASCII table holds integers of up to ",
+                 width, " digits, which CFITSIO reads through a double (exact to 15): write the table as a binary "
+                 "table (astropy's default) to keep 64-bit ids exact");
     auto skip = [&](const char* what) { skipped += (skipped.empty() ? "'" : ", '") + name + "' (" + what + ")"; };
     if (type < 0) { skip("variable-length"); continue; }
     if (type == TBIT) { skip("bits"); continue; }
@@ -166,7 +185,7 @@ inline Catalog read_fits_catalog(const std::filesystem::path& path, CsvOptions o
     } else if (type == TFLOAT || type == TDOUBLE) {
       std::vector<double> v;
       read_values(f, TDOUBLE, col, rows, static_cast<long>(n), v, null, who, name);
-      const bool single = type == TFLOAT;
+      const bool single = type == TFLOAT && stored == TFLOAT;  // not a scaled integer: that is a double
       emit(v, [&](double x) {
         if (std::isnan(x)) return std::string_view();
         return single ? number_text(static_cast<float>(x), buf) : number_text(x, buf);
@@ -180,8 +199,8 @@ inline Catalog read_fits_catalog(const std::filesystem::path& path, CsvOptions o
 
   std::vector<std::string> names;
   for (const auto& c : columns) names.push_back(c.name);
-  Catalog::Builder b(path.string(), std::move(names), std::move(options), "row");
-  if (!skipped.empty()) b.note("columns of the FITS table not read: " + skipped);
+  Catalog::Builder b(path.string(), std::move(names), std::move(options), "row",
+                     skipped.empty() ? std::string() : "columns of the FITS table not read: " + skipped);
   std::vector<std::string_view> fields(columns.size());
   for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r) {
     for (std::size_t c = 0; c < columns.size(); ++c) fields[c] = columns[c].at(r);
@@ -238,9 +257,8 @@ inline void write_fits_catalog(const std::filesystem::path& path, const Catalog&
         std::from_chars(s.data(), s.data() + s.size(), v[r]);
       }
       fits_write_col(out.get(), TLONGLONG, col, 1, 1, static_cast<LONGLONG>(n), v.data(), &status);
-    } else if (kinds[c] == Kind::number) {
-      std::vector<double> v(n);
-      for (std::size_t r = 0; r < n; ++r) detail::parse_number(cat.text(r, names[c]), v[r]);
+    } else if (kinds[c] == Kind::number) {  // numeric(): also a column added by with_column, which has no text
+      std::vector<double> v = cat.numeric(names[c]);
       fits_write_col(out.get(), TDOUBLE, col, 1, 1, static_cast<LONGLONG>(n), v.data(), &status);
     } else {
       std::vector<std::string> v(n);

@@ -67,7 +67,7 @@ inline Split split_by_column(const Catalog& cat, std::string_view column) {
     else if (v == "valid" || v == "validation" || v == "val") s.valid.push_back(r);
     else if (v == "test") s.test.push_back(r);
     else
-      fail("galnet::data::split_by_column: ", cat.source(), ": line ", cat.line(r), ", column \"", column, "\": '",
+      fail("galnet::data::split_by_column: ", cat.source(), ": ", cat.where(r), ", column \"", column, "\": '",
            cat.text(r, column), "' is not train, valid or test");
   }
   GALNET_CHECK(!s.train.empty(), "galnet::data::split_by_column: ", cat.source(), ": no row has \"", column,

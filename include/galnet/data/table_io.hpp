@@ -2,8 +2,8 @@
 //   read_table(path, options): a FITS table (data/fits_table.hpp) where the file starts as FITS
 //     does (or is gzip-compressed), else CSV (Catalog::read_csv);
 //   write_table(path, csv, options): the CSV text as it is, or as a FITS binary table where the
-//     name ends in .fits or .fit; either atomically. check_table_path says beforehand whether
-//     it can.
+//     name ends in .fits, .fit or .fts (a compressed name, .fits.gz, is refused); either
+//     atomically. check_table_path says beforehand whether it can.
 // FITS needs CFITSIO: where the build lacks it (GALNET_WITH_CFITSIO undefined) a FITS file is an
 // error that says so. galnet::fits defines it for every translation unit of a target alike.
 #pragma once
@@ -27,11 +27,23 @@ inline constexpr bool kFitsSupport = true;
 inline constexpr bool kFitsSupport = false;
 #endif
 
-/// True for a name ending in .fits or .fit (any case): write_table writes FITS there.
+namespace detail {
+inline std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return s;
+}
+}  // namespace detail
+
+/// True for a name ending in .fits, .fit or .fts (any case): write_table writes FITS there.
 inline bool is_fits_table_name(const std::filesystem::path& path) {
-  std::string ext = path.extension().string();
-  for (char& c : ext) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return ext == ".fits" || ext == ".fit";
+  const std::string ext = detail::lower(path.extension().string());
+  return ext == ".fits" || ext == ".fit" || ext == ".fts";
+}
+
+/// True for a compressed FITS name (.fits.gz, .fits.fz, …), which write_table refuses.
+inline bool is_compressed_fits_name(const std::filesystem::path& path) {
+  const std::string ext = detail::lower(path.extension().string());
+  return (ext == ".gz" || ext == ".fz") && is_fits_table_name(path.stem());
 }
 
 namespace detail {
@@ -54,6 +66,8 @@ inline bool starts_as_fits(const std::filesystem::path& path) {
 /// where the build has it, in a folder that exists; errors start with `who`.
 inline void check_table_path(const std::string& who, const std::filesystem::path& table) {
   if (table.empty()) return;
+  GALNET_CHECK(!is_compressed_fits_name(table), who, " '", table.string(), "': galnet writes uncompressed FITS; "
+               "give a .fits name (and compress the file afterwards)");
   GALNET_CHECK(kFitsSupport || !is_fits_table_name(table), who, " '", table.string(), "': FITS tables need CFITSIO, "
                "which this build lacks (Debian: apt-get install libcfitsio-dev, then build again); give a .csv name");
   const std::filesystem::path folder = table.parent_path();
@@ -76,6 +90,7 @@ inline Catalog read_table(const std::filesystem::path& path, CsvOptions options 
 
 /// Writes the CSV text `csv` to `path` as it is, or as a FITS table for a .fits or .fit name.
 inline void write_table(const std::filesystem::path& path, std::string_view csv, [[maybe_unused]] CsvOptions options = {}) {
+  check_table_path("galnet::data::write_table:", path);
   if (!is_fits_table_name(path)) return galnet::write_file_atomically(path, csv);
 #if defined(GALNET_WITH_CFITSIO)
   write_fits_catalog(path, Catalog::parse_csv(csv, path.string(), std::move(options)));

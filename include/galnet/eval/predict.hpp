@@ -146,8 +146,8 @@ inline void write_results(const std::filesystem::path& out, const data::Catalog&
     m.emplace_back(targets[j], regression_metrics(ys[j], ps[j]));
   }
   const std::string metrics = metrics_json(m);
+  data::write_table(table, predictions);  // first: a FITS table is built as it is written, and may fail
   galnet::write_file_atomically(out / "metrics.json", metrics);
-  data::write_table(table, predictions);
 #if defined(GALNET_WITH_CAIRO)
   for (std::size_t j = 0; j < k; ++j)
     plot_pred_vs_true(out / (k == 1 ? "pred_vs_true.png" : "pred_vs_true_" + targets[j] + ".png"), ys[j], ps[j],

@@ -100,7 +100,9 @@ public:
   MemoryWriter(std::filesystem::path path, std::string who) : path_(std::move(path)), who_(std::move(who)) {
     int status = 0;
     fitsfile* raw = nullptr;
-    fits_create_memfile(&raw, &buffer_, &size_, 2880 * 16, &std::realloc, &status);
+    // A function of ours, not &std::realloc (a standard function's address is not to be taken).
+    fits_create_memfile(&raw, &buffer_, &size_, 2880 * 16, [](void* p, std::size_t n) { return std::realloc(p, n); },
+                        &status);
     file_.reset(raw);
     check(status, "cannot create the file in memory");
   }

@@ -67,6 +67,9 @@ public:
     stop_[static_cast<unsigned char>(delim_)] = stop_['\n'] = stop_['\r'] = true;
   }
 
+  /// From here on no line is a comment (the header has been read).
+  void end_comments() { comment_ = '\0'; }
+
   /// Skips blank and comment lines; at the end of the input returns false. Otherwise appends
   /// the fields of one record to `out`, sets `line` to the 1-based line it starts on and returns
   /// true.
