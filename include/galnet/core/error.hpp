@@ -4,6 +4,8 @@
 // with a message naming what was checked (a layer, a key, a file), what was expected and what
 // was found. Nothing in galnet aborts on bad input.
 #pragma once
+#include <initializer_list>
+#include <ostream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -48,11 +50,39 @@ namespace detail {
   return out;
 }
 
+/// One part of a message: text kept as a view, anything else streamed with its operator<< when
+/// the message is built. Parts are type-erased so that a check's message costs one small
+/// function per argument type, not a std::ostringstream fold per call site (compile time).
+class MessagePart {
+public:
+  MessagePart(const char* s) : text_(s) {}  // NOLINT: implicit, as the arguments of fail()
+  MessagePart(std::string_view s) : text_(s) {}  // NOLINT
+  MessagePart(const std::string& s) : text_(s) {}  // NOLINT
+  template <class T>
+  MessagePart(const T& v) : value_(&v), put_(&put<T>) {}  // NOLINT
+  void write(std::ostream& os) const {
+    if (put_) put_(os, value_);
+    else os << text_;
+  }
+
+private:
+  template <class T>
+  static void put(std::ostream& os, const void* v) { os << *static_cast<const T*>(v); }
+  std::string_view text_;
+  const void* value_ = nullptr;
+  void (*put_)(std::ostream&, const void*) = nullptr;
+};
+
+[[nodiscard]] inline std::string join_parts(std::initializer_list<MessagePart> parts) {
+  std::ostringstream os;
+  for (const auto& p : parts) p.write(os);
+  return os.str();
+}
+
+/// The streamed concatenation of `args`.
 template <class... Args>
 [[nodiscard]] std::string concat(const Args&... args) {
-  std::ostringstream os;
-  (os << ... << args);
-  return os.str();
+  return join_parts({MessagePart(args)...});
 }
 }  // namespace detail
 
@@ -64,10 +94,15 @@ public:
   explicit Error(const char* message) : Error(std::string_view(message)) {}
 };
 
+/// Throws galnet::Error with the parts' concatenation (one function for every check).
+[[noreturn]] inline void throw_error(std::initializer_list<detail::MessagePart> parts) {
+  throw Error(detail::join_parts(parts));
+}
+
 /// Throws galnet::Error whose message is the streamed concatenation of `args`.
 template <class... Args>
 [[noreturn]] void fail(const Args&... args) {
-  throw Error(detail::concat(args...));
+  throw_error({detail::MessagePart(args)...});
 }
 
 }  // namespace galnet
