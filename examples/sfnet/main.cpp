@@ -38,19 +38,15 @@ int interpret_command(int argc, char** argv) {
                  "' lacks galnet.targets / galnet.k metadata (was it written by sfnet train?)");
     app::apply_model_metadata(P, a, file);
     std::filesystem::create_directories(a.out);
-    int rc = 0;
-    app::with_outputs<SFNetRecipe::max_outputs>(a.targets.size(), [&]<int N>() {
-      models::SFNet<float, Cpu, N> model(a.k);
-      io::load_exported(model, a.weights);
-      const auto cat = app::read_catalog(P, a, true);
-      auto so = app::image_source_options(P, a, cat, true);
-      if (auto norm = io::read_normalization(file)) so.normalization = *norm;
-      data::CatalogImageSource src(cat, so);
-      a.command = "interpret";
-      app::check_input_side(P, a, src.sample_shape());
-      rc = app::interpret(model, src, a, top, properties);
-    });
-    return rc;
+    models::SFNet<float, Cpu, nn::kRuntimeFeatures> model(a.k, app::output_count(a, SFNetRecipe::max_outputs));
+    io::load_exported(model, a.weights);
+    const auto cat = app::read_catalog(P, a, true);
+    auto so = app::image_source_options(P, a, cat, true);
+    if (auto norm = io::read_normalization(file)) so.normalization = *norm;
+    data::CatalogImageSource src(cat, so);
+    a.command = "interpret";
+    app::check_input_side(P, a, src.sample_shape());
+    return app::interpret(model, src, a, top, properties);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sfnet: error: %s\n", e.what());
     return 1;

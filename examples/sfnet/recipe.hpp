@@ -11,8 +11,8 @@ namespace galnet::app {
 
 struct SFNetRecipe {
   static constexpr int max_outputs = 4;
-  template <int Outputs, class D = Cpu>
-  using Model = models::SFNet<float, D, Outputs>;
+  template <class D = Cpu>
+  using Model = models::SFNet<float, D, nn::kRuntimeFeatures>;
 
   static app::PaperDefaults defaults() {
     return {.name = "sfnet", .description = "sfnet: Wu (2025) sparse feature networks (ResNet-18 + top-k)",
@@ -69,7 +69,7 @@ struct SFNetRecipe {
   template <class M>
   static auto& output_layer(M& model) { return model.fc(); }
   template <class M>
-  static std::unique_ptr<M> make(const app::Args& a) { return std::make_unique<M>(a.k); }
+  static std::unique_ptr<M> make(const app::Args& a) { return std::make_unique<M>(a.k, static_cast<int>(a.targets.size())); }
 
   /// ranger with fastai's one-cycle (25 % warm-up, div 25, final div 1e5, momentum 0.95–0.85).
   template <class M>

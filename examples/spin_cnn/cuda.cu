@@ -4,5 +4,4 @@
 #include "recipe.hpp"
 #include <galnet/app/run_cuda.cuh>
 
-static_assert(galnet::app::SpinRecipe::max_outputs == 1, "instantiate run_on_cuda below for every output count");
-GALNET_EXAMPLE_CUDA(SpinRecipe, 1)
+GALNET_EXAMPLE_CUDA(SpinRecipe)

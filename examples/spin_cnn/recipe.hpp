@@ -8,7 +8,7 @@ namespace galnet::app {
 struct SpinRecipe {
   static constexpr int max_outputs = 1;
   static constexpr bool batch_norm = false;  // no --sync-batchnorm: nothing to synchronise
-  template <int Outputs, class D = Cpu>
+  template <class D = Cpu>
   using Model = models::SpinCNN<float, D>;
 
   static app::PaperDefaults defaults() {

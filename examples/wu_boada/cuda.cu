@@ -4,9 +4,4 @@
 #include "recipe.hpp"
 #include <galnet/app/run_cuda.cuh>
 
-static_assert(galnet::app::WuBoadaRecipe::max_outputs == 5, "instantiate run_on_cuda below for every output count");
-GALNET_EXAMPLE_CUDA(WuBoadaRecipe, 1)
-GALNET_EXAMPLE_CUDA(WuBoadaRecipe, 2)
-GALNET_EXAMPLE_CUDA(WuBoadaRecipe, 3)
-GALNET_EXAMPLE_CUDA(WuBoadaRecipe, 4)
-GALNET_EXAMPLE_CUDA(WuBoadaRecipe, 5)
+GALNET_EXAMPLE_CUDA(WuBoadaRecipe)

@@ -7,8 +7,8 @@ namespace galnet::app {
 
 struct WuBoadaRecipe {
   static constexpr int max_outputs = 5;
-  template <int Outputs, class D = Cpu>
-  using Model = models::WuBoada<float, D, Outputs>;
+  template <class D = Cpu>
+  using Model = models::WuBoada<float, D, nn::kRuntimeFeatures>;
 
   static app::PaperDefaults defaults() {
     return {.name = "wu_boada", .description = "wu_boada: Wu & Boada (2019) metallicity from images (ResNet-34)",
@@ -81,7 +81,7 @@ struct WuBoadaRecipe {
   template <class M>
   static auto& output_layer(M& model) { return model.head().template get<8>(); }
   template <class M>
-  static std::unique_ptr<M> make(const app::Args&) { return std::make_unique<M>(); }
+  static std::unique_ptr<M> make(const app::Args& a) { return std::make_unique<M>(static_cast<int>(a.targets.size())); }
 
   /// SGD (momentum 0.9) or AdamW over fastai's layer groups (stem–layer2, layer3–4, head) at the
   /// rates of lr = slice(lr_body, lr); the paper's SGDR phases or one-cycle; with --weights the

@@ -42,6 +42,47 @@ TEST_CASE("exact trainable parameter counts of the four published models") {
   CHECK(nn::count_parameters(ten_lines) == 174'730);
 }
 
+TEST_CASE("a model whose output count is set at run time is the fixed-count model, weights and outputs") {
+  // The programs build SFNet and WuBoada with nn::kRuntimeFeatures outputs (one compiled model
+  // for every --target count): the same parameters, the same seeded weights, the same outputs.
+  auto same = [](auto& fixed, auto& runtime, const Shape& in) {
+    CHECK(nn::count_parameters(fixed) == nn::count_parameters(runtime));
+    const auto a = nn::named_state(fixed), b = nn::named_state(runtime);
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      CHECK(a[i].first == b[i].first);
+      REQUIRE(a[i].second->shape() == b[i].second->shape());
+      CHECK(std::equal(a[i].second->data(), a[i].second->data() + a[i].second->size(), b[i].second->data()));
+    }
+    fixed.train(false), runtime.train(false);
+    Tensor<float> x(in);
+    for (std::int64_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 37) % 101) / 101.0f;
+    const auto& y1 = fixed.forward(x);
+    const auto& y2 = runtime.forward(x);
+    REQUIRE(y1.shape() == y2.shape());
+    CHECK(std::equal(y1.data(), y1.data() + y1.size(), y2.data()));
+  };
+  manual_seed(5);
+  models::SFNet<float, Cpu, 4, 8> sf4(3);
+  manual_seed(5);
+  models::SFNet<float, Cpu, nn::kRuntimeFeatures, 8> sfr(3, 4);
+  CHECK(sfr.fc().out_features() == 4);
+  same(sf4, sfr, Shape{2, 3, 32, 32});
+  manual_seed(6);
+  models::WuBoada<float, Cpu, 2, 8> wb2;
+  manual_seed(6);
+  models::WuBoada<float, Cpu, nn::kRuntimeFeatures, 8> wbr(2);
+  same(wb2, wbr, Shape{2, 3, 32, 32});
+
+  CHECK(error_of([] { models::SFNet<float, Cpu, 4, 8> m(3, 2); }).find("built for 2 outputs") != std::string::npos);
+  CHECK(error_of([] { models::SFNet<float, Cpu, nn::kRuntimeFeatures, 8> m(3, 0); })
+            .find("set_out_features(0): the output count must be positive") != std::string::npos);
+  CHECK(error_of([&] { sfr.fc().set_out_features(2); }).find("the output count is set already") != std::string::npos);
+  nn::LinearLayer<float, Cpu, 5, nn::kRuntimeFeatures, true> unset;
+  CHECK(error_of([&] { unset.forward(Tensor<float>(Shape{1, 5})); }).find("set_out_features was never called") !=
+        std::string::npos);
+}
+
 TEST_CASE("state-dict keys are torchvision's and the papers' own") {
   models::SFNet<float, Cpu, 1, 8> sfnet(4);
   const auto k = keys(sfnet);

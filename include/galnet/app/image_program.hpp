@@ -189,17 +189,11 @@ inline void check_run_folder(const PaperDefaults& p, const Args& a) {
                "); give --resume to continue it, --overwrite to replace it, or another --out");
 }
 
-/// Calls f.template operator()<N>() for N = the number of targets, 1 ≤ N ≤ Max (Max ≤ 5): the
-/// output count is a compile-time channel count of the model.
-template <int Max, class F>
-void with_outputs(std::size_t n, F&& f) {
-  GALNET_CHECK(n >= 1 && n <= static_cast<std::size_t>(Max), "this network takes between 1 and ", Max,
-               " target(s), got ", n);
-  if constexpr (Max >= 1) if (n == 1) return f.template operator()<1>();
-  if constexpr (Max >= 2) if (n == 2) return f.template operator()<2>();
-  if constexpr (Max >= 3) if (n == 3) return f.template operator()<3>();
-  if constexpr (Max >= 4) if (n == 4) return f.template operator()<4>();
-  if constexpr (Max >= 5) if (n == 5) return f.template operator()<5>();
+/// The number of targets, which sets the model's output count: between 1 and the recipe's `max`.
+inline int output_count(const Args& a, int max) {
+  GALNET_CHECK(!a.targets.empty() && a.targets.size() <= static_cast<std::size_t>(max), "this network takes between 1 and ",
+               max, " target(s), got ", a.targets.size());
+  return static_cast<int>(a.targets.size());
 }
 
 /// Reads the catalog and keeps the rows whose targets are finite (reporting how many were not).

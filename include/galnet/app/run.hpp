@@ -1,14 +1,15 @@
 // galnet/app/run.hpp — app::run<Recipe>: the subcommands of an image program, over a Recipe:
 //   struct Recipe {
 //     static PaperDefaults defaults();
-//     template <int Outputs, class D> using Model = …;              // e.g. models::SFNet<float, D, Outputs>
-//     template <class M> static std::unique_ptr<M> make(const Args&);
+//     static constexpr int max_outputs = …;                         // targets it regresses at most
+//     template <class D> using Model = …;                             // e.g. models::SFNet<float, D, 0>
+//     template <class M> static std::unique_ptr<M> make(const Args&); // for a.targets.size() outputs
 //     template <class M> static auto& output_layer(M&);               // the final nn::Linear
 //     template <class M> static train::Regimen<M> regimen(M&, const Args&, std::size_t batches);
 //                                                                   // optimizer + schedule hooks
 //     static void add_options(CLI::App&, Args&) {}                  // the paper's own options
 //   };
-// --device cuda runs run_on<Recipe, Cuda, N>, compiled by nvcc in the program's cuda.cu
+// --device cuda runs run_on<Recipe, Cuda>, compiled by nvcc in the program's cuda.cu
 // (galnet/app/run_cuda.cuh), where CMake found galnet::cuda (GALNET_EXAMPLES_CUDA). Launched by mpirun
 // (where the program links galnet::mpi), train is data-parallel (train::fit over dist::World:
 // --batch-size per rank, as PyTorch DDP) and evaluate and predict split the rows across ranks;
@@ -29,14 +30,14 @@
 
 namespace galnet::app {
 
-template <class Recipe, class D, int N>
+template <class Recipe, class D>
 void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normalization>& norm);
 /// " on N ranks" under mpirun, nothing otherwise.
 inline std::string ranks_note(const Args& a) {
   return a.comm->size() > 1 ? " on " + std::to_string(a.comm->size()) + " ranks" : std::string();
 }
 /// Defined in run_cuda.cuh, instantiated by the program's cuda.cu.
-template <class Recipe, int N>
+template <class Recipe>
 void run_on_cuda(const PaperDefaults& P, Args& a, const std::optional<data::Normalization>& norm);
 
 /// write_results, then the recipe's own outputs beside them where it has any (SFNet: the BPT
@@ -50,10 +51,11 @@ void write_results(const fs::path& out, const data::Catalog& cat, const std::vec
     Recipe::write_results(out, cat, rows, targets, views, labelled);
 }
 
-/// One subcommand with the network for N targets on device D.
-template <class Recipe, class D, int N>
+/// One subcommand with the network on device D.
+template <class Recipe, class D>
 void run_on(const PaperDefaults& P, Args& a, const std::optional<data::Normalization>& norm) {
-  using M = typename Recipe::template Model<N, D>;
+  using M = typename Recipe::template Model<D>;
+  const int N = output_count(a, Recipe::max_outputs);
   auto model = Recipe::template make<M>(a);
   const int side = P.crop > 0 ? P.crop : (P.load_size > 0 ? P.load_size : (a.size > 0 ? a.size : 128));
   if (a.command == "summary") {
@@ -276,12 +278,11 @@ int run(int argc, char** argv) {
     fs::create_directories(a.out);  // first: --output may name a file in it
     data::check_table_path(P.name + " " + a.command + " --output", a.output);
 
-    with_outputs<Recipe::max_outputs>(a.targets.size(), [&]<int N>() {
-      if (a.device == "cpu") return run_on<Recipe, Cpu, N>(P, a, norm);
+    output_count(a, Recipe::max_outputs);
+    if (a.device == "cpu") run_on<Recipe, Cpu>(P, a, norm);
 #if defined(GALNET_EXAMPLES_CUDA)
-      run_on_cuda<Recipe, N>(P, a, norm);
+    else run_on_cuda<Recipe>(P, a, norm);
 #endif
-    });
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: error: %s\n", P.name.c_str(), e.what());

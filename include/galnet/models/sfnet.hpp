@@ -4,7 +4,8 @@
 //   ResNet-18 body · AdaptiveAvgPool2d(1) · flatten (8W = 512 features) · ReLU · TopK(k) ·
 //   fc Linear(8W → Outputs)
 // Input [N, 3, 144, 144] in the paper (any size ≥ 32 works). Outputs 1 (oh_p50) or 4 (BPT line
-// fluxes); k ∈ {2, 3, 4, 6, 8} in the paper, set at run time. Keys: the body's torchvision
+// fluxes), or 0 (nn::kRuntimeFeatures) for a count given to the constructor, as the sfnet program
+// does; k ∈ {2, 3, 4, 6, 8} in the paper, set at run time. Keys: the body's torchvision
 // names and fc.weight, fc.bias. Trainable parameters: 11,177,025 (1 output), 11,178,564 (4).
 #pragma once
 #include "galnet/models/resnet.hpp"
@@ -24,7 +25,11 @@ class SFNet : public nn::layer_t<SFNetLayers<Outputs, W>, T, D> {
 public:
   static constexpr int features = 8 * W;
 
-  explicit SFNet(int k = 4) { set_k(k); }
+  explicit SFNet(int k = 4, int outputs = Outputs > 0 ? Outputs : 1) {
+    set_k(k);
+    if constexpr (Outputs == nn::kRuntimeFeatures) fc().set_out_features(outputs);
+    else GALNET_CHECK(outputs == Outputs, "SFNet<…, ", Outputs, ">: built for ", outputs, " outputs");
+  }
 
   void set_k(int k) { this->template get<"topk">().set_k(k); }
   [[nodiscard]] int k() const { return this->template get<"topk">().k(); }

@@ -4,7 +4,8 @@
 //   ResNet-34 body · head: AdaptiveConcatPool2d (max ‖ avg, 16W = 1024) · Flatten ·
 //   BatchNorm1d(1024) · Dropout(0.25) · Linear(1024 → 512) · ReLU · BatchNorm1d(512) ·
 //   Dropout(0.5) · Linear(512 → Outputs)
-// Input [N, 3, 128, 128] in the paper. Keys: torchvision names for the body, head.N.* for the
+// Input [N, 3, 128, 128] in the paper. Outputs 0 (nn::kRuntimeFeatures): the count is given to
+// the constructor, as the wu_boada program does. Keys: torchvision names for the body, head.N.* for the
 // head (head.2 and head.6 the batch norms, head.4 and head.8 the linears). The head is
 // initialised as fastai does (kaiming normal weights, zero biases). Trainable parameters with
 // one output: 21,813,057. Freeze the body with nn::freeze(model.body()) for head-only epochs;
@@ -34,7 +35,9 @@ template <class T = float, class D = Cpu, int Outputs = 1, int W = 64>
 class WuBoada : public nn::layer_t<nn::Sequential<nn::Named<"", ResNet<W, resnet34_blocks>>,
                                                   nn::Named<"head", FastaiHead<Outputs, W>>>, T, D> {
 public:
-  WuBoada() {  // fastai's head: kaiming normal (fan-in) weights, zero biases
+  explicit WuBoada(int outputs = Outputs > 0 ? Outputs : 1) {  // fastai's head: kaiming normal (fan-in) weights, zero biases
+    if constexpr (Outputs == nn::kRuntimeFeatures) head().template get<8>().set_out_features(outputs);
+    else GALNET_CHECK(outputs == Outputs, "WuBoada<…, ", Outputs, ">: built for ", outputs, " outputs");
     head().visit("", [](const std::string&, auto& t, auto* p) {
       if (p && t.rank() == 2) nn::init::normal(t, 0.0, std::sqrt(2.0 / static_cast<double>(t.dim(1))));
     });
