@@ -52,15 +52,15 @@ TEST_CASE("a model whose output count is set at run time is the fixed-count mode
     for (std::size_t i = 0; i < a.size(); ++i) {
       CHECK(a[i].first == b[i].first);
       REQUIRE(a[i].second->shape() == b[i].second->shape());
-      CHECK(std::equal(a[i].second->data(), a[i].second->data() + a[i].second->size(), b[i].second->data()));
+      CHECK(std::equal(a[i].second->data(), a[i].second->data() + a[i].second->numel(), b[i].second->data()));
     }
     fixed.train(false), runtime.train(false);
     Tensor<float> x(in);
-    for (std::int64_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 37) % 101) / 101.0f;
+    for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>((i * 37) % 101) / 101.0f;
     const auto& y1 = fixed.forward(x);
     const auto& y2 = runtime.forward(x);
     REQUIRE(y1.shape() == y2.shape());
-    CHECK(std::equal(y1.data(), y1.data() + y1.size(), y2.data()));
+    CHECK(std::equal(y1.data(), y1.data() + y1.numel(), y2.data()));
   };
   manual_seed(5);
   models::SFNet<float, Cpu, 4, 8> sf4(3);
