@@ -57,6 +57,17 @@ def rate(fn, items, min_time, warmup=2, min_runs=3):
     return items / statistics.median(times)
 
 
+def cpu_ticks():
+    """(steal, total) jiffies over all CPUs from /proc/stat, or None off Linux. Steal is time the
+    hypervisor gave this guest's CPUs to others: on a shared host it moves every rate here."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+        return v[7], sum(v)
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 # ---------------------------------------------------------------- galnet
 GALNET_CASES = {  # benchmark name prefix -> (row, items per iteration are reported by galnet)
     "BM_SpinCNN_TrainStep/2/0/": "spin train",
@@ -295,20 +306,31 @@ def main():
     print(f"# galnet vs PyTorch {torch.__version__}, ONNX Runtime, JAX; {a.threads} threads, "
           f"{os.cpu_count()} CPUs visible, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']} "
           f"(galnet: {GALNET_ENV.get('OMP_WAIT_POLICY', 'unset')})", flush=True)
-    results = {}
+    results, steal = {}, {}
 
-    def keep_best(framework, got):
+    def keep_best(framework, run):
+        t0 = cpu_ticks()
+        got = run()
+        t1 = cpu_ticks()
+        if t0 and t1:
+            s, t = steal.get(framework, (0, 0))
+            steal[framework] = (s + t1[0] - t0[0], t + t1[1] - t0[1])
         best = results.setdefault(framework, {})
         for k, v in got.items():
             best[k] = max(best.get(k, v), v)
 
     for _ in range(max(1, a.rounds)):
-        keep_best("galnet", run_galnet(a.bench, rows, a.min_time))
+        keep_best("galnet", lambda: run_galnet(a.bench, rows, a.min_time))
         with tempfile.TemporaryDirectory() as onnx_dir:
-            got, onnx_files = run_torch(rows, a.threads, a.min_time, onnx_dir)
-            keep_best("PyTorch", got)
-            keep_best("ONNX Runtime", run_onnx(onnx_files, a.threads, a.min_time))
-        keep_best("JAX", run_jax(rows, a.min_time))
+            torch_got = {}
+
+            def torch_run():
+                got, files = run_torch(rows, a.threads, a.min_time, onnx_dir)
+                torch_got["files"] = files
+                return got
+            keep_best("PyTorch", torch_run)
+            keep_best("ONNX Runtime", lambda: run_onnx(torch_got["files"], a.threads, a.min_time))
+        keep_best("JAX", lambda: run_jax(rows, a.min_time))
     peers = ["PyTorch", "ONNX Runtime", "JAX"]
     print("\n| case | unit | galnet | " + " | ".join(peers) + " | galnet ÷ best peer |")
     print("|---|---|---|" + "---|" * len(peers) + "---|")
@@ -328,6 +350,9 @@ def main():
         if "lines batch GFLOP/s" in g:
             print(f"line-EW batch: {g['lines batch GFLOP/s']:.0f} GFLOP/s = {100 * g['lines batch GFLOP/s'] / g['peak 2']:.0f} % "
                   "of the 2-thread peak")
+    if steal:
+        print("\nhost steal time (CPU time the hypervisor gave to other guests) during each framework's runs: " +
+              ", ".join(f"{f} {100 * s / t:.1f} %" for f, (s, t) in steal.items() if t))
     json.dump(results, open(os.path.join(tempfile.gettempdir(), "galnet_compare.json"), "w"), indent=1)
     return 0
 
