@@ -41,6 +41,8 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from reference_line_ew import mock_continua  # noqa: E402  (the fixtures' mock continua)
 PEER_ENV = dict(os.environ, OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "passive"))
 
 
@@ -96,15 +98,7 @@ def flux_table(work, n):
     path = os.path.join(work, f"fluxes-{n}.csv")
     if os.path.exists(path):
         return path
-    rng = np.random.default_rng(11)
-    edges = np.linspace(3400.0, 7000.0, 13)
-    amp, beta = rng.uniform(2.0, 30.0, n), rng.uniform(-2.5, 0.5, n)
-    brk, z = rng.uniform(0.45, 0.95, n), rng.uniform(0.02, 0.3, n)
-    lo, hi = edges[:-1] / 5500.0, edges[1:] / 5500.0
-    b1 = (beta + 1.0)[:, None]
-    f = amp[:, None] * 5500.0 / b1 * (hi ** b1 - lo ** b1) / (edges[1:] - edges[:-1])
-    f[:, edges[1:] <= 4000.0] *= brk[:, None]
-    f *= 1.0 + rng.normal(0.0, 0.01, f.shape)
+    f, z = mock_continua(np.random.default_rng(11), n)
     with open(path + ".tmp", "w") as out:
         out.write("id," + ",".join(f"flux_{j}" for j in range(12)) + ",z\n")
         for i in range(n):

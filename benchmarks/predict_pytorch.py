@@ -107,7 +107,7 @@ def main():
         state = {k: f.get_tensor(k) for k in f.keys()}
     targets = meta["galnet.targets"].split(",")
     size = int(meta["galnet.size"])  # 0: the cutouts' own size
-    crop = 144 if a.model == "sfnet" else 0  # the papers' crops (galnet's recipes)
+    crop = int(meta["galnet.input"])  # the side the network sees: the paper's centre crop
     mean, std = state.pop("normalization.mean"), state.pop("normalization.std")
     if a.model == "sfnet":
         model = SFNet(int(meta["galnet.k"]), len(targets))
